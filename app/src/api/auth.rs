@@ -1,0 +1,82 @@
+use crate::dto::auth::UserProfile;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserProfile, AppError> {
+    use crate::dto::auth::LoginRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::sessions;
+    super::respond(async {
+        let ctx = ServerFnContext::load()?;
+        let outcome = sessions::login(&ctx.state, &ctx.meta, &LoginRequest { username, password }).await?;
+        let options = expect_context::<leptos_axum::ResponseOptions>();
+        let cookie = crate::server::cookies::session_cookie(
+            &outcome.token.access_token,
+            ctx.state.auth.token_ttl.as_secs(),
+            ctx.state.auth.cookie_secure,
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+        if super::is_plain_form_post() {
+            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+        }
+        Ok(outcome.profile)
+    }
+    .await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::sessions;
+    super::respond(async {
+        let ctx = ServerFnContext::load()?;
+        if let Some(user) = &ctx.auth.0 {
+            sessions::logout(&ctx.state, user, &ctx.meta).await?;
+        }
+        let options = expect_context::<leptos_axum::ResponseOptions>();
+        let cookie = crate::server::cookies::clear_session_cookie(ctx.state.auth.cookie_secure);
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            options.append_header(http::header::SET_COOKIE, value);
+        }
+        if super::is_plain_form_post() {
+            leptos_axum::redirect("/login");
+        }
+        Ok(())
+    }
+    .await)
+}
+
+/// The signed-in user, or `None` for an anonymous visitor.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::users;
+    super::respond(async {
+        let ctx = ServerFnContext::load()?;
+        match &ctx.auth.0 {
+            Some(user) => Ok(Some(users::to_profile(&users::find(&ctx.state.db, user.id).await?)?)),
+            None => Ok(None),
+        }
+    }
+    .await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::users;
+    super::respond(async {
+        let ctx = ServerFnContext::load()?;
+        let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+        users::change_own_password(&ctx.state.db, &ctx.actor(), user.id, &current_password, &new_password).await
+    }
+    .await)
+}

@@ -1,0 +1,58 @@
+//! Server functions: public HTTP endpoints used by the UI. Each one reads the caller from the
+//! request context, checks a permission, calls a service and maps the result.
+pub mod audit;
+pub mod auth;
+pub mod users;
+
+/// Sets the HTTP status of a failed server function call, so the browser sees a real 4xx.
+/// Plain form posts (no JavaScript yet) keep the framework's redirect back to the form, which
+/// carries the error in the URL.
+#[cfg(feature = "ssr")]
+pub(crate) fn respond<T>(result: crate::error::AppResult<T>) -> crate::error::AppResult<T> {
+    if let Err(err) = &result {
+        if let crate::error::AppError::Internal(message) = err {
+            tracing::error!(error = %message, "server function failed");
+        }
+        if !is_plain_form_post()
+            && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(err.status())
+        {
+            options.set_status(status);
+        }
+    }
+    result
+}
+
+/// A browser submitting a form without JavaScript asks for HTML back.
+#[cfg(feature = "ssr")]
+pub(crate) fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Only same-site paths are allowed as a post-login destination.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_paths_stay_on_site() {
+        assert_eq!(super::safe_next(Some("/admin/users")), "/admin/users");
+        assert_eq!(super::safe_next(Some("//evil.example")), "/");
+        assert_eq!(super::safe_next(Some("https://evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(super::safe_next(None), "/");
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure rules shared by the browser and the server: no I/O, no framework types.
+pub mod rbac;
+pub mod validation;

@@ -1,0 +1,4 @@
+//! SeaORM entities: data only. Rules live in the services.
+pub mod audit_log;
+pub mod revoked_token;
+pub mod user;

@@ -1,0 +1,8 @@
+//! Server-only code: state, entities, services. Compiled with the `ssr` feature.
+pub mod context;
+pub mod cookies;
+pub mod db;
+pub mod entities;
+pub mod rate_limit;
+pub mod services;
+pub mod state;

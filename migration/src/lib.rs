@@ -1,0 +1,13 @@
+//! The schema. One migration per change; a landed migration is never edited.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_users_audit_tokens;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_users_audit_tokens::Migration)]
+    }
+}
