@@ -14,15 +14,11 @@ pub async fn login(
     super::respond(async {
         let ctx = ServerFnContext::load()?;
         let outcome = sessions::login(&ctx.state, &ctx.meta, &LoginRequest { username, password }).await?;
-        let options = expect_context::<leptos_axum::ResponseOptions>();
-        let cookie = crate::server::cookies::session_cookie(
+        set_cookie(crate::server::cookies::session_cookie(
             &outcome.token.access_token,
             ctx.state.auth.token_ttl.as_secs(),
             ctx.state.auth.cookie_secure,
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            options.append_header(http::header::SET_COOKIE, value);
-        }
+        ));
         if super::is_plain_form_post() {
             leptos_axum::redirect(&super::safe_next(next.as_deref()));
         }
@@ -40,11 +36,7 @@ pub async fn logout() -> Result<(), AppError> {
         if let Some(user) = &ctx.auth.0 {
             sessions::logout(&ctx.state, user, &ctx.meta).await?;
         }
-        let options = expect_context::<leptos_axum::ResponseOptions>();
-        let cookie = crate::server::cookies::clear_session_cookie(ctx.state.auth.cookie_secure);
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            options.append_header(http::header::SET_COOKIE, value);
-        }
+        set_cookie(crate::server::cookies::clear_session_cookie(ctx.state.auth.cookie_secure));
         if super::is_plain_form_post() {
             leptos_axum::redirect("/login");
         }
@@ -76,7 +68,25 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     super::respond(async {
         let ctx = ServerFnContext::load()?;
         let user = ctx.auth.require(Permission::ManageOwnAccount)?;
-        users::change_own_password(&ctx.state.db, &ctx.actor(), user.id, &current_password, &new_password).await
+        users::change_own_password(&ctx.state.db, &ctx.actor(), user.id, &current_password, &new_password).await?;
+        // The change signs out every older token, including this browser's: hand it a new one.
+        let (token, _) = crate::server::services::tokens::issue(&ctx.state.auth, user.id)?;
+        crate::server::services::tokens::revoke(&ctx.state.db, user.id, &user.jti, user.token_expires_at).await?;
+        set_cookie(crate::server::cookies::session_cookie(
+            &token,
+            ctx.state.auth.token_ttl.as_secs(),
+            ctx.state.auth.cookie_secure,
+        ));
+        Ok(())
     }
     .await)
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: String) {
+    if let (Some(options), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&cookie))
+    {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
 }

@@ -38,3 +38,10 @@ pub struct AuditQuery {
     #[serde(default)]
     pub offset: Option<u64>,
 }
+
+/// The values the audit log's filter dropdowns offer: those that occur in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilterChoices {
+    pub actions: Vec<String>,
+    pub entity_types: Vec<String>,
+}

@@ -94,3 +94,7 @@ impl ServerFnContext {
         Actor::new(self.auth.0.as_ref(), &self.meta)
     }
 }
+
+/// The per-response nonce that the Content-Security-Policy allows inline scripts to carry.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);

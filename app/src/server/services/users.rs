@@ -10,7 +10,7 @@ use crate::server::entities::user;
 use crate::server::services::audit::{self, AuditRecord, page_bounds};
 use crate::server::services::passwords;
 use chrono::Utc;
-use sea_orm::sea_query::{Condition, Expr, Func};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
     DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,

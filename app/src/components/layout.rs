@@ -1,0 +1,211 @@
+//! The frame around every signed-in page: sidebar navigation, header, and page guards.
+use crate::api::auth::Logout;
+use crate::app::use_auth;
+use crate::components::feedback::set_page_status;
+use crate::domain::rbac::Permission;
+use crate::dto::auth::UserProfile;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let auth = use_auth();
+    let collapsed = RwSignal::new(false);
+    view! {
+        <Suspense fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => view! { <Frame user collapsed /> }.into_any(),
+                    Ok(None) => view! { <SignedOut /> }.into_any(),
+                    Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
+    let is_admin = user.role.can(Permission::ManageUsers);
+    let sees_audit = user.role.can(Permission::ViewAuditLog);
+    view! {
+        <div class="flex min-h-screen">
+            <aside
+                id="sidebar"
+                class="shrink-0 border-r border-slate-800 bg-slate-900 text-slate-100 transition-all"
+                class=("w-64", move || !collapsed.get())
+                class=("w-16", move || collapsed.get())
+                data-collapsed=move || collapsed.get().to_string()
+            >
+                <div class="flex h-14 items-center justify-between px-4">
+                    <span class="text-lg font-bold tracking-tight" class:hidden=move || collapsed.get()>
+                        "Aegis"
+                    </span>
+                    <button
+                        id="sidebar-toggle"
+                        type="button"
+                        class="rounded p-1 text-slate-300 hover:bg-slate-800"
+                        aria-label="Toggle navigation"
+                        on:click=move |_| collapsed.update(|c| *c = !*c)
+                    >
+                        "☰"
+                    </button>
+                </div>
+                <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
+                    <NavLink href="/profile" label="My profile" icon="👤" collapsed />
+                    <Show when=move || is_admin || sees_audit>
+                        <div id="nav-admin" class="pt-4">
+                            <p
+                                class="px-3 pb-1 text-xs font-semibold uppercase tracking-wider text-slate-400"
+                                class:hidden=move || collapsed.get()
+                            >
+                                "Administration"
+                            </p>
+                            <Show when=move || is_admin>
+                                <NavLink href="/admin/users" label="Users" icon="👥" collapsed />
+                            </Show>
+                            <Show when=move || sees_audit>
+                                <NavLink href="/admin/audit" label="Audit log" icon="📜" collapsed />
+                            </Show>
+                        </div>
+                    </Show>
+                </nav>
+            </aside>
+            <div class="flex min-w-0 flex-1 flex-col">
+                <Header user />
+                <main class="flex-1 p-6">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NavLink(
+    href: &'static str,
+    label: &'static str,
+    icon: &'static str,
+    collapsed: RwSignal<bool>,
+) -> impl IntoView {
+    let location = use_location();
+    let active = move || location.pathname.get().starts_with(href);
+    view! {
+        <A href=href attr:class="flex items-center gap-3 rounded-md px-3 py-2 text-slate-200 hover:bg-slate-800 aria-[current=page]:bg-slate-800">
+            <span aria-hidden="true">{icon}</span>
+            <span class:hidden=move || collapsed.get() class:font-semibold=active>{label}</span>
+        </A>
+    }
+}
+
+#[component]
+fn Header(user: UserProfile) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    // A hard navigation drops every piece of client state that belonged to the session.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            let _ = window().location().set_href("/login");
+        }
+    });
+    view! {
+        <header class="flex h-14 items-center justify-between border-b border-slate-200 bg-white px-6">
+            <div></div>
+            <div class="flex items-center gap-4">
+                <div class="text-right text-sm leading-tight">
+                    <p id="current-user" class="font-medium">{user.display_name.clone()}</p>
+                    <p id="current-role" class="text-xs text-slate-500">{user.role.label()}</p>
+                </div>
+                <ActionForm action=logout>
+                    <button
+                        id="logout"
+                        type="submit"
+                        class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50"
+                    >
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}
+
+/// Renders its children only for users holding `permission`; otherwise a 403 page.
+#[component]
+pub fn RequirePermission(permission: Permission, children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Suspense fallback=|| view! { <Loading /> }>
+            {
+                let children = children.clone();
+                move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(user)) if user.role.can(permission) => children().into_any(),
+                            Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
+                            Ok(None) => view! { <SignedOut /> }.into_any(),
+                            Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="text-sm text-slate-500" aria-busy="true">"Loading…"</p> }
+}
+
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    set_page_status(403);
+    view! {
+        <Title text="Forbidden" />
+        <section id="forbidden" class="mx-auto max-w-lg py-16 text-center">
+            <p class="text-5xl font-bold text-slate-300">"403"</p>
+            <h1 class="mt-4 text-2xl font-semibold">"You do not have access to this page"</h1>
+            <p class="mt-2 text-slate-600">
+                "Your role does not include this area. Ask an administrator if you need it."
+            </p>
+            <a href="/" class="mt-6 inline-block text-indigo-600 hover:underline">"Back to start"</a>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    set_page_status(404);
+    view! {
+        <Title text="Not found" />
+        <section id="not-found" class="mx-auto max-w-lg py-16 text-center">
+            <p class="text-5xl font-bold text-slate-300">"404"</p>
+            <h1 class="mt-4 text-2xl font-semibold">"Page not found"</h1>
+            <a href="/" class="mt-6 inline-block text-indigo-600 hover:underline">"Back to start"</a>
+        </section>
+    }
+}
+
+#[component]
+fn SignedOut() -> impl IntoView {
+    let location = use_location();
+    let href = move || format!("/login?next={}", location.pathname.get());
+    view! {
+        <section id="signed-out" class="mx-auto max-w-lg py-16 text-center">
+            <h1 class="text-2xl font-semibold">"Your session has ended"</h1>
+            <a href=href class="mt-6 inline-block text-indigo-600 hover:underline">"Sign in again"</a>
+        </section>
+    }
+}
+
+#[component]
+pub fn PageError(message: String) -> impl IntoView {
+    view! {
+        <div role="alert" class="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
+            {message}
+        </div>
+    }
+}
