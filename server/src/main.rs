@@ -1,1 +1,105 @@
-fn main(){}
+use clap::{Parser, Subcommand};
+use server::config::Config;
+use std::io::Read;
+use std::process::ExitCode;
+
+/// Aegis: prove, technique by technique, which ATT&CK attacks you detect.
+#[derive(Parser)]
+#[command(name = "aegis", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a user. The password comes from AEGIS_NEW_USER_PASSWORD or standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// admin, red_tech, blue_tech, red_lead, blue_lead or viewer
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
+    Healthcheck,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("aegis: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    server::init_tracing(config.log_json);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => server::serve(config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::CreateUser { username, role, display_name, email } => {
+            create_user(&config, username, role, display_name, email).await
+        }
+        Command::Healthcheck => healthcheck(&config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("aegis: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = app::server::db::connect(&config.database_url).await?;
+    app::server::db::migrate(&db).await?;
+    println!("Migrations applied.");
+    Ok(())
+}
+
+async fn create_user(
+    config: &Config,
+    username: String,
+    role: String,
+    display_name: Option<String>,
+    email: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match std::env::var("AEGIS_NEW_USER_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input)?;
+            input.lines().next().unwrap_or("").to_owned()
+        }
+    };
+    let request = app::dto::users::CreateUserRequest { username, password, role, display_name, email };
+    let user = server::create_user(config, request).await?;
+    println!("Created user {} ({}) with id {}", user.username, user.role, user.id);
+    Ok(())
+}
+
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "health check returned {}", response.status());
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Configuration from environment variables. Every default makes a fresh checkout run with no
+//! database server; production refuses to start with unsafe defaults.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub production: bool,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// `None`: generate one under the data directory on first start.
+    pub secret_key: Option<String>,
+    pub token_ttl: Duration,
+    pub storage: StorageConfig,
+    pub admin_password: Option<String>,
+    pub bind: SocketAddr,
+    pub cookie_secure: bool,
+    pub site_root: PathBuf,
+    pub max_body_bytes: usize,
+    pub trust_proxy_headers: bool,
+    pub log_json: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StorageConfig {
+    Local(PathBuf),
+    S3 {
+        bucket: String,
+        endpoint: Option<String>,
+        region: String,
+        access_key_id: Option<String>,
+        secret_access_key: Option<String>,
+        allow_http: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} must be set when AEGIS_ENV=production")]
+    RequiredInProduction(&'static str),
+    #[error("{name} has an invalid value '{value}': {reason}")]
+    Invalid { name: &'static str, value: String, reason: String },
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the configuration through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let production = match get("AEGIS_ENV").as_deref() {
+            None | Some("development") | Some("dev") => false,
+            Some("production") | Some("prod") => true,
+            Some(other) => {
+                return Err(invalid("AEGIS_ENV", other, "expected development or production"));
+            }
+        };
+        let data_dir = PathBuf::from(get("AEGIS_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| default_sqlite_url(&data_dir));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(invalid("DATABASE_URL", &database_url, "expected a sqlite:// or postgres:// URL"));
+        }
+        let secret_key = get("AEGIS_SECRET_KEY");
+        if production && secret_key.is_none() {
+            return Err(ConfigError::RequiredInProduction("AEGIS_SECRET_KEY"));
+        }
+        if let Some(secret) = &secret_key
+            && secret.len() < 32
+        {
+            return Err(invalid("AEGIS_SECRET_KEY", "<hidden>", "use at least 32 characters"));
+        }
+        let ttl_minutes: u64 = parse(&get, "AEGIS_TOKEN_TTL_MINUTES", 60)?;
+        if ttl_minutes == 0 {
+            return Err(invalid("AEGIS_TOKEN_TTL_MINUTES", "0", "must be at least 1"));
+        }
+        let storage = storage_from(&get, &data_dir)?;
+        let bind_raw = get("AEGIS_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind_raw
+            .parse()
+            .map_err(|e: std::net::AddrParseError| invalid("AEGIS_BIND", &bind_raw, &e.to_string()))?;
+        Ok(Self {
+            production,
+            database_url,
+            secret_key,
+            token_ttl: Duration::from_secs(ttl_minutes * 60),
+            storage,
+            admin_password: get("AEGIS_ADMIN_PASSWORD"),
+            bind,
+            cookie_secure: parse(&get, "AEGIS_COOKIE_SECURE", production)?,
+            site_root: PathBuf::from(get("AEGIS_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
+            trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
+            log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(other) => return Err(invalid("AEGIS_LOG_FORMAT", other, "expected text or json")),
+            },
+            data_dir,
+        })
+    }
+
+    /// The signing secret: configured, or generated once and kept in the data directory so
+    /// sessions survive restarts.
+    pub fn load_or_create_secret(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(secret) = &self.secret_key {
+            return Ok(secret.as_bytes().to_vec());
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(existing) if existing.trim().len() >= 32 => return Ok(existing.trim().as_bytes().to_vec()),
+            Ok(_) => return Err(std::io::Error::other(format!("{} is too short", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let secret = random_secret();
+        write_private(&path, &secret)?;
+        Ok(secret.into_bytes())
+    }
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}/aegis.db?mode=rwc", data_dir.display())
+}
+
+fn storage_from(get: &impl Fn(&str) -> Option<String>, data_dir: &Path) -> Result<StorageConfig, ConfigError> {
+    let Some(url) = get("AEGIS_STORAGE_URL") else {
+        return Ok(StorageConfig::Local(data_dir.join("evidence")));
+    };
+    if let Some(bucket) = url.strip_prefix("s3://") {
+        let bucket = bucket.trim_end_matches('/');
+        if bucket.is_empty() || bucket.contains('/') {
+            return Err(invalid("AEGIS_STORAGE_URL", &url, "expected s3://bucket"));
+        }
+        return Ok(StorageConfig::S3 {
+            bucket: bucket.to_owned(),
+            endpoint: get("AEGIS_S3_ENDPOINT"),
+            region: get("AEGIS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            access_key_id: get("AEGIS_S3_ACCESS_KEY_ID"),
+            secret_access_key: get("AEGIS_S3_SECRET_ACCESS_KEY"),
+            allow_http: parse(get, "AEGIS_S3_ALLOW_HTTP", false)?,
+        });
+    }
+    let path = url.strip_prefix("file://").unwrap_or(&url);
+    if path.contains("://") {
+        return Err(invalid("AEGIS_STORAGE_URL", &url, "expected a local path or s3://bucket"));
+    }
+    Ok(StorageConfig::Local(PathBuf::from(path)))
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| invalid(name, &raw, &e.to_string())),
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid { name, value: value.to_owned(), reason: reason.to_owned() }
+}
+
+fn random_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://./data/aegis.db?mode=rwc");
+        assert_eq!(c.storage, StorageConfig::Local(PathBuf::from("./data/evidence")));
+        assert_eq!(c.token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert!(!c.cookie_secure);
+        assert!(!c.production);
+    }
+
+    #[test]
+    fn production_requires_a_secret_and_secures_cookies() {
+        assert!(matches!(
+            config(&[("AEGIS_ENV", "production")]),
+            Err(ConfigError::RequiredInProduction("AEGIS_SECRET_KEY"))
+        ));
+        let c = config(&[("AEGIS_ENV", "production"), ("AEGIS_SECRET_KEY", &"k".repeat(40))]).unwrap();
+        assert!(c.cookie_secure);
+    }
+
+    #[test]
+    fn s3_storage_and_bad_values() {
+        let c = config(&[
+            ("AEGIS_STORAGE_URL", "s3://evidence"),
+            ("AEGIS_S3_ENDPOINT", "http://minio:9000"),
+            ("AEGIS_S3_ALLOW_HTTP", "true"),
+        ])
+        .unwrap();
+        assert!(matches!(c.storage, StorageConfig::S3 { ref bucket, allow_http: true, .. } if bucket == "evidence"));
+        assert!(config(&[("AEGIS_TOKEN_TTL_MINUTES", "abc")]).is_err());
+        assert!(config(&[("AEGIS_BIND", "nowhere")]).is_err());
+        assert!(config(&[("DATABASE_URL", "mysql://x")]).is_err());
+        assert!(config(&[("AEGIS_SECRET_KEY", "short")]).is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! The Aegis server: configuration, the HTTP application and start-up.
+pub mod config;
+pub mod middleware;
+pub mod rest;
+
+use app::server::context::Actor;
+use app::server::rate_limit::RateLimiter;
+use app::server::services::users;
+use app::server::state::{AppState, AuthSettings};
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use config::Config;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use middleware::TrustProxy;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Login attempts allowed per client and username within the window.
+pub const LOGIN_ATTEMPTS: usize = 5;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// Connects, migrates and builds the shared state. Returns the generated admin password when
+/// this start created the first admin without one being configured.
+pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<String>)> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    if let config::StorageConfig::Local(dir) = &config.storage {
+        std::fs::create_dir_all(dir)?;
+    }
+    let db = app::server::db::connect(&config.database_url).await?;
+    app::server::db::migrate(&db).await?;
+    let secret = config.load_or_create_secret()?;
+    let generated = users::bootstrap_admin(&db, config.admin_password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?;
+    let state = AppState {
+        db,
+        auth: Arc::new(AuthSettings::new(&secret, config.token_ttl, config.cookie_secure)),
+        login_limiter: Arc::new(RateLimiter::new(LOGIN_ATTEMPTS, LOGIN_WINDOW)),
+        leptos_options: leptos_options(config),
+    };
+    Ok((state, generated))
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("aegis")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .build()
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let trust = TrustProxy(config.trust_proxy_headers);
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let page_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", rest::router())
+        .route("/api/fn/{*name}", post(server_fn).get(server_fn))
+        .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn(middleware::page_guard))
+        .layer(axum::middleware::from_fn(move |req, next| middleware::refuse_cross_site(trust, req, next)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(move |req, next| middleware::request_context(trust, req, next)))
+        .with_state(state)
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+async fn health(State(state): State<AppState>) -> axum::response::Response {
+    match state.db.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "unavailable", "detail": "Database unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Binds, prints where to go, and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let (state, generated) = bootstrap(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    println!("Aegis is running at http://{addr}");
+    if let Some(password) = generated {
+        println!("First start: an admin account was created.");
+        println!("  username: admin");
+        println!("  password: {password}");
+        println!("This password is shown only once. Change it after signing in.");
+    }
+    let app = router(state, &config);
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `aegis create-user`: the same service, and audit entry, as the admin UI.
+pub async fn create_user(
+    config: &Config,
+    request: app::dto::users::CreateUserRequest,
+) -> anyhow::Result<app::dto::users::UserDto> {
+    let db = app::server::db::connect(&config.database_url).await?;
+    app::server::db::migrate(&db).await?;
+    users::create(&db, &Actor::system("cli"), request)
+        .await
+        .map_err(|e| match e {
+            app::error::AppError::Validation { fields, detail } => {
+                let parts: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                anyhow::anyhow!("{detail}: {}", parts.join("; "))
+            }
+            other => anyhow::anyhow!("{}", other.detail()),
+        })
+}
+
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

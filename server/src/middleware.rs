@@ -1,0 +1,223 @@
+//! Request pipeline: request ids and logging, security headers, authentication, cross-site
+//! request refusal and the sign-in redirect for pages.
+use app::error::{AppError, InternalErrorMarker};
+use app::server::context::{Auth, CspNonce, RequestMeta};
+use app::server::cookies::session_token;
+use app::server::services::sessions;
+use app::server::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderMap, HeaderValue, Method, header};
+use std::net::SocketAddr;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Whether `X-Forwarded-For`/`X-Forwarded-Host` come from a trusted reverse proxy.
+#[derive(Clone, Copy, Debug)]
+pub struct TrustProxy(pub bool);
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Gives every request an id (kept from the caller when sane), logs it, echoes it back, and
+/// puts it into 500 bodies so a user can quote it while the details stay in the log.
+pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let client_ip = client_ip(&req, trust.0);
+    req.extensions_mut().insert(RequestMeta { client_ip: client_ip.clone(), request_id: request_id.clone() });
+
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", id = %request_id, %method, %path);
+    let started = Instant::now();
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, ip = client_ip.as_deref().unwrap_or("-"), "handled");
+    });
+
+    if response.extensions().get::<InternalErrorMarker>().is_some() {
+        let body = serde_json::json!({ "detail": "Internal server error", "request_id": request_id });
+        let headers = response.headers().clone();
+        response = (response.status(), axum::Json(body)).into_response();
+        for (name, value) in headers.iter() {
+            if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
+    if trust_proxy
+        && let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+    {
+        return Some(first.to_owned());
+    }
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// A fresh CSP nonce per response: Leptos stamps it on the hydration scripts, so no inline
+/// script without it can run.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = new_nonce();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(req).await;
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    );
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+fn new_nonce() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 18];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Resolves the caller. A bearer token that fails is an immediate 401 (an API client wants to
+/// know); a stale session cookie just means an anonymous visitor, who gets sent to sign in.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let auth = if let Some(token) = bearer_token(req.headers()) {
+        match sessions::authenticate_token(&state, token, false).await {
+            Ok(user) => Some(user),
+            Err(err) => return err.into_response(),
+        }
+    } else if let Some(token) = cookie_token(req.headers()) {
+        match sessions::authenticate_token(&state, token, true).await {
+            Ok(user) => Some(user),
+            Err(AppError::Unauthorized(_)) => None,
+            Err(err) => return err.into_response(),
+        }
+    } else {
+        None
+    };
+    req.extensions_mut().insert(Auth(auth));
+    next.run(req).await
+}
+
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(session_token)
+}
+
+/// Refuses state-changing requests that a browser sent from another site. Bearer-token
+/// clients are exempt: a browser never attaches that header on its own.
+pub async fn refuse_cross_site(trust: TrustProxy, req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && bearer_token(req.headers()).is_none() && !same_origin(req.headers(), trust.0) {
+        return AppError::Forbidden("Cross-site request refused".into()).into_response();
+    }
+    next.run(req).await
+}
+
+/// True when the Origin (or, failing that, the Referer) names this host, or when neither is
+/// sent, which browsers always do for cross-site form posts and fetches.
+fn same_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
+    let host = trust_proxy
+        .then(|| headers.get("x-forwarded-host"))
+        .flatten()
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok());
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    match (source, host) {
+        (None, _) => true,
+        (Some("null"), _) | (Some(_), None) => false,
+        (Some(source), Some(host)) => origin_host(source).is_some_and(|h| h.eq_ignore_ascii_case(host)),
+    }
+}
+
+/// `scheme://host[:port]/...` → `host[:port]`.
+fn origin_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest)).filter(|h| !h.is_empty())
+}
+
+/// Pages need a session: anonymous visitors go to the sign-in page and come back afterwards;
+/// a signed-in user asking for the sign-in page goes to the start page.
+pub async fn page_guard(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_page = req.method() == Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && path != "/health"
+        && !path.rsplit('/').next().unwrap_or("").contains('.');
+    if is_page {
+        let signed_in = req.extensions().get::<Auth>().is_some_and(|a| a.0.is_some());
+        if path == "/login" && signed_in {
+            return Redirect::to("/").into_response();
+        }
+        if path != "/login" && !signed_in {
+            let target = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
+            return Redirect::to(&format!("/login?{query}")).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn origin_checks() {
+        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), false));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]), false));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), false));
+        assert!(same_origin(&headers(&[("host", "a.example"), ("referer", "https://a.example/admin?x=1")]), false));
+        assert!(!same_origin(&headers(&[("host", "a.example"), ("referer", "https://a.example.evil/x")]), false));
+        assert!(same_origin(&headers(&[("host", "a.example")]), false));
+        assert!(same_origin(
+            &headers(&[("host", "internal:3000"), ("x-forwarded-host", "aegis.example"), ("origin", "https://aegis.example")]),
+            true
+        ));
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer abc")])), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "bearer abc")])), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")])), None);
+    }
+}
