@@ -15,9 +15,12 @@ use leptos_router::{SsrMode, path};
 /// put into context first so every inline script Leptos emits carries it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(nonce) = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<crate::server::context::CspNonce>().cloned())
-    {
+    if let Some(nonce) = use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<crate::server::context::CspNonce>()
+            .cloned()
+    }) {
         provide_context(Nonce::from_value(nonce.0));
     }
     view! {

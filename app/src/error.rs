@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub type FieldErrors = BTreeMap<String, String>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
@@ -75,14 +75,20 @@ impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let mut fields = FieldErrors::new();
         fields.insert(field.to_owned(), message.into());
-        AppError::Validation { detail: "Validation failed".into(), fields }
+        AppError::Validation {
+            detail: "Validation failed".into(),
+            fields,
+        }
     }
 
     pub fn from_fields(fields: FieldErrors) -> Result<(), Self> {
         if fields.is_empty() {
             Ok(())
         } else {
-            Err(AppError::Validation { detail: "Validation failed".into(), fields })
+            Err(AppError::Validation {
+                detail: "Validation failed".into(),
+                fields,
+            })
         }
     }
 
@@ -128,7 +134,8 @@ mod ssr {
 
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = match &self {
                 AppError::Validation { detail, fields } => {
                     serde_json::json!({ "detail": detail, "fields": fields })
@@ -180,3 +187,40 @@ mod ssr {
 pub use ssr::InternalErrorMarker;
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Errors cross the wire to the browser as JSON; every variant must survive the trip.
+    #[test]
+    fn errors_round_trip_through_json() {
+        let all = [
+            AppError::BadRequest("b".into()),
+            AppError::Unauthorized("u".into()),
+            AppError::Forbidden("f".into()),
+            AppError::NotFound("n".into()),
+            AppError::MethodNotAllowed("m".into()),
+            AppError::Conflict("c".into()),
+            AppError::PayloadTooLarge("p".into()),
+            AppError::UnsupportedMediaType("t".into()),
+            AppError::field("name", "bad"),
+            AppError::RateLimited { retry_after: 7 },
+            AppError::Unavailable,
+            AppError::Transport("x".into()),
+        ];
+        for err in all {
+            let text = serde_json::to_string(&err).unwrap();
+            assert_eq!(serde_json::from_str::<AppError>(&text).unwrap(), err);
+        }
+        let internal = serde_json::to_string(&AppError::internal("secret detail")).unwrap();
+        assert!(
+            !internal.contains("secret detail"),
+            "internals never leave the server: {internal}"
+        );
+        assert!(matches!(
+            serde_json::from_str::<AppError>(&internal).unwrap(),
+            AppError::Internal(_)
+        ));
+    }
+}

@@ -54,15 +54,40 @@ impl MigrationTrait for Migration {
                     .table(Users::Table)
                     .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Users::Username).string_len(64).not_null())
-                    .col(ColumnDef::new(Users::DisplayName).string_len(128).not_null())
+                    .col(
+                        ColumnDef::new(Users::DisplayName)
+                            .string_len(128)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Users::Email).string_len(254).null())
                     .col(ColumnDef::new(Users::Role).string_len(16).not_null())
-                    .col(ColumnDef::new(Users::IsActive).boolean().not_null().default(true))
+                    .col(
+                        ColumnDef::new(Users::IsActive)
+                            .boolean()
+                            .not_null()
+                            .default(true),
+                    )
                     .col(ColumnDef::new(Users::PasswordHash).string().not_null())
-                    .col(ColumnDef::new(Users::PasswordChangedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Users::LastLoginAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Users::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Users::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Users::PasswordChangedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::LastLoginAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -82,12 +107,29 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AuditLogs::Table)
-                    .col(ColumnDef::new(AuditLogs::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(AuditLogs::OccurredAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(AuditLogs::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(AuditLogs::OccurredAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AuditLogs::ActorId).uuid().null())
-                    .col(ColumnDef::new(AuditLogs::ActorUsername).string_len(64).null())
+                    .col(
+                        ColumnDef::new(AuditLogs::ActorUsername)
+                            .string_len(64)
+                            .null(),
+                    )
                     .col(ColumnDef::new(AuditLogs::Action).string_len(64).not_null())
-                    .col(ColumnDef::new(AuditLogs::EntityType).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(AuditLogs::EntityType)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(AuditLogs::EntityId).string_len(128).null())
                     .col(ColumnDef::new(AuditLogs::BeforeValue).json().null())
                     .col(ColumnDef::new(AuditLogs::AfterValue).json().null())
@@ -103,7 +145,13 @@ impl MigrationTrait for Migration {
             ("ix_audit_logs_actor_id", AuditLogs::ActorId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(AuditLogs::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(AuditLogs::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
 
@@ -111,10 +159,23 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(RevokedTokens::Table)
-                    .col(ColumnDef::new(RevokedTokens::Jti).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(RevokedTokens::Jti)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(RevokedTokens::UserId).uuid().not_null())
-                    .col(ColumnDef::new(RevokedTokens::ExpiresAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(RevokedTokens::RevokedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(RevokedTokens::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RevokedTokens::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -130,8 +191,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(RevokedTokens::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(AuditLogs::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Users::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(RevokedTokens::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(AuditLogs::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
     }
 }

@@ -40,7 +40,11 @@ pub enum ConfigError {
     #[error("{0} must be set when AEGIS_ENV=production")]
     RequiredInProduction(&'static str),
     #[error("{name} has an invalid value '{value}': {reason}")]
-    Invalid { name: &'static str, value: String, reason: String },
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 impl Config {
@@ -54,13 +58,21 @@ impl Config {
             None | Some("development") | Some("dev") => false,
             Some("production") | Some("prod") => true,
             Some(other) => {
-                return Err(invalid("AEGIS_ENV", other, "expected development or production"));
+                return Err(invalid(
+                    "AEGIS_ENV",
+                    other,
+                    "expected development or production",
+                ));
             }
         };
         let data_dir = PathBuf::from(get("AEGIS_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| default_sqlite_url(&data_dir));
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-            return Err(invalid("DATABASE_URL", &database_url, "expected a sqlite:// or postgres:// URL"));
+            return Err(invalid(
+                "DATABASE_URL",
+                &database_url,
+                "expected a sqlite:// or postgres:// URL",
+            ));
         }
         let secret_key = get("AEGIS_SECRET_KEY");
         if production && secret_key.is_none() {
@@ -69,17 +81,25 @@ impl Config {
         if let Some(secret) = &secret_key
             && secret.len() < 32
         {
-            return Err(invalid("AEGIS_SECRET_KEY", "<hidden>", "use at least 32 characters"));
+            return Err(invalid(
+                "AEGIS_SECRET_KEY",
+                "<hidden>",
+                "use at least 32 characters",
+            ));
         }
         let ttl_minutes: u64 = parse(&get, "AEGIS_TOKEN_TTL_MINUTES", 60)?;
         if ttl_minutes == 0 {
-            return Err(invalid("AEGIS_TOKEN_TTL_MINUTES", "0", "must be at least 1"));
+            return Err(invalid(
+                "AEGIS_TOKEN_TTL_MINUTES",
+                "0",
+                "must be at least 1",
+            ));
         }
         let storage = storage_from(&get, &data_dir)?;
         let bind_raw = get("AEGIS_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let bind = bind_raw
-            .parse()
-            .map_err(|e: std::net::AddrParseError| invalid("AEGIS_BIND", &bind_raw, &e.to_string()))?;
+        let bind = bind_raw.parse().map_err(|e: std::net::AddrParseError| {
+            invalid("AEGIS_BIND", &bind_raw, &e.to_string())
+        })?;
         Ok(Self {
             production,
             database_url,
@@ -89,13 +109,17 @@ impl Config {
             admin_password: get("AEGIS_ADMIN_PASSWORD"),
             bind,
             cookie_secure: parse(&get, "AEGIS_COOKIE_SECURE", production)?,
-            site_root: PathBuf::from(get("AEGIS_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(
+                get("AEGIS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
             max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
             log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,
-                Some(other) => return Err(invalid("AEGIS_LOG_FORMAT", other, "expected text or json")),
+                Some(other) => {
+                    return Err(invalid("AEGIS_LOG_FORMAT", other, "expected text or json"));
+                }
             },
             data_dir,
         })
@@ -109,8 +133,15 @@ impl Config {
         }
         let path = self.data_dir.join("secret.key");
         match std::fs::read_to_string(&path) {
-            Ok(existing) if existing.trim().len() >= 32 => return Ok(existing.trim().as_bytes().to_vec()),
-            Ok(_) => return Err(std::io::Error::other(format!("{} is too short", path.display()))),
+            Ok(existing) if existing.trim().len() >= 32 => {
+                return Ok(existing.trim().as_bytes().to_vec());
+            }
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is too short",
+                    path.display()
+                )));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
@@ -125,7 +156,10 @@ fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}/aegis.db?mode=rwc", data_dir.display())
 }
 
-fn storage_from(get: &impl Fn(&str) -> Option<String>, data_dir: &Path) -> Result<StorageConfig, ConfigError> {
+fn storage_from(
+    get: &impl Fn(&str) -> Option<String>,
+    data_dir: &Path,
+) -> Result<StorageConfig, ConfigError> {
     let Some(url) = get("AEGIS_STORAGE_URL") else {
         return Ok(StorageConfig::Local(data_dir.join("evidence")));
     };
@@ -145,7 +179,11 @@ fn storage_from(get: &impl Fn(&str) -> Option<String>, data_dir: &Path) -> Resul
     }
     let path = url.strip_prefix("file://").unwrap_or(&url);
     if path.contains("://") {
-        return Err(invalid("AEGIS_STORAGE_URL", &url, "expected a local path or s3://bucket"));
+        return Err(invalid(
+            "AEGIS_STORAGE_URL",
+            &url,
+            "expected a local path or s3://bucket",
+        ));
     }
     Ok(StorageConfig::Local(PathBuf::from(path)))
 }
@@ -160,12 +198,19 @@ where
 {
     match get(name) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse().map_err(|e: T::Err| invalid(name, &raw, &e.to_string())),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| invalid(name, &raw, &e.to_string())),
     }
 }
 
 fn invalid(name: &'static str, value: &str, reason: &str) -> ConfigError {
-    ConfigError::Invalid { name, value: value.to_owned(), reason: reason.to_owned() }
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 fn random_secret() -> String {
@@ -193,7 +238,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -201,7 +249,10 @@ mod tests {
     fn defaults_are_embedded() {
         let c = config(&[]).unwrap();
         assert_eq!(c.database_url, "sqlite://./data/aegis.db?mode=rwc");
-        assert_eq!(c.storage, StorageConfig::Local(PathBuf::from("./data/evidence")));
+        assert_eq!(
+            c.storage,
+            StorageConfig::Local(PathBuf::from("./data/evidence"))
+        );
         assert_eq!(c.token_ttl, Duration::from_secs(3600));
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert!(!c.cookie_secure);
@@ -214,7 +265,11 @@ mod tests {
             config(&[("AEGIS_ENV", "production")]),
             Err(ConfigError::RequiredInProduction("AEGIS_SECRET_KEY"))
         ));
-        let c = config(&[("AEGIS_ENV", "production"), ("AEGIS_SECRET_KEY", &"k".repeat(40))]).unwrap();
+        let c = config(&[
+            ("AEGIS_ENV", "production"),
+            ("AEGIS_SECRET_KEY", &"k".repeat(40)),
+        ])
+        .unwrap();
         assert!(c.cookie_secure);
     }
 
@@ -226,7 +281,9 @@ mod tests {
             ("AEGIS_S3_ALLOW_HTTP", "true"),
         ])
         .unwrap();
-        assert!(matches!(c.storage, StorageConfig::S3 { ref bucket, allow_http: true, .. } if bucket == "evidence"));
+        assert!(
+            matches!(c.storage, StorageConfig::S3 { ref bucket, allow_http: true, .. } if bucket == "evidence")
+        );
         assert!(config(&[("AEGIS_TOKEN_TTL_MINUTES", "abc")]).is_err());
         assert!(config(&[("AEGIS_BIND", "nowhere")]).is_err());
         assert!(config(&[("DATABASE_URL", "mysql://x")]).is_err());

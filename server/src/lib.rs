@@ -1,4 +1,5 @@
 //! The Aegis server: configuration, the HTTP application and start-up.
+#![recursion_limit = "256"]
 pub mod config;
 pub mod middleware;
 pub mod rest;
@@ -39,7 +40,11 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?;
     let state = AppState {
         db,
-        auth: Arc::new(AuthSettings::new(&secret, config.token_ttl, config.cookie_secure)),
+        auth: Arc::new(AuthSettings::new(
+            &secret,
+            config.token_ttl,
+            config.cookie_secure,
+        )),
         login_limiter: Arc::new(RateLimiter::new(LOGIN_ATTEMPTS, LOGIN_WINDOW)),
         leptos_options: leptos_options(config),
     };
@@ -72,13 +77,23 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/api/v1", rest::router())
         .route("/api/fn/{*name}", post(server_fn).get(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(axum::middleware::from_fn(middleware::page_guard))
-        .layer(axum::middleware::from_fn(move |req, next| middleware::refuse_cross_site(trust, req, next)))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::refuse_cross_site(trust, req, next)
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(move |req, next| middleware::request_context(trust, req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::request_context(trust, req, next)
+        }))
         .with_state(state)
 }
 
@@ -113,9 +128,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("This password is shown only once. Change it after signing in.");
     }
     let app = router(state, &config);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 
@@ -125,7 +143,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };
@@ -157,8 +177,11 @@ pub async fn create_user(
 
 pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     if json {
         let _ = builder.json().try_init();
     } else {

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use std::io::Read;
@@ -47,9 +48,12 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => server::serve(config).await,
         Command::Migrate => migrate(&config).await,
-        Command::CreateUser { username, role, display_name, email } => {
-            create_user(&config, username, role, display_name, email).await
-        }
+        Command::CreateUser {
+            username,
+            role,
+            display_name,
+            email,
+        } => create_user(&config, username, role, display_name, email).await,
         Command::Healthcheck => healthcheck(&config).await,
     };
     match result {
@@ -83,9 +87,18 @@ async fn create_user(
             input.lines().next().unwrap_or("").to_owned()
         }
     };
-    let request = app::dto::users::CreateUserRequest { username, password, role, display_name, email };
+    let request = app::dto::users::CreateUserRequest {
+        username,
+        password,
+        role,
+        display_name,
+        email,
+    };
     let user = server::create_user(config, request).await?;
-    println!("Created user {} ({}) with id {}", user.username, user.role, user.id);
+    println!(
+        "Created user {} ({}) with id {}",
+        user.username, user.role, user.id
+    );
     Ok(())
 }
 
@@ -100,6 +113,10 @@ async fn healthcheck(config: &Config) -> anyhow::Result<()> {
         .get(format!("http://{addr}/health"))
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "health check returned {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "health check returned {}",
+        response.status()
+    );
     Ok(())
 }

@@ -26,11 +26,19 @@ pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) ->
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let client_ip = client_ip(&req, trust.0);
-    req.extensions_mut().insert(RequestMeta { client_ip: client_ip.clone(), request_id: request_id.clone() });
+    req.extensions_mut().insert(RequestMeta {
+        client_ip: client_ip.clone(),
+        request_id: request_id.clone(),
+    });
 
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -39,11 +47,17 @@ pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) ->
     let mut response = next.run(req).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.in_scope(|| {
-        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, ip = client_ip.as_deref().unwrap_or("-"), "handled");
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            ip = client_ip.as_deref().unwrap_or("-"),
+            "handled"
+        );
     });
 
     if response.extensions().get::<InternalErrorMarker>().is_some() {
-        let body = serde_json::json!({ "detail": "Internal server error", "request_id": request_id });
+        let body =
+            serde_json::json!({ "detail": "Internal server error", "request_id": request_id });
         let headers = response.headers().clone();
         response = (response.status(), axum::Json(body)).into_response();
         for (name, value) in headers.iter() {
@@ -60,12 +74,21 @@ pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) ->
 
 fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
     if trust_proxy
-        && let Some(forwarded) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+        && let Some(forwarded) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+        && let Some(first) = forwarded
+            .split(',')
+            .next()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     {
         return Some(first.to_owned());
     }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
 /// A fresh CSP nonce per response: Leptos stamps it on the hydration scripts, so no inline
@@ -84,9 +107,18 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
@@ -122,18 +154,28 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(session_token)
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session_token)
 }
 
 /// Refuses state-changing requests that a browser sent from another site. Bearer-token
 /// clients are exempt: a browser never attaches that header on its own.
 pub async fn refuse_cross_site(trust: TrustProxy, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && bearer_token(req.headers()).is_none() && !same_origin(req.headers(), trust.0) {
+    if unsafe_method
+        && bearer_token(req.headers()).is_none()
+        && !same_origin(req.headers(), trust.0)
+    {
         return AppError::Forbidden("Cross-site request refused".into()).into_response();
     }
     next.run(req).await
@@ -154,7 +196,9 @@ fn same_origin(headers: &HeaderMap, trust_proxy: bool) -> bool {
     match (source, host) {
         (None, _) => true,
         (Some("null"), _) | (Some(_), None) => false,
-        (Some(source), Some(host)) => origin_host(source).is_some_and(|h| h.eq_ignore_ascii_case(host)),
+        (Some(source), Some(host)) => {
+            origin_host(source).is_some_and(|h| h.eq_ignore_ascii_case(host))
+        }
     }
 }
 
@@ -174,12 +218,19 @@ pub async fn page_guard(req: Request, next: Next) -> Response {
         && path != "/health"
         && !path.rsplit('/').next().unwrap_or("").contains('.');
     if is_page {
-        let signed_in = req.extensions().get::<Auth>().is_some_and(|a| a.0.is_some());
+        let signed_in = req
+            .extensions()
+            .get::<Auth>()
+            .is_some_and(|a| a.0.is_some());
         if path == "/login" && signed_in {
             return Redirect::to("/").into_response();
         }
         if path != "/login" && !signed_in {
-            let target = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/");
             let query = serde_urlencoded::to_string([("next", target)]).unwrap_or_default();
             return Redirect::to(&format!("/login?{query}")).into_response();
         }
@@ -201,23 +252,66 @@ mod tests {
 
     #[test]
     fn origin_checks() {
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]), false));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")]), false));
-        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), false));
-        assert!(same_origin(&headers(&[("host", "a.example"), ("referer", "https://a.example/admin?x=1")]), false));
-        assert!(!same_origin(&headers(&[("host", "a.example"), ("referer", "https://a.example.evil/x")]), false));
+        assert!(same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://127.0.0.1:3000")
+            ]),
+            false
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("host", "127.0.0.1:3000"),
+                ("origin", "http://evil.example")
+            ]),
+            false
+        ));
+        assert!(!same_origin(
+            &headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]),
+            false
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("host", "a.example"),
+                ("referer", "https://a.example/admin?x=1")
+            ]),
+            false
+        ));
+        assert!(!same_origin(
+            &headers(&[
+                ("host", "a.example"),
+                ("referer", "https://a.example.evil/x")
+            ]),
+            false
+        ));
         assert!(same_origin(&headers(&[("host", "a.example")]), false));
         assert!(same_origin(
-            &headers(&[("host", "internal:3000"), ("x-forwarded-host", "aegis.example"), ("origin", "https://aegis.example")]),
+            &headers(&[
+                ("host", "internal:3000"),
+                ("x-forwarded-host", "aegis.example"),
+                ("origin", "https://aegis.example")
+            ]),
             true
         ));
     }
 
     #[test]
     fn bearer_parsing() {
-        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer abc")])), Some("abc"));
-        assert_eq!(bearer_token(&headers(&[("authorization", "bearer abc")])), Some("abc"));
-        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")])), None);
-        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")])), None);
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Bearer abc")])),
+            Some("abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "bearer abc")])),
+            Some("abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Bearer ")])),
+            None
+        );
     }
 }

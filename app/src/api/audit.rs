@@ -8,12 +8,14 @@ pub async fn list_audit(query: AuditQuery) -> Result<Page<AuditEntryDto>, AppErr
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::audit;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ViewAuditLog)?;
-        audit::list(&ctx.state.db, &query).await
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewAuditLog)?;
+            audit::list(&ctx.state.db, &query).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "audit_filter_options")]
@@ -21,13 +23,15 @@ pub async fn audit_filter_options() -> Result<AuditFilterChoices, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::audit;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ViewAuditLog)?;
-        Ok(AuditFilterChoices {
-            actions: audit::actions(&ctx.state.db).await?,
-            entity_types: audit::entity_types(&ctx.state.db).await?,
-        })
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewAuditLog)?;
+            Ok(AuditFilterChoices {
+                actions: audit::actions(&ctx.state.db).await?,
+                entity_types: audit::entity_types(&ctx.state.db).await?,
+            })
+        }
+        .await,
+    )
 }

@@ -38,7 +38,9 @@ pub(crate) fn is_plain_form_post() -> bool {
 /// Only same-site paths are allowed as a post-login destination.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") => {
+        Some(path)
+            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),

@@ -10,13 +10,19 @@ pub async fn list_users(search: Option<String>) -> Result<Page<UserDto>, AppErro
     use crate::dto::users::UserListQuery;
     use crate::server::context::ServerFnContext;
     use crate::server::services::users;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ManageUsers)?;
-        let query = UserListQuery { search, limit: Some(crate::dto::MAX_PAGE_SIZE), ..Default::default() };
-        users::list(&ctx.state.db, &query).await
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageUsers)?;
+            let query = UserListQuery {
+                search,
+                limit: Some(crate::dto::MAX_PAGE_SIZE),
+                ..Default::default()
+            };
+            users::list(&ctx.state.db, &query).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_user")]
@@ -24,12 +30,14 @@ pub async fn get_user(id: Uuid) -> Result<UserDto, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::users;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ManageUsers)?;
-        users::to_dto(&users::find(&ctx.state.db, id).await?)
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageUsers)?;
+            users::to_dto(&users::find(&ctx.state.db, id).await?)
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_user")]
@@ -44,19 +52,21 @@ pub async fn create_user(
     use crate::dto::users::CreateUserRequest;
     use crate::server::context::ServerFnContext;
     use crate::server::services::users;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ManageUsers)?;
-        let request = CreateUserRequest {
-            username,
-            password,
-            role,
-            display_name: Some(display_name),
-            email: Some(email),
-        };
-        users::create(&ctx.state.db, &ctx.actor(), request).await
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageUsers)?;
+            let request = CreateUserRequest {
+                username,
+                password,
+                role,
+                display_name: Some(display_name),
+                email: Some(email),
+            };
+            users::create(&ctx.state.db, &ctx.actor(), request).await
+        }
+        .await,
+    )
 }
 
 /// `status` is "active" or "inactive"; an empty `password` keeps the current one.
@@ -73,22 +83,24 @@ pub async fn update_user(
     use crate::dto::users::UpdateUserRequest;
     use crate::server::context::ServerFnContext;
     use crate::server::services::users;
-    super::respond(async {
-        let ctx = ServerFnContext::load()?;
-        ctx.auth.require(Permission::ManageUsers)?;
-        let is_active = match status.as_str() {
-            "active" => true,
-            "inactive" => false,
-            _ => return Err(AppError::field("status", "Choose active or inactive")),
-        };
-        let request = UpdateUserRequest {
-            display_name: Some(display_name),
-            email: Some(email),
-            role: Some(role),
-            is_active: Some(is_active),
-            password: Some(password).filter(|p| !p.is_empty()),
-        };
-        users::update(&ctx.state.db, &ctx.actor(), id, request).await
-    }
-    .await)
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageUsers)?;
+            let is_active = match status.as_str() {
+                "active" => true,
+                "inactive" => false,
+                _ => return Err(AppError::field("status", "Choose active or inactive")),
+            };
+            let request = UpdateUserRequest {
+                display_name: Some(display_name),
+                email: Some(email),
+                role: Some(role),
+                is_active: Some(is_active),
+                password: Some(password).filter(|p| !p.is_empty()),
+            };
+            users::update(&ctx.state.db, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
 }

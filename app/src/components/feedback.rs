@@ -51,11 +51,14 @@ pub fn FieldError(
     field: &'static str,
 ) -> impl IntoView {
     move || {
-        error.get().and_then(|err| err.fields().get(field).cloned()).map(|message| {
-            view! {
-                <p class="field-error mt-1 text-xs text-red-700" data-field=field>{message}</p>
-            }
-        })
+        error
+            .get()
+            .and_then(|err| err.fields().get(field).cloned())
+            .map(|message| {
+                view! {
+                    <p class="field-error mt-1 text-xs text-red-700" data-field=field>{message}</p>
+                }
+            })
     }
 }
 

@@ -166,8 +166,14 @@ mod tests {
         use Permission::*;
         use Role::*;
         let table: &[(Permission, &[Role])] = &[
-            (ViewData, &[Admin, RedTech, BlueTech, RedLead, BlueLead, Viewer]),
-            (ManageOwnAccount, &[Admin, RedTech, BlueTech, RedLead, BlueLead, Viewer]),
+            (
+                ViewData,
+                &[Admin, RedTech, BlueTech, RedLead, BlueLead, Viewer],
+            ),
+            (
+                ManageOwnAccount,
+                &[Admin, RedTech, BlueTech, RedLead, BlueLead, Viewer],
+            ),
             (ManageUsers, &[Admin]),
             (ViewAuditLog, &[Admin]),
             (ManageSystem, &[Admin]),
@@ -200,8 +206,14 @@ mod tests {
     #[test]
     fn admin_can_do_everything_and_viewer_only_reads() {
         assert!(Permission::ALL.iter().all(|p| Role::Admin.can(*p)));
-        let viewer: Vec<_> = Permission::ALL.iter().filter(|p| Role::Viewer.can(**p)).collect();
-        assert_eq!(viewer, vec![&Permission::ViewData, &Permission::ManageOwnAccount]);
+        let viewer: Vec<_> = Permission::ALL
+            .iter()
+            .filter(|p| Role::Viewer.can(**p))
+            .collect();
+        assert_eq!(
+            viewer,
+            vec![&Permission::ViewData, &Permission::ManageOwnAccount]
+        );
     }
 
     #[test]
@@ -213,7 +225,10 @@ mod tests {
         }
         let err = "superuser".parse::<Role>().unwrap_err();
         assert!(err.to_string().contains("superuser"));
-        assert!("Admin".parse::<Role>().is_err(), "role names are case-sensitive");
+        assert!(
+            "Admin".parse::<Role>().is_err(),
+            "role names are case-sensitive"
+        );
     }
 
     #[test]

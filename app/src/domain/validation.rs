@@ -104,8 +104,13 @@ mod tests {
     #[test]
     fn emails() {
         assert!(errors_of(|e| check_email("a@b.io", e)).is_empty());
-        for bad in ["", "a", "a@b", "@b.io", "a@@b.io", "a b@c.io", "a@.io", "a@io."] {
-            assert!(errors_of(|e| check_email(bad, e)).contains_key("email"), "{bad}");
+        for bad in [
+            "", "a", "a@b", "@b.io", "a@@b.io", "a b@c.io", "a@.io", "a@io.",
+        ] {
+            assert!(
+                errors_of(|e| check_email(bad, e)).contains_key("email"),
+                "{bad}"
+            );
         }
     }
 

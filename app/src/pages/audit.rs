@@ -150,7 +150,9 @@ fn AuditTable(page: Page<AuditEntryDto>, query: AuditQuery) -> impl IntoView {
 #[component]
 fn AuditRow(entry: AuditEntryDto) -> impl IntoView {
     let pretty = |value: &Option<serde_json::Value>| {
-        value.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+        value
+            .as_ref()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
     };
     let before = pretty(&entry.before);
     let after = pretty(&entry.after);
@@ -196,8 +198,10 @@ fn page_href(query: &AuditQuery, offset: u64) -> String {
         }
     }
     pairs.push(("offset", offset.to_string()));
-    let encoded: Vec<String> =
-        pairs.into_iter().map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+    let encoded: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", encode(&v)))
+        .collect();
     format!("/admin/audit?{}", encoded.join("&"))
 }
 
@@ -206,7 +210,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

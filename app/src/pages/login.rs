@@ -1,6 +1,8 @@
 use crate::api::auth::Login;
 use crate::api::safe_next;
-use crate::components::feedback::{ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error};
+use crate::components::feedback::{
+    ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

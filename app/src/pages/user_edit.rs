@@ -25,7 +25,12 @@ pub fn UserEditPage() -> impl IntoView {
 #[component]
 fn UserEditor() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|raw| Uuid::parse_str(&raw).ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+    };
     let update = ServerAction::<UpdateUser>::new();
     let user = Resource::new(
         move || (id(), update.version().get()),

@@ -1,7 +1,7 @@
 use crate::api::users::{CreateUser, list_users};
 use crate::components::feedback::{
-    ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON, SuccessAlert,
-    action_error,
+    ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
+    SuccessAlert, action_error,
 };
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::{Permission, Role};

@@ -20,7 +20,11 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn require(&self, permission: Permission) -> AppResult<()> {
-        if self.role.can(permission) { Ok(()) } else { Err(AppError::forbidden()) }
+        if self.role.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl Actor {
 
     /// Work done by the system itself (bootstrap, CLI, jobs).
     pub fn system(label: &str) -> Self {
-        Self { username: Some(label.to_owned()), ..Self::default() }
+        Self {
+            username: Some(label.to_owned()),
+            ..Self::default()
+        }
     }
 }
 
@@ -83,10 +90,15 @@ impl ServerFnContext {
     pub fn load() -> AppResult<Self> {
         let state = leptos::prelude::use_context::<AppState>()
             .ok_or_else(|| AppError::internal("AppState missing from server function context"))?;
-        let parts = leptos::prelude::use_context::<http::request::Parts>()
-            .ok_or_else(|| AppError::internal("request parts missing from server function context"))?;
+        let parts = leptos::prelude::use_context::<http::request::Parts>().ok_or_else(|| {
+            AppError::internal("request parts missing from server function context")
+        })?;
         let auth = parts.extensions.get::<Auth>().cloned().unwrap_or_default();
-        let meta = parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default();
+        let meta = parts
+            .extensions
+            .get::<RequestMeta>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Self { state, auth, meta })
     }
 

@@ -4,7 +4,9 @@ use super::state::SESSION_COOKIE;
 
 pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
@@ -28,7 +30,10 @@ mod tests {
     #[test]
     fn cookie_attributes() {
         let c = session_cookie("abc", 3600, true);
-        assert_eq!(c, "aegis_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure");
+        assert_eq!(
+            c,
+            "aegis_session=abc; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure"
+        );
         assert!(!session_cookie("abc", 1, false).contains("Secure"));
         assert!(clear_session_cookie(false).contains("Max-Age=0"));
     }

@@ -12,21 +12,32 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(max_attempts: usize, window: Duration) -> Self {
-        Self { max_attempts, window, attempts: Mutex::new(HashMap::new()) }
+        Self {
+            max_attempts,
+            window,
+            attempts: Mutex::new(HashMap::new()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
         // A poisoned lock only means another request panicked mid-update; the counters are
         // still usable.
-        self.attempts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.attempts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `Err(seconds)` when the key has used up its attempts in the current window.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut attempts = self.lock();
-        let Some(times) = attempts.get_mut(key) else { return Ok(()) };
-        while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        let Some(times) = attempts.get_mut(key) else {
+            return Ok(());
+        };
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             times.pop_front();
         }
         if times.len() >= self.max_attempts {
@@ -43,7 +54,11 @@ impl RateLimiter {
         if attempts.len() > 10_000 {
             // Bound memory under a spray of usernames: forget windows that have expired.
             let window = self.window;
-            attempts.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < window));
+            attempts.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
         }
         attempts.entry(key.to_owned()).or_default().push_back(now);
     }

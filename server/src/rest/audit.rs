@@ -18,12 +18,18 @@ pub async fn list(
     Ok(Json(audit::list(&state.db, &query).await?))
 }
 
-pub async fn actions(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<String>>, AppError> {
+pub async fn actions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<String>>, AppError> {
     caller.require(Permission::ViewAuditLog)?;
     Ok(Json(audit::actions(&state.db).await?))
 }
 
-pub async fn entity_types(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<String>>, AppError> {
+pub async fn entity_types(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<String>>, AppError> {
     caller.require(Permission::ViewAuditLog)?;
     Ok(Json(audit::entity_types(&state.db).await?))
 }

@@ -11,13 +11,23 @@ use axum::extract::{FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
 
-pub async fn login(State(state): State<AppState>, caller: Caller, req: Request) -> Result<Response, AppError> {
+pub async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, AppError> {
     let credentials = read_credentials(req).await?;
     let outcome = sessions::login(&state, &caller.meta, &credentials).await?;
-    let cookie = session_cookie(&outcome.token.access_token, state.auth.token_ttl.as_secs(), state.auth.cookie_secure);
+    let cookie = session_cookie(
+        &outcome.token.access_token,
+        state.auth.token_ttl.as_secs(),
+        state.auth.cookie_secure,
+    );
     let mut response = Json(outcome.token).into_response();
     append_cookie(&mut response, &cookie);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
@@ -33,34 +43,50 @@ async fn read_credentials(req: Request) -> Result<LoginRequest, AppError> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let body = axum::body::Bytes::from_request(req, &()).await.map_err(|e| bytes_rejection(&e))?;
+    let body = axum::body::Bytes::from_request(req, &())
+        .await
+        .map_err(|e| bytes_rejection(&e))?;
     match content_type.as_str() {
         "application/json" => serde_json::from_slice(&body).map_err(|e| {
             if e.is_syntax() || e.is_eof() {
                 AppError::BadRequest("Request body is not valid JSON".into())
             } else {
-                AppError::Validation { detail: format!("Invalid request body: {e}"), fields: Default::default() }
+                AppError::Validation {
+                    detail: format!("Invalid request body: {e}"),
+                    fields: Default::default(),
+                }
             }
         }),
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body).map_err(|e| {
-            AppError::Validation { detail: format!("Invalid form body: {e}"), fields: Default::default() }
-        }),
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::Validation {
+                detail: format!("Invalid form body: {e}"),
+                fields: Default::default(),
+            })
+        }
         _ => Err(AppError::UnsupportedMediaType(
             "Send credentials as application/json or application/x-www-form-urlencoded".into(),
         )),
     }
 }
 
-pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<UserProfile>, AppError> {
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<UserProfile>, AppError> {
     let user = caller.require(Permission::ManageOwnAccount)?;
-    Ok(Json(users::to_profile(&users::find(&state.db, user.id).await?)?))
+    Ok(Json(users::to_profile(
+        &users::find(&state.db, user.id).await?,
+    )?))
 }
 
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
     let user = caller.auth.user()?;
     sessions::logout(&state, user, &caller.meta).await?;
     let mut response = http::StatusCode::NO_CONTENT.into_response();
-    append_cookie(&mut response, &clear_session_cookie(state.auth.cookie_secure));
+    append_cookie(
+        &mut response,
+        &clear_session_cookie(state.auth.cookie_secure),
+    );
     Ok(response)
 }
 

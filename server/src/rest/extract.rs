@@ -25,10 +25,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 pub fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::JsonDataError(e) => AppError::Validation {
-            detail: format!("Invalid request body: {}", e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ")),
+            detail: format!(
+                "Invalid request body: {}",
+                e.body_text().trim_start_matches(
+                    "Failed to deserialize the JSON body into the target type: "
+                )
+            ),
             fields: Default::default(),
         },
-        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("Request body is not valid JSON".into()),
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::BadRequest("Request body is not valid JSON".into())
+        }
         JsonRejection::MissingJsonContentType(_) => {
             AppError::UnsupportedMediaType("Expected Content-Type: application/json".into())
         }
@@ -55,7 +62,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .await
             .map(|axum::extract::Query(value)| ApiQuery(value))
             .map_err(|e: QueryRejection| AppError::Validation {
-                detail: format!("Invalid query parameters: {}", e.body_text().trim_start_matches("Failed to deserialize query string: ")),
+                detail: format!(
+                    "Invalid query parameters: {}",
+                    e.body_text()
+                        .trim_start_matches("Failed to deserialize query string: ")
+                ),
                 fields: Default::default(),
             })
     }
@@ -96,7 +107,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Caller {
             auth: parts.extensions.get::<Auth>().cloned().unwrap_or_default(),
-            meta: parts.extensions.get::<RequestMeta>().cloned().unwrap_or_default(),
+            meta: parts
+                .extensions
+                .get::<RequestMeta>()
+                .cloned()
+                .unwrap_or_default(),
         })
     }
 }

@@ -26,7 +26,10 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> Result<(StatusCode, Json<UserDto>), AppError> {
     caller.require(Permission::ManageUsers)?;
-    Ok((StatusCode::CREATED, Json(users::create(&state.db, &caller.actor(), body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(users::create(&state.db, &caller.actor(), body).await?),
+    ))
 }
 
 pub async fn get(
@@ -45,5 +48,7 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> Result<Json<UserDto>, AppError> {
     caller.require(Permission::ManageUsers)?;
-    Ok(Json(users::update(&state.db, &caller.actor(), id, body).await?))
+    Ok(Json(
+        users::update(&state.db, &caller.actor(), id, body).await?,
+    ))
 }

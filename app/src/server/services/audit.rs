@@ -25,7 +25,13 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     pub fn new(action: &'static str, entity_type: &'static str, entity_id: impl ToString) -> Self {
-        Self { action, entity_type, entity_id: Some(entity_id.to_string()), before: None, after: None }
+        Self {
+            action,
+            entity_type,
+            entity_id: Some(entity_id.to_string()),
+            before: None,
+            after: None,
+        }
     }
 
     pub fn before(mut self, value: impl serde::Serialize) -> Self {
@@ -39,7 +45,11 @@ impl AuditRecord {
     }
 }
 
-pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, record: AuditRecord) -> AppResult<()> {
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    record: AuditRecord,
+) -> AppResult<()> {
     let row = audit_log::ActiveModel {
         id: Set(Uuid::new_v4()),
         occurred_at: Set(Utc::now()),
@@ -53,7 +63,9 @@ pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, record: AuditRec
         client_ip: Set(actor.client_ip.clone()),
         request_id: Set(actor.request_id.clone()),
     };
-    audit_log::Entity::insert(row).exec_without_returning(conn).await?;
+    audit_log::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 
@@ -81,18 +93,26 @@ pub fn parse_date_bound(field: &str, raw: &str, upper: bool) -> AppResult<DateTi
         return Ok(ts.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        AppError::BadRequest(format!(
-            "Invalid {field} '{raw}': expected a date (YYYY-MM-DD) or an RFC 3339 timestamp"
-        ))
+        AppError::field(
+            field,
+            format!("'{raw}' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
+        )
     })?;
-    let day = if upper { day.checked_add_days(Days::new(1)).unwrap_or(day) } else { day };
+    let day = if upper {
+        day.checked_add_days(Days::new(1)).unwrap_or(day)
+    } else {
+        day
+    };
     Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
 pub fn page_bounds(limit: Option<u64>, offset: Option<u64>) -> AppResult<(u64, u64)> {
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(AppError::BadRequest(format!("limit must be between 1 and {MAX_PAGE_SIZE}")));
+        return Err(AppError::field(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        ));
     }
     Ok((limit, offset.unwrap_or(0)))
 }
@@ -101,7 +121,10 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-pub async fn list(conn: &impl ConnectionTrait, query: &AuditQuery) -> AppResult<Page<AuditEntryDto>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    query: &AuditQuery,
+) -> AppResult<Page<AuditEntryDto>> {
     let (limit, offset) = page_bounds(query.limit, query.offset)?;
     let mut condition = Condition::all();
     if let Some(action) = non_empty(&query.action) {
@@ -119,12 +142,18 @@ pub async fn list(conn: &impl ConnectionTrait, query: &AuditQuery) -> AppResult<
             Err(_) => audit_log::Column::ActorUsername.eq(actor.to_lowercase()),
         });
     }
-    let from = non_empty(&query.date_from).map(|d| parse_date_bound("date_from", d, false)).transpose()?;
-    let to = non_empty(&query.date_to).map(|d| parse_date_bound("date_to", d, true)).transpose()?;
+    let from = non_empty(&query.date_from)
+        .map(|d| parse_date_bound("date_from", d, false))
+        .transpose()?;
+    let to = non_empty(&query.date_to)
+        .map(|d| parse_date_bound("date_to", d, true))
+        .transpose()?;
     if let (Some(from), Some(to)) = (from, to)
         && from >= to
     {
-        return Err(AppError::BadRequest("date_from must be before date_to".into()));
+        return Err(AppError::BadRequest(
+            "date_from must be before date_to".into(),
+        ));
     }
     if let Some(from) = from {
         condition = condition.add(audit_log::Column::OccurredAt.gte(from));
@@ -145,10 +174,18 @@ pub async fn list(conn: &impl ConnectionTrait, query: &AuditQuery) -> AppResult<
         .into_iter()
         .map(to_dto)
         .collect();
-    Ok(Page { items, total, limit, offset })
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
 }
 
-async fn distinct(conn: &impl ConnectionTrait, column: audit_log::Column) -> AppResult<Vec<String>> {
+async fn distinct(
+    conn: &impl ConnectionTrait,
+    column: audit_log::Column,
+) -> AppResult<Vec<String>> {
     let values: Vec<String> = audit_log::Entity::find()
         .select_only()
         .column(column)

@@ -26,7 +26,9 @@ pub fn hash(password: &str) -> AppResult<String> {
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored_hash) else { return false };
+    let Ok(parsed) = PasswordHash::new(stored_hash) else {
+        return false;
+    };
     hasher().is_ok_and(|h| h.verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
@@ -46,7 +48,10 @@ pub fn generate() -> AppResult<String> {
     OsRng
         .try_fill_bytes(&mut bytes)
         .map_err(|e| AppError::internal(format!("random: {e}")))?;
-    Ok(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect())
 }
 
 #[cfg(test)]

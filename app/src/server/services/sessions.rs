@@ -18,12 +18,19 @@ pub struct LoginOutcome {
     pub profile: UserProfile,
 }
 
-pub async fn login(state: &AppState, meta: &RequestMeta, req: &LoginRequest) -> AppResult<LoginOutcome> {
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    req: &LoginRequest,
+) -> AppResult<LoginOutcome> {
     let username = crate::domain::validation::normalize_username(&req.username);
     if username.is_empty() || req.password.is_empty() {
         return Err(invalid_credentials());
     }
-    let limiter_key = format!("{}|{username}", meta.client_ip.as_deref().unwrap_or("unknown"));
+    let limiter_key = format!(
+        "{}|{username}",
+        meta.client_ip.as_deref().unwrap_or("unknown")
+    );
     state
         .login_limiter
         .check(&limiter_key)
@@ -73,7 +80,12 @@ pub async fn login(state: &AppState, meta: &RequestMeta, req: &LoginRequest) -> 
         client_ip: meta.client_ip.clone(),
         request_id: Some(meta.request_id.clone()),
     };
-    audit::record(&txn, &actor, AuditRecord::new("auth.login", "session", &claims.jti)).await?;
+    audit::record(
+        &txn,
+        &actor,
+        AuditRecord::new("auth.login", "session", &claims.jti),
+    )
+    .await?;
     txn.commit().await?;
 
     Ok(LoginOutcome {
@@ -89,15 +101,23 @@ pub async fn login(state: &AppState, meta: &RequestMeta, req: &LoginRequest) -> 
 pub async fn logout(state: &AppState, user: &CurrentUser, meta: &RequestMeta) -> AppResult<()> {
     let txn = state.db.begin().await?;
     tokens::revoke(&txn, user.id, &user.jti, user.token_expires_at).await?;
-    audit::record(&txn, &Actor::new(Some(user), meta), AuditRecord::new("auth.logout", "session", &user.jti))
-        .await?;
+    audit::record(
+        &txn,
+        &Actor::new(Some(user), meta),
+        AuditRecord::new("auth.logout", "session", &user.jti),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// The full check behind every authenticated request: signature and expiry, revocation, the
 /// user still existing and active, and the token being newer than the last password change.
-pub async fn authenticate_token(state: &AppState, token: &str, via_cookie: bool) -> AppResult<CurrentUser> {
+pub async fn authenticate_token(
+    state: &AppState,
+    token: &str,
+    via_cookie: bool,
+) -> AppResult<CurrentUser> {
     let claims = tokens::decode(&state.auth, token)?;
     let user_id = claims.user_id()?;
     if tokens::is_revoked(&state.db, &claims.jti).await? {
@@ -111,7 +131,9 @@ pub async fn authenticate_token(state: &AppState, token: &str, via_cookie: bool)
         return Err(AppError::Unauthorized("Account is deactivated".into()));
     }
     if claims.iat < user.password_changed_at.timestamp() {
-        return Err(AppError::Unauthorized("Token invalidated by a password change".into()));
+        return Err(AppError::Unauthorized(
+            "Token invalidated by a password change".into(),
+        ));
     }
     Ok(CurrentUser {
         id: user.id,

@@ -31,8 +31,12 @@ pub fn issue(settings: &AuthSettings, user_id: Uuid) -> AppResult<(String, Claim
         exp: now + ttl,
         jti: Uuid::new_v4().simple().to_string(),
     };
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &settings.encoding_key)
-        .map_err(|e| AppError::internal(format!("jwt encode: {e}")))?;
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &settings.encoding_key,
+    )
+    .map_err(|e| AppError::internal(format!("jwt encode: {e}")))?;
     Ok((token, claims))
 }
 
@@ -54,7 +58,10 @@ pub fn decode(settings: &AuthSettings, token: &str) -> AppResult<Claims> {
 }
 
 pub async fn is_revoked(conn: &impl ConnectionTrait, jti: &str) -> AppResult<bool> {
-    Ok(revoked_token::Entity::find_by_id(jti.to_owned()).one(conn).await?.is_some())
+    Ok(revoked_token::Entity::find_by_id(jti.to_owned())
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 pub async fn revoke(
@@ -98,7 +105,11 @@ mod tests {
     use std::time::Duration;
 
     fn settings() -> AuthSettings {
-        AuthSettings::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(3600), false)
+        AuthSettings::new(
+            b"0123456789abcdef0123456789abcdef",
+            Duration::from_secs(3600),
+            false,
+        )
     }
 
     #[test]
@@ -115,17 +126,34 @@ mod tests {
     #[test]
     fn rejects_other_keys_algorithms_and_expired_tokens() {
         let s = settings();
-        let other = AuthSettings::new(b"another secret another secret!!", Duration::from_secs(60), false);
+        let other = AuthSettings::new(
+            b"another secret another secret!!",
+            Duration::from_secs(60),
+            false,
+        );
         let (token, _) = issue(&other, Uuid::new_v4()).unwrap();
         assert!(decode(&s, &token).is_err(), "wrong key");
 
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: Uuid::new_v4().to_string(), iat: now - 100, exp: now - 10, jti: "x".into() };
-        let expired = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &s.encoding_key).unwrap();
-        assert_eq!(decode(&s, &expired).unwrap_err(), AppError::Unauthorized("Token expired".into()));
+        let claims = Claims {
+            sub: Uuid::new_v4().to_string(),
+            iat: now - 100,
+            exp: now - 10,
+            jti: "x".into(),
+        };
+        let expired =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &s.encoding_key).unwrap();
+        assert_eq!(
+            decode(&s, &expired).unwrap_err(),
+            AppError::Unauthorized("Token expired".into())
+        );
 
-        let fresh = Claims { exp: now + 100, ..claims };
-        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &fresh, &s.encoding_key).unwrap();
+        let fresh = Claims {
+            exp: now + 100,
+            ..claims
+        };
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &fresh, &s.encoding_key).unwrap();
         assert!(decode(&s, &hs512).is_err(), "HS512 must be rejected");
 
         // alg=none: header {"alg":"none","typ":"JWT"} with the payload and an empty signature.

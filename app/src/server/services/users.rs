@@ -1,9 +1,9 @@
 //! User accounts: creation, updates (with the last-admin rule), listing, bootstrap.
 use crate::domain::rbac::Role;
 use crate::domain::validation::{self, normalize_username};
+use crate::dto::Page;
 use crate::dto::auth::UserProfile;
 use crate::dto::users::{CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery};
-use crate::dto::Page;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
 use crate::server::entities::user;
@@ -12,8 +12,8 @@ use crate::server::services::passwords;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -21,10 +21,9 @@ use uuid::Uuid;
 pub const ENTITY: &str = "user";
 
 pub fn role_of(model: &user::Model) -> AppResult<Role> {
-    model
-        .role
-        .parse()
-        .map_err(|_| AppError::internal(format!("user {} has unknown role {}", model.id, model.role)))
+    model.role.parse().map_err(|_| {
+        AppError::internal(format!("user {} has unknown role {}", model.id, model.role))
+    })
 }
 
 pub fn to_dto(model: &user::Model) -> AppResult<UserDto> {
@@ -89,14 +88,21 @@ pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<user::Mode
         .ok_or_else(|| AppError::NotFound(format!("User {id} not found")))
 }
 
-pub async fn find_by_username(conn: &impl ConnectionTrait, username: &str) -> AppResult<Option<user::Model>> {
+pub async fn find_by_username(
+    conn: &impl ConnectionTrait,
+    username: &str,
+) -> AppResult<Option<user::Model>> {
     Ok(user::Entity::find()
         .filter(user::Column::Username.eq(normalize_username(username)))
         .one(conn)
         .await?)
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, req: CreateUserRequest) -> AppResult<UserDto> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    req: CreateUserRequest,
+) -> AppResult<UserDto> {
     let username = normalize_username(&req.username);
     let mut errors = FieldErrors::new();
     validation::check_username(&username, &mut errors);
@@ -137,7 +143,12 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, req: CreateUserReque
     .await
     .map_err(|e| map_unique(e, &username))?;
     let dto = to_dto(&model)?;
-    audit::record(&txn, actor, AuditRecord::new("user.create", ENTITY, model.id).after(&dto)).await?;
+    audit::record(
+        &txn,
+        actor,
+        AuditRecord::new("user.create", ENTITY, model.id).after(&dto),
+    )
+    .await?;
     txn.commit().await?;
     Ok(dto)
 }
@@ -166,11 +177,18 @@ pub async fn update(
 ) -> AppResult<UserDto> {
     let mut errors = FieldErrors::new();
     let role = req.role.as_deref().and_then(|r| parse_role(r, &mut errors));
-    let display_name = req.display_name.as_deref().map(str::trim).map(str::to_owned);
+    let display_name = req
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_owned);
     if let Some(name) = &display_name {
         validation::check_display_name(name, &mut errors);
     }
-    let email = req.email.as_deref().map(|raw| clean_email(Some(raw), &mut errors));
+    let email = req
+        .email
+        .as_deref()
+        .map(|raw| clean_email(Some(raw), &mut errors));
     if let Some(password) = &req.password {
         validation::check_password("password", password, &mut errors);
     }
@@ -179,7 +197,10 @@ pub async fn update(
 
     let txn = db.begin().await?;
     let current = if txn.get_database_backend() == DbBackend::Postgres {
-        user::Entity::find_by_id(id).lock_exclusive().one(&txn).await?
+        user::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
     } else {
         user::Entity::find_by_id(id).one(&txn).await?
     }
@@ -219,7 +240,8 @@ pub async fn update(
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     let after = to_dto(&updated)?;
-    let mut after_json = serde_json::to_value(&after).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut after_json =
+        serde_json::to_value(&after).map_err(|e| AppError::internal(e.to_string()))?;
     if password_hash.is_some()
         && let Some(obj) = after_json.as_object_mut()
     {
@@ -242,12 +264,18 @@ pub async fn change_own_password(
     let mut errors = FieldErrors::new();
     validation::check_password("new_password", new_password, &mut errors);
     if current_password == new_password {
-        errors.insert("new_password".into(), "Choose a password different from the current one".into());
+        errors.insert(
+            "new_password".into(),
+            "Choose a password different from the current one".into(),
+        );
     }
     AppError::from_fields(errors)?;
     let user = find(db, id).await?;
     if !passwords::verify(current_password, &user.password_hash) {
-        return Err(AppError::field("current_password", "Current password is incorrect"));
+        return Err(AppError::field(
+            "current_password",
+            "Current password is incorrect",
+        ));
     }
     let hash = passwords::hash(new_password)?;
     let txn = db.begin().await?;
@@ -260,7 +288,8 @@ pub async fn change_own_password(
     audit::record(
         &txn,
         actor,
-        AuditRecord::new("user.password_change", ENTITY, id).after(serde_json::json!({ "password_changed": true })),
+        AuditRecord::new("user.password_change", ENTITY, id)
+            .after(serde_json::json!({ "password_changed": true })),
     )
     .await?;
     txn.commit().await?;
@@ -270,17 +299,32 @@ pub async fn change_own_password(
 pub async fn list(conn: &impl ConnectionTrait, query: &UserListQuery) -> AppResult<Page<UserDto>> {
     let (limit, offset) = page_bounds(query.limit, query.offset)?;
     let mut condition = Condition::all();
-    if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(search) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
         condition = condition.add(
             Condition::any()
                 .add(user::Column::Username.like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(user::Column::DisplayName))).like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::DisplayName)))
+                        .like(pattern.clone()),
+                )
                 .add(user::Column::Email.like(pattern)),
         );
     }
-    if let Some(role) = query.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        let role: Role = role.parse().map_err(|e: crate::domain::rbac::UnknownRole| AppError::BadRequest(e.to_string()))?;
+    if let Some(role) = query
+        .role
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        let role: Role = role
+            .parse()
+            .map_err(|e: crate::domain::rbac::UnknownRole| AppError::BadRequest(e.to_string()))?;
         condition = condition.add(user::Column::Role.eq(role.as_str()));
     }
     if let Some(is_active) = query.is_active {
@@ -297,12 +341,20 @@ pub async fn list(conn: &impl ConnectionTrait, query: &UserListQuery) -> AppResu
         .iter()
         .map(to_dto)
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(Page { items, total, limit, offset })
+    Ok(Page {
+        items,
+        total,
+        limit,
+        offset,
+    })
 }
 
 /// The first admin, on an empty database. Returns the password when it was generated, so the
 /// caller can show it once.
-pub async fn bootstrap_admin(db: &DatabaseConnection, password: Option<String>) -> AppResult<Option<String>> {
+pub async fn bootstrap_admin(
+    db: &DatabaseConnection,
+    password: Option<String>,
+) -> AppResult<Option<String>> {
     if user::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }

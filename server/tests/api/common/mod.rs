@@ -1,0 +1,258 @@
+//! A real Aegis server on a free port, backed by a throwaway SQLite file or PostgreSQL
+//! database, and a small HTTP client for it.
+#![allow(dead_code)]
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+use server::config::Config;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const SECRET: &str = "test-secret-key-that-is-long-enough-0123456789";
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: Client,
+    pub config: Config,
+    pub backend: Backend,
+    data_dir: PathBuf,
+    pg_database: Option<String>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Self {
+        let data_dir = std::env::temp_dir().join(format!("aegis-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}/aegis.db?mode=rwc", data_dir.display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!("aegis_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(PG_ADMIN_URL)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL must run at {PG_ADMIN_URL} for the tests: {e}")
+                    });
+                sea_orm::ConnectionTrait::execute_unprepared(
+                    &admin,
+                    &format!("CREATE DATABASE {name}"),
+                )
+                .await
+                .unwrap();
+                admin.close().await.unwrap();
+                (
+                    format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    Some(name),
+                )
+            }
+        };
+        let mut vars = HashMap::new();
+        vars.insert("DATABASE_URL", database_url);
+        vars.insert("AEGIS_DATA_DIR", data_dir.display().to_string());
+        vars.insert("AEGIS_SECRET_KEY", SECRET.to_owned());
+        vars.insert("AEGIS_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned());
+        vars.insert(
+            "AEGIS_SITE_ROOT",
+            data_dir.join("site").display().to_string(),
+        );
+        vars.insert("AEGIS_MAX_BODY_BYTES", "65536".to_owned());
+        vars.insert("AEGIS_BIND", "127.0.0.1:0".to_owned());
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
+        let (addr, server) = spawn_server(&config).await;
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            client,
+            config,
+            backend,
+            data_dir,
+            pg_database,
+            server,
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database and data directory, as
+    /// a restart would.
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let (addr, server) = spawn_server(&self.config).await;
+        self.addr = addr;
+        self.server = server;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_json(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self.login_response(username, password).await;
+        assert_eq!(response.status(), 200, "login as {username}");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user through the API and returns its id.
+    pub async fn create_user(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        password: &str,
+    ) -> String {
+        let response = self
+            .post_json(
+                "/api/v1/users",
+                admin,
+                json!({ "username": username, "password": password, "role": role, "display_name": username }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create {username}");
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn finish(mut self) {
+        self.server.abort();
+        if let Some(name) = self.pg_database.take() {
+            drop_pg_database(&name).await;
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+impl Drop for TestApp {
+    /// A failed test still removes its database.
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some(name) = self.pg_database.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_pg_database(&name));
+                }
+            })
+            .join();
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+async fn drop_pg_database(name: &str) {
+    if let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await {
+        let _ = sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await;
+        let _ = admin.close().await;
+    }
+}
+
+async fn spawn_server(config: &Config) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let (state, _) = server::bootstrap(config).await.unwrap();
+    let router = server::router(state, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    (addr, handle)
+}
+
+pub async fn json_body(response: Response) -> Value {
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("expected JSON, got: {text}"))
+}
+
+/// Runs one async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await;
+                    let app = super::$name(app).await;
+                    app.finish().await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let app = $crate::common::TestApp::start($crate::common::Backend::Postgres).await;
+                    let app = super::$name(app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}
