@@ -1,5 +1,7 @@
+//! HTTP integration tests: a real server, real SQLite and PostgreSQL. Helpers may panic
+//! freely: a panic is a failed test.
 #![recursion_limit = "256"]
-//! HTTP integration tests: a real server, real SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
 mod audit;

@@ -1,0 +1,46 @@
+import { defineConfig } from "@playwright/test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+// Every run starts a freshly built server on a fresh, empty data directory.
+const port = Number(process.env.AEGIS_E2E_PORT ?? 3100);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "aegis-e2e-"));
+const root = path.resolve(__dirname, "..");
+const binary = process.env.AEGIS_BIN ?? path.join(root, "target", "release", "aegis");
+const siteRoot = process.env.AEGIS_SITE_ROOT ?? path.join(root, "target", "site");
+export const adminPassword = "e2e-admin-password-1";
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 60_000,
+  reporter: [["list"]],
+  outputDir: path.join(os.tmpdir(), "aegis-e2e-results"),
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+    },
+  },
+  webServer: {
+    command: binary,
+    url: `http://127.0.0.1:${port}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      AEGIS_BIND: `127.0.0.1:${port}`,
+      AEGIS_DATA_DIR: dataDir,
+      AEGIS_SITE_ROOT: siteRoot,
+      AEGIS_ADMIN_PASSWORD: adminPassword,
+      RUST_LOG: "warn",
+    },
+  },
+});
