@@ -58,15 +58,15 @@ fn AuditLog() -> impl IntoView {
                 </Suspense>
                 <div>
                     <label for="filter-actor" class=LABEL_CLASS>"Actor"</label>
-                    <input id="filter-actor" name="actor" type="text" placeholder="username" prop:value=move || query.get().actor.unwrap_or_default() class=INPUT_CLASS />
+                    <input id="filter-actor" name="actor" type="text" placeholder="username" value=move || query.get().actor.unwrap_or_default() class=INPUT_CLASS />
                 </div>
                 <div>
                     <label for="filter-date-from" class=LABEL_CLASS>"From"</label>
-                    <input id="filter-date-from" name="date_from" type="date" prop:value=move || query.get().date_from.unwrap_or_default() class=INPUT_CLASS />
+                    <input id="filter-date-from" name="date_from" type="date" value=move || query.get().date_from.unwrap_or_default() class=INPUT_CLASS />
                 </div>
                 <div>
                     <label for="filter-date-to" class=LABEL_CLASS>"To"</label>
-                    <input id="filter-date-to" name="date_to" type="date" prop:value=move || query.get().date_to.unwrap_or_default() class=INPUT_CLASS />
+                    <input id="filter-date-to" name="date_to" type="date" value=move || query.get().date_to.unwrap_or_default() class=INPUT_CLASS />
                 </div>
                 <div class="flex items-end gap-2">
                     <button id="audit-filter-submit" type="submit" class=SECONDARY_BUTTON>"Filter"</button>

@@ -28,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="mb-6 mt-1 text-sm text-slate-500">"Sign in to continue"</p>
                 <ErrorAlert error />
                 <ActionForm action=login>
-                    <input type="hidden" name="next" prop:value=next />
+                    <input type="hidden" name="next" value=next />
                     <div class="space-y-4">
                         <div>
                             <label for="username" class=LABEL_CLASS>"Username"</label>

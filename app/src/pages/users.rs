@@ -47,7 +47,7 @@ fn UsersAdmin() -> impl IntoView {
                             type="search"
                             name="search"
                             placeholder="Search name, username, email"
-                            prop:value=move || search().unwrap_or_default()
+                            value=move || search().unwrap_or_default()
                             class=INPUT_CLASS
                         />
                     </div>
