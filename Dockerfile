@@ -7,7 +7,7 @@ WORKDIR /src
 COPY Cargo.lock ./
 RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund --no-save
 COPY . .
 ENV PATH="/src/node_modules/.bin:${PATH}"
 RUN cargo leptos build --release

@@ -51,7 +51,9 @@ ensure_node_packages() {
   command -v npm >/dev/null || ensure_debian_packages nodejs npm
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "Installing npm packages (Tailwind, wasm-opt, Playwright)"
-    npm ci --no-audit --no-fund
+    # `npm install` rather than `npm ci`: the lock file pins every version, but some registry
+    # mirrors lack the other platforms' optional Tailwind binaries, which `npm ci` insists on.
+    npm install --no-audit --no-fund --no-save
   fi
 }
 
