@@ -218,8 +218,8 @@ mod tests {
         let ts = parse_date_bound("date_to", "2026-11-22T10:00:00+02:00", true).unwrap();
         assert_eq!(ts.to_rfc3339(), "2026-11-22T08:00:00+00:00");
         let err = parse_date_bound("date_from", "yesterday", false).unwrap_err();
-        assert_eq!(err.status(), 400);
-        assert!(err.detail().contains("date_from"));
+        assert_eq!(err.status(), 422);
+        assert!(err.fields()["date_from"].contains("yesterday"));
     }
 
     #[test]
