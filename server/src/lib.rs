@@ -28,12 +28,10 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 /// Connects, migrates and builds the shared state. Returns the generated admin password when
 /// this start created the first admin without one being configured.
 pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<String>)> {
-    std::fs::create_dir_all(&config.data_dir)?;
     if let config::StorageConfig::Local(dir) = &config.storage {
         std::fs::create_dir_all(dir)?;
     }
-    let db = app::server::db::connect(&config.database_url).await?;
-    app::server::db::migrate(&db).await?;
+    let db = open_database(config).await?;
     let secret = config.load_or_create_secret()?;
     let generated = users::bootstrap_admin(&db, config.admin_password.clone())
         .await
@@ -157,13 +155,21 @@ async fn shutdown_signal() {
     }
 }
 
+/// Connects (creating the data directory an embedded database needs) and applies pending
+/// migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = app::server::db::connect(&config.database_url).await?;
+    app::server::db::migrate(&db).await?;
+    Ok(db)
+}
+
 /// `aegis create-user`: the same service, and audit entry, as the admin UI.
 pub async fn create_user(
     config: &Config,
     request: app::dto::users::CreateUserRequest,
 ) -> anyhow::Result<app::dto::users::UserDto> {
-    let db = app::server::db::connect(&config.database_url).await?;
-    app::server::db::migrate(&db).await?;
+    let db = open_database(config).await?;
     users::create(&db, &Actor::system("cli"), request)
         .await
         .map_err(|e| match e {

@@ -66,8 +66,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let db = app::server::db::connect(&config.database_url).await?;
-    app::server::db::migrate(&db).await?;
+    server::open_database(config).await?;
     println!("Migrations applied.");
     Ok(())
 }

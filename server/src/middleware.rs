@@ -315,3 +315,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod pipeline_tests {
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A 500 tells the client only a request id to quote; the cause stays in the log.
+    #[tokio::test]
+    async fn internal_errors_carry_the_request_id_and_nothing_else() {
+        let router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    AppError::internal("connection to db-7 refused: password=hunter2")
+                }),
+            )
+            .layer(axum::middleware::from_fn(|req, next| {
+                request_context(TrustProxy(false), req, next)
+            }));
+        let request = http::Request::builder()
+            .uri("/boom")
+            .header(REQUEST_ID_HEADER, "req-123")
+            .body(Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 500);
+        assert_eq!(response.headers()[REQUEST_ID_HEADER], "req-123");
+        let body = axum::body::to_bytes(response.into_body(), 10_000)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "detail": "Internal server error", "request_id": "req-123" })
+        );
+    }
+}

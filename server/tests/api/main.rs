@@ -7,4 +7,5 @@ mod common;
 mod audit;
 mod auth;
 mod http_behaviour;
+mod lifecycle;
 mod users;

@@ -25,7 +25,7 @@ pub struct TestApp {
     pub config: Config,
     pub backend: Backend,
     data_dir: PathBuf,
-    pg_database: Option<String>,
+    pub pg_database: Option<String>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -202,7 +202,7 @@ impl Drop for TestApp {
     }
 }
 
-async fn drop_pg_database(name: &str) {
+pub async fn drop_pg_database(name: &str) {
     if let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await {
         let _ = sea_orm::ConnectionTrait::execute_unprepared(
             &admin,
