@@ -3,7 +3,14 @@ use crate::components::layout::{NotFound, Shell};
 use crate::dto::auth::UserProfile;
 use crate::error::AppError;
 use crate::pages::{
-    audit::AuditPage, login::LoginPage, profile::ProfilePage, user_edit::UserEditPage,
+    actors::{ThreatActorPage, ThreatActorsPage},
+    audit::AuditPage,
+    login::LoginPage,
+    matrix::MatrixPage,
+    profile::ProfilePage,
+    system::SystemPage,
+    technique::TechniquePage,
+    user_edit::UserEditPage,
     users::UsersPage,
 };
 use leptos::prelude::*;
@@ -71,6 +78,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/users/:id") view=UserEditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("admin/system") view=SystemPage ssr=SsrMode::Async />
+                    <Route path=path!("matrix") view=MatrixPage ssr=SsrMode::Async />
+                    <Route path=path!("techniques/:id") view=TechniquePage ssr=SsrMode::Async />
+                    <Route path=path!("threat-actors") view=ThreatActorsPage ssr=SsrMode::Async />
+                    <Route path=path!("threat-actors/:id") view=ThreatActorPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

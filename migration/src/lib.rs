@@ -2,12 +2,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users_audit_tokens;
+mod m20261122_000002_attack_knowledge_base;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users_audit_tokens::Migration)]
+        vec![
+            Box::new(m20261122_000001_users_audit_tokens::Migration),
+            Box::new(m20261122_000002_attack_knowledge_base::Migration),
+        ]
     }
 }

@@ -18,6 +18,8 @@ pub struct Config {
     pub cookie_secure: bool,
     pub site_root: PathBuf,
     pub max_body_bytes: usize,
+    /// Uploads of whole ATT&CK bundles (the Enterprise bundle is about 50 MB).
+    pub max_import_bytes: usize,
     pub trust_proxy_headers: bool,
     pub log_json: bool,
 }
@@ -113,6 +115,7 @@ impl Config {
                 get("AEGIS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ),
             max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
+            max_import_bytes: parse(&get, "AEGIS_MAX_IMPORT_BYTES", 200 * 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
             log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,

@@ -72,7 +72,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
     };
     Router::new()
         .route("/health", get(health))
-        .nest("/api/v1", rest::router())
+        .nest("/api/v1", rest::router(config.max_import_bytes))
         .route("/api/fn/{*name}", post(server_fn).get(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -193,4 +193,62 @@ pub fn init_tracing(json: bool) {
     } else {
         let _ = builder.try_init();
     }
+}
+
+/// `aegis import-attack FILE`: the same importer as the System panel, with progress on the
+/// terminal.
+pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    use app::server::attack::import::{Trigger, import_bundle};
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    let step = |n: u32, text: &str| {
+        print!("[{n}/3] {text}… ");
+        let _ = std::io::stdout().flush();
+    };
+    step(1, &format!("Reading {}", path.display()));
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    println!("{:.1} MB", bytes.len() as f64 / 1_000_000.0);
+    step(2, "Opening the database");
+    let db = open_database(config).await?;
+    println!("ok");
+    step(3, "Parsing and importing");
+    let source = format!("file:{}", path.display());
+    let report = import_bundle(&db, &Actor::system("cli"), bytes, Trigger::Cli, &source)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "Tactics: {} added, {} updated. Techniques: {} added, {} updated, {} unchanged, {} deprecated, {} revoked. \
+         Threat actors: {} added, {} updated. Actor links: {} added, {} removed.",
+        report.tactics_added,
+        report.tactics_updated,
+        report.techniques_added,
+        report.techniques_updated,
+        report.techniques_unchanged,
+        report.techniques_deprecated,
+        report.techniques_revoked,
+        report.actors_added,
+        report.actors_updated,
+        report.actor_links_added,
+        report.actor_links_removed,
+    );
+    if !report.changed.is_empty() {
+        println!("Flagged for review ({}):", report.changed.len());
+        for change in &report.changed {
+            println!(
+                "  {} {}: {}",
+                change.mitre_id,
+                change.name,
+                change.fields.join(", ")
+            );
+        }
+    }
+    if !report.skipped_custom.is_empty() {
+        println!(
+            "Not applied (a custom technique holds the id): {}",
+            report.skipped_custom.join(", ")
+        );
+    }
+    Ok(())
 }

@@ -30,6 +30,11 @@ enum Command {
         #[arg(long)]
         email: Option<String>,
     },
+    /// Import an ATT&CK STIX bundle file (offline, for air-gapped installations).
+    ImportAttack {
+        /// Path to a STIX 2.0 or 2.1 bundle, e.g. enterprise-attack.json
+        file: std::path::PathBuf,
+    },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
     Healthcheck,
 }
@@ -54,6 +59,7 @@ async fn main() -> ExitCode {
             display_name,
             email,
         } => create_user(&config, username, role, display_name, email).await,
+        Command::ImportAttack { file } => server::import_attack_file(&config, &file).await,
         Command::Healthcheck => healthcheck(&config).await,
     };
     match result {

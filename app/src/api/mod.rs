@@ -1,5 +1,6 @@
 //! Server functions: public HTTP endpoints used by the UI. Each one reads the caller from the
 //! request context, checks a permission, calls a service and maps the result.
+pub mod attack;
 pub mod audit;
 pub mod auth;
 pub mod users;

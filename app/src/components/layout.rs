@@ -30,6 +30,7 @@ pub fn Shell() -> impl IntoView {
 fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
     let is_admin = user.role.can(Permission::ManageUsers);
     let sees_audit = user.role.can(Permission::ViewAuditLog);
+    let manages_system = user.role.can(Permission::ManageSystem);
     view! {
         <div class="flex min-h-screen">
             <aside
@@ -54,8 +55,10 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                     </button>
                 </div>
                 <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
+                    <NavLink href="/matrix" label="Coverage matrix" icon="▦" collapsed />
+                    <NavLink href="/threat-actors" label="Threat actors" icon="🎯" collapsed />
                     <NavLink href="/profile" label="My profile" icon="👤" collapsed />
-                    <Show when=move || is_admin || sees_audit>
+                    <Show when=move || is_admin || sees_audit || manages_system>
                         <div id="nav-admin" class="pt-4">
                             <p
                                 class="px-3 pb-1 text-xs font-semibold uppercase tracking-wider text-slate-400"
@@ -68,6 +71,9 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                             </Show>
                             <Show when=move || sees_audit>
                                 <NavLink href="/admin/audit" label="Audit log" icon="📜" collapsed />
+                            </Show>
+                            <Show when=move || manages_system>
+                                <NavLink href="/admin/system" label="System" icon="⚙" collapsed />
                             </Show>
                         </div>
                     </Show>

@@ -1,3 +1,5 @@
 //! Reusable UI pieces: the page frame, guards and form feedback.
+pub mod coverage;
 pub mod feedback;
 pub mod layout;
+pub mod markdown;

@@ -1,3 +1,4 @@
 //! Pure rules shared by the browser and the server: no I/O, no framework types.
+pub mod coverage;
 pub mod rbac;
 pub mod validation;

@@ -1,4 +1,5 @@
 //! Wire types shared by the REST API, the server functions and the UI.
+pub mod attack;
 pub mod audit;
 pub mod auth;
 pub mod users;

@@ -1,6 +1,10 @@
 //! One module per page.
+pub mod actors;
 pub mod audit;
 pub mod login;
+pub mod matrix;
 pub mod profile;
+pub mod system;
+pub mod technique;
 pub mod user_edit;
 pub mod users;

@@ -1,4 +1,5 @@
 //! Server-only code: state, entities, services. Compiled with the `ssr` feature.
+pub mod attack;
 pub mod context;
 pub mod cookies;
 pub mod db;

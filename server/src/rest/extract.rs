@@ -61,13 +61,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| ApiQuery(value))
-            .map_err(|e: QueryRejection| AppError::Validation {
-                detail: format!(
+            .map_err(|e: QueryRejection| {
+                AppError::BadRequest(format!(
                     "Invalid query parameters: {}",
                     e.body_text()
                         .trim_start_matches("Failed to deserialize query string: ")
-                ),
-                fields: Default::default(),
+                ))
             })
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
+mod attack;
 mod audit;
 mod auth;
 mod http_behaviour;

@@ -174,7 +174,7 @@ async fn bad_user_input_is_refused_clearly(app: TestApp) -> TestApp {
     let response = app.get("/api/v1/users?limit=100000", &admin).await;
     assert_eq!(response.status(), 422);
     let response = app.get("/api/v1/users?limit=abc", &admin).await;
-    assert_eq!(response.status(), 422);
+    assert_eq!(response.status(), 400);
     let response = app
         .request(Method::DELETE, "/api/v1/users", Some(&admin))
         .send()

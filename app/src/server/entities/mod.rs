@@ -1,4 +1,9 @@
 //! SeaORM entities: data only. Rules live in the services.
+pub mod actor_technique;
 pub mod audit_log;
 pub mod revoked_token;
+pub mod sync_run;
+pub mod tactic;
+pub mod technique;
+pub mod threat_actor;
 pub mod user;

@@ -1,0 +1,170 @@
+use crate::dto::attack::{
+    ImportReport, SyncRunDto, TacticDto, TechniqueDetail, TechniqueQuery, TechniqueSummary,
+    ThreatActorDetail, ThreatActorSummary,
+};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Everything the coverage matrix needs in one round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixData {
+    pub tactics: Vec<TacticDto>,
+    pub techniques: Vec<TechniqueSummary>,
+    pub actors: Vec<ThreatActorSummary>,
+    pub platforms: Vec<String>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "matrix")]
+pub async fn matrix(query: TechniqueQuery) -> Result<MatrixData, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            let db = &ctx.state.db;
+            let all = knowledge::list_techniques(db, &TechniqueQuery::default()).await?;
+            let mut platforms: Vec<String> = all
+                .iter()
+                .flat_map(|t| t.platforms.iter().cloned())
+                .collect();
+            platforms.sort();
+            platforms.dedup();
+            Ok(MatrixData {
+                tactics: knowledge::tactics(db).await?,
+                techniques: knowledge::list_techniques(db, &query).await?,
+                actors: knowledge::threat_actors(db, None).await?,
+                platforms,
+            })
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "technique")]
+pub async fn technique(mitre_id: String) -> Result<TechniqueDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            knowledge::technique_detail(&ctx.state.db, &mitre_id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "mark_reviewed")]
+pub async fn mark_reviewed(mitre_id: String) -> Result<TechniqueDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ReviewTechniques)?;
+            knowledge::mark_reviewed(&ctx.state.db, &ctx.actor(), &mitre_id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "threat_actors")]
+pub async fn threat_actors(search: Option<String>) -> Result<Vec<ThreatActorSummary>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            knowledge::threat_actors(&ctx.state.db, search.as_deref()).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "threat_actor")]
+pub async fn threat_actor(id: String) -> Result<ThreatActorDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            knowledge::threat_actor_detail(&ctx.state.db, &id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "sync_runs")]
+pub async fn sync_runs() -> Result<Vec<SyncRunDto>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            knowledge::sync_runs(&ctx.state.db, 50).await
+        }
+        .await,
+    )
+}
+
+/// The System panel's offline import: the browser posts the chosen file as multipart data.
+#[server(prefix = "/api/fn", endpoint = "import_attack_bundle", input = server_fn::codec::MultipartFormData)]
+pub async fn import_attack_bundle(
+    data: server_fn::codec::MultipartData,
+) -> Result<ImportReport, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::attack::import::{Trigger, import_bundle};
+    use crate::server::context::ServerFnContext;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            let mut data = data
+                .into_inner()
+                .ok_or_else(|| AppError::BadRequest("Expected a file upload".into()))?;
+            let mut upload = None;
+            while let Some(mut field) = data
+                .next_field()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
+            {
+                if field.name() != Some("file") {
+                    continue;
+                }
+                let name = field.file_name().unwrap_or("upload.json").to_owned();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                }
+                upload = Some((name, bytes));
+            }
+            let (name, bytes) = upload
+                .filter(|(_, b)| !b.is_empty())
+                .ok_or_else(|| AppError::field("file", "Choose a STIX bundle file to import"))?;
+            import_bundle(
+                &ctx.state.db,
+                &ctx.actor(),
+                bytes,
+                Trigger::Admin,
+                &format!("upload:{name}"),
+            )
+            .await
+        }
+        .await,
+    )
+}

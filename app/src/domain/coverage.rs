@@ -1,0 +1,143 @@
+//! How a technique's coverage status follows from its tests. The one place this rule lives:
+//! the test workflow calls [`coverage_status`] whenever a test changes state.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageStatus {
+    Validated,
+    Partial,
+    InProgress,
+    NotCovered,
+}
+
+impl CoverageStatus {
+    pub const ALL: [CoverageStatus; 4] = [
+        CoverageStatus::Validated,
+        CoverageStatus::Partial,
+        CoverageStatus::InProgress,
+        CoverageStatus::NotCovered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Validated => "validated",
+            CoverageStatus::Partial => "partial",
+            CoverageStatus::InProgress => "in_progress",
+            CoverageStatus::NotCovered => "not_covered",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CoverageStatus::Validated => "Validated",
+            CoverageStatus::Partial => "Partially covered",
+            CoverageStatus::InProgress => "In progress",
+            CoverageStatus::NotCovered => "Not covered",
+        }
+    }
+}
+
+impl fmt::Display for CoverageStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for CoverageStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CoverageStatus::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
+            format!("Unknown coverage status '{s}'; expected validated, partial, in_progress or not_covered")
+        })
+    }
+}
+
+/// What the blue team saw when the attack ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detection {
+    Detected,
+    Partial,
+    NotDetected,
+}
+
+/// Where one test of a technique stands, as far as coverage cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestOutcome {
+    /// Draft, executing, evaluating or in review.
+    Active,
+    /// Approved by both leads, with the blue team's detection result.
+    Validated(Detection),
+    /// Rejected: says nothing about coverage until reopened.
+    Rejected,
+}
+
+/// A technique is validated when a validated test proved full detection; partial when
+/// validated tests proved only partial detection; in progress while any test is under way;
+/// otherwise not covered. A validated test that detected nothing proves a gap, not coverage.
+pub fn coverage_status(outcomes: impl IntoIterator<Item = TestOutcome>) -> CoverageStatus {
+    let mut best = CoverageStatus::NotCovered;
+    for outcome in outcomes {
+        let status = match outcome {
+            TestOutcome::Validated(Detection::Detected) => return CoverageStatus::Validated,
+            TestOutcome::Validated(Detection::Partial) => CoverageStatus::Partial,
+            TestOutcome::Active => CoverageStatus::InProgress,
+            TestOutcome::Validated(Detection::NotDetected) | TestOutcome::Rejected => {
+                CoverageStatus::NotCovered
+            }
+        };
+        // The enum is ordered strongest first.
+        best = best.min(status);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TestOutcome::*;
+
+    #[test]
+    fn no_tests_means_not_covered() {
+        assert_eq!(coverage_status([]), CoverageStatus::NotCovered);
+    }
+
+    #[test]
+    fn strongest_evidence_wins() {
+        assert_eq!(
+            coverage_status([Active, Validated(Detection::Detected)]),
+            CoverageStatus::Validated
+        );
+        assert_eq!(
+            coverage_status([Validated(Detection::Partial), Active]),
+            CoverageStatus::Partial
+        );
+        assert_eq!(
+            coverage_status([Active, Rejected]),
+            CoverageStatus::InProgress
+        );
+        assert_eq!(coverage_status([Rejected]), CoverageStatus::NotCovered);
+        assert_eq!(
+            coverage_status([Validated(Detection::NotDetected)]),
+            CoverageStatus::NotCovered
+        );
+        assert_eq!(
+            coverage_status([
+                Validated(Detection::NotDetected),
+                Validated(Detection::Partial)
+            ]),
+            CoverageStatus::Partial
+        );
+    }
+
+    #[test]
+    fn statuses_parse_and_print() {
+        for status in CoverageStatus::ALL {
+            assert_eq!(status.as_str().parse::<CoverageStatus>(), Ok(status));
+        }
+        assert!("covered".parse::<CoverageStatus>().is_err());
+    }
+}

@@ -1,0 +1,137 @@
+use crate::domain::coverage::CoverageStatus;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What one sync or import did. `changed` lists the techniques now flagged for review.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub tactics_added: u32,
+    pub tactics_updated: u32,
+    pub techniques_added: u32,
+    pub techniques_updated: u32,
+    pub techniques_unchanged: u32,
+    pub techniques_deprecated: u32,
+    pub techniques_revoked: u32,
+    pub actors_added: u32,
+    pub actors_updated: u32,
+    pub actor_links_added: u32,
+    pub actor_links_removed: u32,
+    /// ATT&CK techniques not applied because a custom technique holds their id.
+    pub skipped_custom: Vec<String>,
+    pub changed: Vec<TechniqueChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueChange {
+    pub mitre_id: String,
+    pub name: String,
+    /// Which of name, description, tactics, platforms, deprecated, revoked changed.
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TacticDto {
+    pub mitre_id: String,
+    pub shortname: String,
+    pub name: String,
+    pub description: String,
+    pub matrix_order: i32,
+    pub url: Option<String>,
+}
+
+/// A technique as lists and the matrix show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueSummary {
+    pub mitre_id: String,
+    pub name: String,
+    pub parent_mitre_id: Option<String>,
+    pub is_subtechnique: bool,
+    pub tactics: Vec<String>,
+    pub platforms: Vec<String>,
+    pub coverage_status: CoverageStatus,
+    pub review_required: bool,
+    pub deprecated: bool,
+    pub revoked: bool,
+    pub is_custom: bool,
+    /// Ids of the sub-techniques, for a parent.
+    pub subtechniques: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorRef {
+    pub id: Uuid,
+    pub mitre_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueDetail {
+    #[serde(flatten)]
+    pub summary: TechniqueSummary,
+    pub stix_id: Option<String>,
+    pub description: String,
+    pub data_sources: Vec<String>,
+    pub detection: String,
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub reviewed_by: Option<Uuid>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub subtechnique_details: Vec<TechniqueSummary>,
+    pub actors: Vec<ActorRef>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueQuery {
+    #[serde(default)]
+    pub tactic: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub review_required: Option<bool>,
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// A threat actor's ATT&CK id (`G0016`) or id.
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub search: Option<String>,
+    /// Deprecated and revoked techniques are hidden unless asked for.
+    #[serde(default)]
+    pub include_deprecated: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatActorSummary {
+    pub id: Uuid,
+    pub mitre_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub technique_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreatActorDetail {
+    pub id: Uuid,
+    pub mitre_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub url: Option<String>,
+    pub techniques: Vec<TechniqueSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRunDto {
+    pub id: Uuid,
+    pub kind: String,
+    pub trigger: String,
+    pub source: String,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub report: Option<ImportReport>,
+    pub error: Option<String>,
+    pub triggered_by: Option<String>,
+}

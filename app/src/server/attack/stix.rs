@@ -1,0 +1,338 @@
+//! Reads an ATT&CK STIX bundle (2.0 or 2.1) into the few shapes Aegis keeps. Only the fields
+//! used are deserialized, which keeps the full Enterprise bundle cheap in memory.
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Deserialize)]
+struct Bundle {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    objects: Vec<Object>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Object {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+    name: Option<String>,
+    description: Option<String>,
+    modified: Option<DateTime<Utc>>,
+    revoked: bool,
+    x_mitre_deprecated: bool,
+    x_mitre_version: Option<String>,
+    x_mitre_is_subtechnique: bool,
+    x_mitre_shortname: Option<String>,
+    x_mitre_platforms: Vec<String>,
+    x_mitre_data_sources: Vec<String>,
+    x_mitre_detection: Option<String>,
+    external_references: Vec<ExternalReference>,
+    kill_chain_phases: Vec<KillChainPhase>,
+    aliases: Vec<String>,
+    tactic_refs: Vec<String>,
+    relationship_type: Option<String>,
+    source_ref: Option<String>,
+    target_ref: Option<String>,
+    x_mitre_analytic_refs: Vec<String>,
+    x_mitre_log_source_references: Vec<LogSourceReference>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExternalReference {
+    source_name: String,
+    external_id: Option<String>,
+    url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct KillChainPhase {
+    kill_chain_name: String,
+    phase_name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogSourceReference {
+    x_mitre_data_component_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TacticData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub shortname: String,
+    pub name: String,
+    pub description: String,
+    pub matrix_order: i32,
+    pub url: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TechniqueData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub parent_mitre_id: Option<String>,
+    pub is_subtechnique: bool,
+    pub name: String,
+    pub description: String,
+    pub platforms: Vec<String>,
+    /// Tactic shortnames, in the bundle's order.
+    pub tactics: Vec<String>,
+    pub data_sources: Vec<String>,
+    pub detection: String,
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub url: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
+/// Everything Aegis takes from one bundle.
+#[derive(Debug, Default)]
+pub struct AttackData {
+    pub tactics: Vec<TacticData>,
+    pub techniques: Vec<TechniqueData>,
+    pub actors: Vec<ActorData>,
+    /// (actor STIX id, technique STIX id) from `uses` relationships.
+    pub actor_uses: Vec<(String, String)>,
+}
+
+pub fn parse_bundle(bytes: &[u8]) -> Result<AttackData, AppError> {
+    let bundle: Bundle = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            AppError::BadRequest(format!(
+                "The file is truncated: JSON ends early at line {}",
+                e.line()
+            ))
+        } else if e.is_syntax() {
+            AppError::BadRequest(format!(
+                "The file is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        } else {
+            AppError::BadRequest(format!("The file is not a STIX bundle: {e}"))
+        }
+    })?;
+    if bundle.kind != "bundle" {
+        return Err(AppError::BadRequest(format!(
+            "The file is not a STIX bundle: its type is '{}', expected 'bundle'",
+            bundle.kind
+        )));
+    }
+    let data = extract(bundle.objects);
+    if data.techniques.is_empty() {
+        return Err(AppError::BadRequest(
+            "The STIX bundle holds no ATT&CK techniques (attack-pattern objects with an ATT&CK id)"
+                .into(),
+        ));
+    }
+    Ok(data)
+}
+
+fn attack_reference(object: &Object) -> Option<(&str, Option<&str>)> {
+    object
+        .external_references
+        .iter()
+        .find(|r| r.source_name == "mitre-attack")
+        .and_then(|r| r.external_id.as_deref().map(|id| (id, r.url.as_deref())))
+}
+
+fn extract(objects: Vec<Object>) -> AttackData {
+    let mut data = AttackData::default();
+    let mut matrix_order: HashMap<String, i32> = HashMap::new();
+    let mut data_component_names: HashMap<String, String> = HashMap::new();
+    let mut analytic_components: HashMap<String, Vec<String>> = HashMap::new();
+    let mut strategies: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    let mut detects: Vec<(String, String)> = Vec::new();
+    let mut tactics = Vec::new();
+    let mut techniques = Vec::new();
+
+    for object in objects {
+        match object.kind.as_str() {
+            "x-mitre-matrix" => {
+                for (i, tactic) in object.tactic_refs.iter().enumerate() {
+                    matrix_order.entry(tactic.clone()).or_insert(i as i32);
+                }
+            }
+            "x-mitre-tactic" => tactics.push(object),
+            "attack-pattern" => techniques.push(object),
+            "intrusion-set" => {
+                if let Some((mitre_id, url)) = attack_reference(&object) {
+                    data.actors.push(ActorData {
+                        mitre_id: mitre_id.to_owned(),
+                        url: url.map(str::to_owned),
+                        stix_id: object.id,
+                        name: object.name.unwrap_or_default(),
+                        aliases: object.aliases,
+                        description: object.description.unwrap_or_default(),
+                        modified_at: object.modified,
+                        deprecated: object.x_mitre_deprecated,
+                        revoked: object.revoked,
+                    });
+                }
+            }
+            "x-mitre-data-component" => {
+                data_component_names.insert(object.id, object.name.unwrap_or_default());
+            }
+            "x-mitre-analytic" => {
+                let refs = object
+                    .x_mitre_log_source_references
+                    .into_iter()
+                    .filter_map(|r| r.x_mitre_data_component_ref)
+                    .collect();
+                analytic_components.insert(object.id, refs);
+            }
+            "x-mitre-detection-strategy" => {
+                strategies.insert(
+                    object.id,
+                    (
+                        object.name.unwrap_or_default(),
+                        object.x_mitre_analytic_refs,
+                    ),
+                );
+            }
+            "relationship" => {
+                let (Some(source), Some(target)) = (object.source_ref, object.target_ref) else {
+                    continue;
+                };
+                match object.relationship_type.as_deref() {
+                    // Revoked or deprecated relationships no longer hold.
+                    Some("uses")
+                        if source.starts_with("intrusion-set--")
+                            && target.starts_with("attack-pattern--")
+                            && !object.revoked
+                            && !object.x_mitre_deprecated =>
+                    {
+                        data.actor_uses.push((source, target));
+                    }
+                    Some("detects") if target.starts_with("attack-pattern--") => {
+                        detects.push((source, target))
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ATT&CK v18 links detections through strategies → analytics → data components.
+    let mut strategy_names: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut component_names: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (source, technique) in detects {
+        if let Some((name, analytics)) = strategies.get(&source) {
+            strategy_names
+                .entry(technique.clone())
+                .or_default()
+                .insert(name.clone());
+            for analytic in analytics {
+                for component in analytic_components.get(analytic).into_iter().flatten() {
+                    if let Some(name) = data_component_names.get(component) {
+                        component_names
+                            .entry(technique.clone())
+                            .or_default()
+                            .insert(name.clone());
+                    }
+                }
+            }
+        } else if let Some(name) = data_component_names.get(&source) {
+            component_names
+                .entry(technique)
+                .or_default()
+                .insert(name.clone());
+        }
+    }
+
+    let fallback_order = matrix_order.len() as i32;
+    for object in tactics {
+        let Some((mitre_id, url)) = attack_reference(&object) else {
+            continue;
+        };
+        let (mitre_id, url) = (mitre_id.to_owned(), url.map(str::to_owned));
+        data.tactics.push(TacticData {
+            matrix_order: matrix_order
+                .get(&object.id)
+                .copied()
+                .unwrap_or(fallback_order),
+            mitre_id,
+            url,
+            stix_id: object.id,
+            shortname: object.x_mitre_shortname.unwrap_or_default(),
+            name: object.name.unwrap_or_default(),
+            description: object.description.unwrap_or_default(),
+            modified_at: object.modified,
+        });
+    }
+    data.tactics
+        .sort_by(|a, b| (a.matrix_order, &a.mitre_id).cmp(&(b.matrix_order, &b.mitre_id)));
+
+    for object in techniques {
+        let Some((mitre_id, url)) = attack_reference(&object) else {
+            continue;
+        };
+        let (mitre_id, url) = (mitre_id.to_owned(), url.map(str::to_owned));
+        let is_subtechnique = object.x_mitre_is_subtechnique || mitre_id.contains('.');
+        let parent_mitre_id =
+            is_subtechnique.then(|| mitre_id.split('.').next().unwrap_or_default().to_owned());
+        let mut data_sources: Vec<String> = object.x_mitre_data_sources;
+        data_sources.extend(component_names.remove(&object.id).unwrap_or_default());
+        data_sources.sort();
+        data_sources.dedup();
+        let detection = match object.x_mitre_detection.filter(|d| !d.trim().is_empty()) {
+            Some(text) => text,
+            None => strategy_names
+                .remove(&object.id)
+                .map(|names| names.into_iter().collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default(),
+        };
+        data.techniques.push(TechniqueData {
+            mitre_id,
+            url,
+            parent_mitre_id,
+            is_subtechnique,
+            stix_id: object.id,
+            name: object.name.unwrap_or_default(),
+            description: object.description.unwrap_or_default(),
+            platforms: object.x_mitre_platforms,
+            tactics: object
+                .kill_chain_phases
+                .into_iter()
+                .filter(|p| p.kill_chain_name == "mitre-attack")
+                .map(|p| p.phase_name)
+                .collect(),
+            data_sources,
+            detection,
+            version: object.x_mitre_version,
+            modified_at: object.modified,
+            deprecated: object.x_mitre_deprecated,
+            revoked: object.revoked,
+        });
+    }
+    data
+}
+
+impl TechniqueData {
+    pub fn is_active(&self) -> bool {
+        !self.deprecated && !self.revoked
+    }
+}

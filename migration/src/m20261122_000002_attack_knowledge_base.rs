@@ -1,0 +1,372 @@
+//! The ATT&CK knowledge base: tactics, techniques (with their local coverage fields), threat
+//! actors and what they use, and the history of syncs and imports.
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Tactics {
+    Table,
+    Id,
+    MitreId,
+    StixId,
+    Shortname,
+    Name,
+    Description,
+    MatrixOrder,
+    Url,
+    ModifiedAt,
+}
+
+#[derive(DeriveIden)]
+enum Techniques {
+    Table,
+    Id,
+    MitreId,
+    StixId,
+    ParentMitreId,
+    IsSubtechnique,
+    Name,
+    Description,
+    Platforms,
+    Tactics,
+    DataSources,
+    Detection,
+    Url,
+    Version,
+    ModifiedAt,
+    Deprecated,
+    Revoked,
+    IsCustom,
+    CoverageStatus,
+    ReviewRequired,
+    ReviewedBy,
+    ReviewedAt,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ThreatActors {
+    Table,
+    Id,
+    MitreId,
+    StixId,
+    Name,
+    Aliases,
+    Description,
+    Url,
+    ModifiedAt,
+    Deprecated,
+    Revoked,
+}
+
+#[derive(DeriveIden)]
+enum ActorTechniques {
+    Table,
+    ActorId,
+    TechniqueId,
+}
+
+#[derive(DeriveIden)]
+enum SyncRuns {
+    Table,
+    Id,
+    Kind,
+    Trigger,
+    Source,
+    Status,
+    StartedAt,
+    FinishedAt,
+    Report,
+    Error,
+    TriggeredBy,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Tactics::Table)
+                    .col(ColumnDef::new(Tactics::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Tactics::MitreId)
+                            .string_len(16)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Tactics::StixId)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Tactics::Shortname)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(Tactics::Name).string_len(128).not_null())
+                    .col(ColumnDef::new(Tactics::Description).text().not_null())
+                    .col(ColumnDef::new(Tactics::MatrixOrder).integer().not_null())
+                    .col(ColumnDef::new(Tactics::Url).string_len(512).null())
+                    .col(
+                        ColumnDef::new(Tactics::ModifiedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Techniques::Table)
+                    .col(
+                        ColumnDef::new(Techniques::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::MitreId)
+                            .string_len(32)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    // Custom techniques have no STIX object behind them.
+                    .col(
+                        ColumnDef::new(Techniques::StixId)
+                            .string_len(64)
+                            .null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::ParentMitreId)
+                            .string_len(32)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::IsSubtechnique)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Techniques::Name).string_len(256).not_null())
+                    .col(ColumnDef::new(Techniques::Description).text().not_null())
+                    .col(ColumnDef::new(Techniques::Platforms).json().not_null())
+                    .col(ColumnDef::new(Techniques::Tactics).json().not_null())
+                    .col(ColumnDef::new(Techniques::DataSources).json().not_null())
+                    .col(ColumnDef::new(Techniques::Detection).text().not_null())
+                    .col(ColumnDef::new(Techniques::Url).string_len(512).null())
+                    .col(ColumnDef::new(Techniques::Version).string_len(16).null())
+                    .col(
+                        ColumnDef::new(Techniques::ModifiedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::Deprecated)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::Revoked)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::IsCustom)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::CoverageStatus)
+                            .string_len(16)
+                            .not_null()
+                            .default("not_covered"),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::ReviewRequired)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(ColumnDef::new(Techniques::ReviewedBy).uuid().null())
+                    .col(
+                        ColumnDef::new(Techniques::ReviewedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Techniques::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_techniques_parent")
+                    .table(Techniques::Table)
+                    .col(Techniques::ParentMitreId)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(ThreatActors::Table)
+                    .col(
+                        ColumnDef::new(ThreatActors::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ThreatActors::MitreId)
+                            .string_len(16)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ThreatActors::StixId)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ThreatActors::Name)
+                            .string_len(256)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(ThreatActors::Aliases).json().not_null())
+                    .col(ColumnDef::new(ThreatActors::Description).text().not_null())
+                    .col(ColumnDef::new(ThreatActors::Url).string_len(512).null())
+                    .col(
+                        ColumnDef::new(ThreatActors::ModifiedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(ThreatActors::Deprecated)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(ThreatActors::Revoked)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(ActorTechniques::Table)
+                    .col(ColumnDef::new(ActorTechniques::ActorId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(ActorTechniques::TechniqueId)
+                            .uuid()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(ActorTechniques::ActorId)
+                            .col(ActorTechniques::TechniqueId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(ActorTechniques::Table, ActorTechniques::ActorId)
+                            .to(ThreatActors::Table, ThreatActors::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(ActorTechniques::Table, ActorTechniques::TechniqueId)
+                            .to(Techniques::Table, Techniques::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_actor_techniques_technique")
+                    .table(ActorTechniques::Table)
+                    .col(ActorTechniques::TechniqueId)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(SyncRuns::Table)
+                    .col(ColumnDef::new(SyncRuns::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(SyncRuns::Kind).string_len(32).not_null())
+                    .col(ColumnDef::new(SyncRuns::Trigger).string_len(16).not_null())
+                    .col(ColumnDef::new(SyncRuns::Source).string_len(512).not_null())
+                    .col(ColumnDef::new(SyncRuns::Status).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(SyncRuns::StartedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SyncRuns::FinishedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(SyncRuns::Report).json().null())
+                    .col(ColumnDef::new(SyncRuns::Error).text().null())
+                    .col(ColumnDef::new(SyncRuns::TriggeredBy).string_len(64).null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_sync_runs_started")
+                    .table(SyncRuns::Table)
+                    .col(SyncRuns::StartedAt)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            SyncRuns::Table.into_iden(),
+            ActorTechniques::Table.into_iden(),
+            ThreatActors::Table.into_iden(),
+            Techniques::Table.into_iden(),
+            Tactics::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
