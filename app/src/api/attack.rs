@@ -16,7 +16,7 @@ pub struct MatrixData {
 }
 
 #[server(prefix = "/api/fn", endpoint = "matrix")]
-pub async fn matrix(query: TechniqueQuery) -> Result<MatrixData, AppError> {
+pub async fn matrix(#[server(default)] query: TechniqueQuery) -> Result<MatrixData, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::knowledge;

@@ -4,7 +4,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[server(prefix = "/api/fn", endpoint = "list_audit")]
-pub async fn list_audit(query: AuditQuery) -> Result<Page<AuditEntryDto>, AppError> {
+pub async fn list_audit(
+    #[server(default)] query: AuditQuery,
+) -> Result<Page<AuditEntryDto>, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::audit;

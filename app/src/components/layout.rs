@@ -26,8 +26,17 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// The signed-in user, known synchronously everywhere below the frame.
+#[derive(Clone, Debug)]
+pub struct SignedIn(pub UserProfile);
+
+pub fn signed_in() -> Option<UserProfile> {
+    use_context::<SignedIn>().map(|s| s.0)
+}
+
 #[component]
 fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
+    provide_context(SignedIn(user.clone()));
     let is_admin = user.role.can(Permission::ManageUsers);
     let sees_audit = user.role.can(Permission::ViewAuditLog);
     let manages_system = user.role.can(Permission::ManageSystem);
@@ -137,27 +146,15 @@ fn Header(user: UserProfile) -> impl IntoView {
     }
 }
 
-/// Renders its children only for users holding `permission`; otherwise a 403 page.
+/// Renders its children only for users holding `permission`; otherwise a 403 page. Decided
+/// synchronously from the frame's user, so pages create their resources during the first
+/// render on both server and browser, which hydration relies on.
 #[component]
 pub fn RequirePermission(permission: Permission, children: ChildrenFn) -> impl IntoView {
-    let auth = use_auth();
-    view! {
-        <Suspense fallback=|| view! { <Loading /> }>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        match auth.user.await {
-                            Ok(Some(user)) if user.role.can(permission) => children().into_any(),
-                            Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
-                            Ok(None) => view! { <SignedOut /> }.into_any(),
-                            Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
+    match signed_in() {
+        Some(user) if user.role.can(permission) => children().into_any(),
+        Some(_) => view! { <Forbidden /> }.into_any(),
+        None => view! { <SignedOut /> }.into_any(),
     }
 }
 

@@ -46,6 +46,7 @@ fn SystemPanel() -> impl IntoView {
         }
     };
     view! {
+        <div id="system-panel">
         <h1 class="mb-6 text-2xl font-semibold">"System"</h1>
         <section class="mb-8 max-w-2xl rounded-lg border border-slate-200 bg-white p-6">
             <h2 class="text-lg font-semibold">"Import ATT&CK (offline)"</h2>
@@ -53,7 +54,9 @@ fn SystemPanel() -> impl IntoView {
                 "Upload a STIX 2.0 or 2.1 bundle such as enterprise-attack.json. Existing data is updated in place; "
                 "techniques whose content changed are flagged for review."
             </p>
-            <ErrorAlert error />
+            <div>
+                <ErrorAlert error />
+            </div>
             <form id="import-form" method="post" enctype="multipart/form-data" action="/api/fn/import_attack_bundle" on:submit=on_submit>
                 <label for="import-file" class=LABEL_CLASS>"Bundle file"</label>
                 <input id="import-file" name="file" type="file" accept=".json,application/json" required class=INPUT_CLASS />
@@ -61,15 +64,13 @@ fn SystemPanel() -> impl IntoView {
                     {move || if import.pending().get() { "Importing…" } else { "Import" }}
                 </button>
             </form>
-            <Show when=move || import.pending().get()>
-                <div id="import-progress" role="status" class="mt-4 text-sm text-slate-600">
-                    <div class="h-2 w-full overflow-hidden rounded bg-slate-100">
-                        <div class="h-2 w-1/3 animate-pulse rounded bg-indigo-500"></div>
-                    </div>
-                    <p class="mt-1">"Importing… large bundles take a few seconds."</p>
+            <div id="import-progress" role="status" class="mt-4 text-sm text-slate-600" class:hidden=move || !import.pending().get()>
+                <div class="h-2 w-full overflow-hidden rounded bg-slate-100">
+                    <div class="h-2 w-1/3 animate-pulse rounded bg-indigo-500"></div>
                 </div>
-            </Show>
-            {move || report.get().map(|r| view! { <ReportSummary report=r /> })}
+                <p class="mt-1">"Importing… large bundles take a few seconds."</p>
+            </div>
+            <div id="import-outcome">{move || report.get().map(|r| view! { <ReportSummary report=r /> })}</div>
         </section>
         <section>
             <h2 class="mb-3 text-lg font-semibold">"Sync and import history"</h2>
@@ -82,6 +83,7 @@ fn SystemPanel() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        </div>
     }
 }
 

@@ -1,8 +1,7 @@
 use crate::api::attack::{MarkReviewed, technique};
-use crate::app::use_auth;
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{ErrorAlert, PRIMARY_BUTTON, action_error};
-use crate::components::layout::{Loading, NotFound, PageError};
+use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::markdown::Markdown;
 use crate::domain::rbac::Permission;
 use crate::dto::attack::TechniqueDetail;
@@ -20,12 +19,11 @@ pub fn TechniquePage() -> impl IntoView {
         move || (mitre_id(), review.version().get()),
         |(id, _)| technique(id),
     );
-    let auth = use_auth();
+    let can_review = signed_in().is_some_and(|u| u.role.can(Permission::ReviewTechniques));
     view! {
         <a href="/matrix" class="text-sm text-indigo-600 hover:underline">"← Coverage matrix"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
-                let can_review = matches!(auth.user.await, Ok(Some(u)) if u.role.can(Permission::ReviewTechniques));
                 match detail.await {
                     Ok(detail) => view! { <Detail detail can_review review /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
