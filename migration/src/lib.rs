@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users_audit_tokens;
 mod m20261122_000002_attack_knowledge_base;
+mod m20261123_000003_jobs_notifications_snapshots;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_users_audit_tokens::Migration),
             Box::new(m20261122_000002_attack_knowledge_base::Migration),
+            Box::new(m20261123_000003_jobs_notifications_snapshots::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! database server; production refuses to start with unsafe defaults.
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -22,7 +23,42 @@ pub struct Config {
     pub max_import_bytes: usize,
     pub trust_proxy_headers: bool,
     pub log_json: bool,
+    pub attack_source: AttackSourceConfig,
+    pub jobs: JobsConfig,
 }
+
+/// Where the online ATT&CK sync fetches from, and how patiently.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackSourceConfig {
+    /// TAXII 2.1 API root, e.g. `https://attack-taxii.mitre.org/api/v21/`.
+    pub taxii_url: String,
+    pub collection_id: String,
+    /// Objects per TAXII page.
+    pub page_size: u32,
+    /// The STIX bundle used when TAXII fails.
+    pub bundle_url: String,
+    pub timeout: Duration,
+    /// Tries per request before giving up on a source.
+    pub attempts: u32,
+    /// First pause between tries; doubled each time.
+    pub backoff: Duration,
+}
+
+/// When the scheduled jobs run (cron expressions in UTC, with seconds; `off` disables one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobsConfig {
+    pub mitre_sync: Option<String>,
+    pub notification_cleanup: Option<String>,
+    pub weekly_snapshot: Option<String>,
+    /// First pause before retrying a failed job; doubled each retry.
+    pub retry_backoff: Duration,
+    /// How often the worker looks for queued jobs.
+    pub poll_interval: Duration,
+}
+
+pub const DEFAULT_TAXII_URL: &str = "https://attack-taxii.mitre.org/api/v21/";
+pub const DEFAULT_COLLECTION_ID: &str = "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019";
+pub const DEFAULT_BUNDLE_URL: &str = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StorageConfig {
@@ -124,6 +160,39 @@ impl Config {
                     return Err(invalid("AEGIS_LOG_FORMAT", other, "expected text or json"));
                 }
             },
+            attack_source: AttackSourceConfig {
+                taxii_url: url_from(&get, "AEGIS_ATTACK_TAXII_URL", DEFAULT_TAXII_URL)?,
+                collection_id: get("AEGIS_ATTACK_COLLECTION_ID")
+                    .unwrap_or_else(|| DEFAULT_COLLECTION_ID.into()),
+                page_size: parse(&get, "AEGIS_ATTACK_TAXII_PAGE_SIZE", 5000)?,
+                bundle_url: url_from(&get, "AEGIS_ATTACK_BUNDLE_URL", DEFAULT_BUNDLE_URL)?,
+                timeout: Duration::from_secs(parse(&get, "AEGIS_HTTP_TIMEOUT_SECS", 60)?),
+                attempts: parse(&get, "AEGIS_HTTP_ATTEMPTS", 3)?.max(1),
+                backoff: Duration::from_millis(parse(&get, "AEGIS_HTTP_BACKOFF_MS", 1000)?),
+            },
+            jobs: JobsConfig {
+                mitre_sync: schedule_from(&get, "AEGIS_SCHEDULE_MITRE_SYNC", "0 0 3 * * *")?,
+                notification_cleanup: schedule_from(
+                    &get,
+                    "AEGIS_SCHEDULE_NOTIFICATION_CLEANUP",
+                    "0 30 3 * * *",
+                )?,
+                weekly_snapshot: schedule_from(
+                    &get,
+                    "AEGIS_SCHEDULE_WEEKLY_SNAPSHOT",
+                    "0 0 0 * * Sun",
+                )?,
+                retry_backoff: Duration::from_millis(parse(
+                    &get,
+                    "AEGIS_JOB_RETRY_BACKOFF_MS",
+                    30_000,
+                )?),
+                poll_interval: Duration::from_millis(parse(
+                    &get,
+                    "AEGIS_JOB_POLL_INTERVAL_MS",
+                    1000,
+                )?),
+            },
             data_dir,
         })
     }
@@ -189,6 +258,38 @@ fn storage_from(
         ));
     }
     Ok(StorageConfig::Local(PathBuf::from(path)))
+}
+
+fn url_from(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<String, ConfigError> {
+    let url = get(name).unwrap_or_else(|| default.into());
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(invalid(name, &url, "expected an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+/// A cron expression (validated now, not at the first tick), or `off`.
+fn schedule_from(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+) -> Result<Option<String>, ConfigError> {
+    let expr = get(name).unwrap_or_else(|| default.into());
+    if matches!(expr.trim(), "off" | "disabled" | "none") {
+        return Ok(None);
+    }
+    cron::Schedule::from_str(expr.trim()).map_err(|e| {
+        invalid(
+            name,
+            &expr,
+            &format!("not a cron expression (sec min hour day month weekday): {e}"),
+        )
+    })?;
+    Ok(Some(expr.trim().to_owned()))
 }
 
 fn parse<T: std::str::FromStr>(
@@ -291,5 +392,16 @@ mod tests {
         assert!(config(&[("AEGIS_BIND", "nowhere")]).is_err());
         assert!(config(&[("DATABASE_URL", "mysql://x")]).is_err());
         assert!(config(&[("AEGIS_SECRET_KEY", "short")]).is_err());
+    }
+
+    #[test]
+    fn schedules_are_cron_or_off() {
+        let c = config(&[("AEGIS_SCHEDULE_NOTIFICATION_CLEANUP", "off")]).unwrap();
+        assert_eq!(c.jobs.mitre_sync.as_deref(), Some("0 0 3 * * *"));
+        assert_eq!(c.jobs.weekly_snapshot.as_deref(), Some("0 0 0 * * Sun"));
+        assert_eq!(c.jobs.notification_cleanup, None);
+        assert!(config(&[("AEGIS_SCHEDULE_MITRE_SYNC", "every day")]).is_err());
+        assert!(config(&[("AEGIS_ATTACK_TAXII_URL", "ftp://x")]).is_err());
+        assert_eq!(c.attack_source.taxii_url, DEFAULT_TAXII_URL);
     }
 }

@@ -1,7 +1,9 @@
 //! The Aegis server: configuration, the HTTP application and start-up.
 #![recursion_limit = "256"]
 pub mod config;
+pub mod jobs;
 pub mod middleware;
+mod progress_bar;
 pub mod rest;
 
 use app::server::context::Actor;
@@ -36,6 +38,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
     let generated = users::bootstrap_admin(&db, config.admin_password.clone())
         .await
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?;
+    let jobs = jobs::start(&db, config).await?;
     let state = AppState {
         db,
         auth: Arc::new(AuthSettings::new(
@@ -45,6 +48,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         )),
         login_limiter: Arc::new(RateLimiter::new(LOGIN_ATTEMPTS, LOGIN_WINDOW)),
         leptos_options: leptos_options(config),
+        jobs,
     };
     Ok((state, generated))
 }
@@ -185,8 +189,10 @@ pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // Logs go to stderr; stdout carries only what the user must read (URL, first password).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_target(false);
     if json {
         let _ = builder.json().try_init();
@@ -195,29 +201,33 @@ pub fn init_tracing(json: bool) {
     }
 }
 
-/// `aegis import-attack FILE`: the same importer as the System panel, with progress on the
-/// terminal.
+/// `aegis import-attack FILE`: the same importer as the System panel, with a progress bar on
+/// the terminal.
 pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
     use app::server::attack::import::{Trigger, import_bundle};
-    use std::io::Write;
     let started = std::time::Instant::now();
-    let step = |n: u32, text: &str| {
-        print!("[{n}/3] {text}… ");
-        let _ = std::io::stdout().flush();
-    };
-    step(1, &format!("Reading {}", path.display()));
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    println!("{:.1} MB", bytes.len() as f64 / 1_000_000.0);
-    step(2, "Opening the database");
+    println!(
+        "Importing {} ({:.1} MB)",
+        path.display(),
+        bytes.len() as f64 / 1_000_000.0
+    );
     let db = open_database(config).await?;
-    println!("ok");
-    step(3, "Parsing and importing");
     let source = format!("file:{}", path.display());
-    let report = import_bundle(&db, &Actor::system("cli"), bytes, Trigger::Cli, &source)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
-    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    let bar = progress_bar::ProgressBar::new();
+    let report = import_bundle(
+        &db,
+        &Actor::system("cli"),
+        bytes,
+        Trigger::Cli,
+        &source,
+        &|p| bar.update(p),
+    )
+    .await;
+    bar.finish();
+    let report = report.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    println!("Imported in {:.1} s", started.elapsed().as_secs_f64());
     println!(
         "Tactics: {} added, {} updated. Techniques: {} added, {} updated, {} unchanged, {} deprecated, {} revoked. \
          Threat actors: {} added, {} updated. Actor links: {} added, {} removed.",

@@ -143,3 +143,61 @@ fn first_start_prints_the_url_and_a_one_time_password() {
     assert!(dir.join("evidence").is_dir());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn import_attack_reports_progress_and_what_changed() {
+    let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attack-mini.json");
+    let output = aegis(&dir)
+        .arg("import-attack")
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Importing "), "{stdout}");
+    // Not a terminal here, so each stage is one plain line rather than a redrawn bar.
+    assert!(stdout.contains("Parsing"), "{stdout}");
+    assert!(
+        stdout.contains("Tactics: 3 added, 0 updated. Techniques: 7 added"),
+        "{stdout}"
+    );
+
+    // Again: nothing changes.
+    let output = aegis(&dir)
+        .arg("import-attack")
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(
+        stdout.contains("Techniques: 0 added, 0 updated, 7 unchanged"),
+        "{stdout}"
+    );
+
+    // A file that is not STIX: a clear error and a failing exit status.
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, b"{\"type\": \"bundle\", \"objects\": [").unwrap();
+    let output = aegis(&dir)
+        .arg("import-attack")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.to_lowercase().contains("json"), "{stderr}");
+    let output = aegis(&dir)
+        .arg("import-attack")
+        .arg(dir.join("missing.json"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

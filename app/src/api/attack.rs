@@ -124,7 +124,7 @@ pub async fn import_attack_bundle(
     data: server_fn::codec::MultipartData,
 ) -> Result<ImportReport, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::attack::import::{Trigger, import_bundle};
+    use crate::server::attack::import::{Trigger, import_bundle, no_progress};
     use crate::server::context::ServerFnContext;
     super::respond(
         async {
@@ -162,6 +162,7 @@ pub async fn import_attack_bundle(
                 bytes,
                 Trigger::Admin,
                 &format!("upload:{name}"),
+                &no_progress,
             )
             .await
         }

@@ -80,6 +80,51 @@ pub struct TechniqueDetail {
     pub reviewed_at: Option<DateTime<Utc>>,
     pub subtechnique_details: Vec<TechniqueSummary>,
     pub actors: Vec<ActorRef>,
+    /// The team's own notes.
+    pub notes: String,
+}
+
+/// A custom technique, created by an admin for what ATT&CK does not (yet) describe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTechniqueRequest {
+    pub mitre_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub parent_mitre_id: Option<String>,
+    /// Tactic shortnames, e.g. `execution`.
+    pub tactics: Vec<String>,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub data_sources: Vec<String>,
+    #[serde(default)]
+    pub detection: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Only `notes` may change on an ATT&CK technique (the sync owns the rest); every field may
+/// change on a custom one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTechniqueRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tactics: Option<Vec<String>>,
+    #[serde(default)]
+    pub platforms: Option<Vec<String>>,
+    #[serde(default)]
+    pub data_sources: Option<Vec<String>>,
+    #[serde(default)]
+    pub detection: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

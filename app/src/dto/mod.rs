@@ -2,6 +2,8 @@
 pub mod attack;
 pub mod audit;
 pub mod auth;
+pub mod jobs;
+pub mod notifications;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

@@ -24,6 +24,7 @@ pub fn MatrixPage() -> impl IntoView {
             status: text("status"),
             actor: text("actor"),
             search: text("search"),
+            review_required: text("review_required").map(|v| v == "true"),
             ..Default::default()
         }
     });
@@ -50,7 +51,7 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <Form method="GET" action="">
-            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-5">
+            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-6">
                 <div>
                     <label for="filter-platform" class=LABEL_CLASS>"Platform"</label>
                     <select id="filter-platform" name="platform" class=INPUT_CLASS>
@@ -76,6 +77,10 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
                     <label for="filter-search" class=LABEL_CLASS>"Search"</label>
                     <input id="filter-search" name="search" type="search" placeholder="T1059 or name" value=query.search.clone().unwrap_or_default() class=INPUT_CLASS />
                 </div>
+                <label class="flex items-end gap-2 pb-2 text-sm text-slate-700">
+                    <input id="filter-review" name="review_required" type="checkbox" value="true" checked=query.review_required == Some(true) class="h-4 w-4 rounded border-slate-300" />
+                    "Needs review only"
+                </label>
                 <div class="flex items-end gap-2">
                     <button id="matrix-filter-submit" type="submit" class=SECONDARY_BUTTON>"Apply"</button>
                     <a href="/matrix" class="px-2 py-2 text-sm text-indigo-600 hover:underline">"Clear"</a>

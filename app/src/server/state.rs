@@ -1,3 +1,4 @@
+use crate::server::jobs::JobQueue;
 use crate::server::rate_limit::RateLimiter;
 use axum::extract::FromRef;
 use jsonwebtoken::{DecodingKey, EncodingKey};
@@ -33,6 +34,7 @@ pub struct AppState {
     pub auth: Arc<AuthSettings>,
     pub login_limiter: Arc<RateLimiter>,
     pub leptos_options: LeptosOptions,
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

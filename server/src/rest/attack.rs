@@ -1,16 +1,17 @@
 //! `/api/v1/techniques`, `/tactics`, `/threat-actors` and the ATT&CK parts of `/system`.
-use super::extract::{ApiPath, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::attack::{
-    ImportReport, SyncRunDto, TacticDto, TechniqueDetail, TechniqueQuery, TechniqueSummary,
-    ThreatActorDetail, ThreatActorSummary,
+    CreateTechniqueRequest, ImportReport, SyncRunDto, TacticDto, TechniqueDetail, TechniqueQuery,
+    TechniqueSummary, ThreatActorDetail, ThreatActorSummary, UpdateTechniqueRequest,
 };
 use app::error::AppError;
-use app::server::attack::import::{Trigger, import_bundle};
-use app::server::services::knowledge;
+use app::server::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::services::{custom_techniques, knowledge};
 use app::server::state::AppState;
 use axum::Json;
 use axum::extract::{Multipart, State};
+use http::StatusCode;
 use serde::Deserialize;
 
 pub async fn techniques(
@@ -110,6 +111,7 @@ pub async fn import_attack_bundle(
         bytes.to_vec(),
         Trigger::Admin,
         &source,
+        &no_progress,
     )
     .await?;
     Ok(Json(report))
@@ -121,4 +123,28 @@ pub async fn sync_runs(
 ) -> Result<Json<Vec<SyncRunDto>>, AppError> {
     caller.require(Permission::ManageSystem)?;
     Ok(Json(knowledge::sync_runs(&state.db, 50).await?))
+}
+
+pub async fn create_technique(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTechniqueRequest>,
+) -> Result<(StatusCode, Json<TechniqueDetail>), AppError> {
+    caller.require(Permission::ManageTechniques)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(custom_techniques::create(&state.db, &caller.actor(), body).await?),
+    ))
+}
+
+pub async fn update_technique(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(mitre_id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateTechniqueRequest>,
+) -> Result<Json<TechniqueDetail>, AppError> {
+    caller.require(Permission::ManageTechniques)?;
+    Ok(Json(
+        custom_techniques::update(&state.db, &caller.actor(), &mitre_id, body).await?,
+    ))
 }

@@ -4,6 +4,8 @@ mod attack;
 mod audit;
 mod auth;
 pub mod extract;
+mod notifications;
+mod system;
 mod users;
 
 use app::error::AppError;
@@ -23,8 +25,14 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/audit-logs", get(audit::list))
         .route("/audit-logs/actions", get(audit::actions))
         .route("/audit-logs/entity-types", get(audit::entity_types))
-        .route("/techniques", get(attack::techniques))
-        .route("/techniques/{mitre_id}", get(attack::technique))
+        .route(
+            "/techniques",
+            get(attack::techniques).post(attack::create_technique),
+        )
+        .route(
+            "/techniques/{mitre_id}",
+            get(attack::technique).patch(attack::update_technique),
+        )
         .route("/techniques/{mitre_id}/review", patch(attack::review))
         .route("/tactics", get(attack::tactics))
         .route("/threat-actors", get(attack::threat_actors))
@@ -34,6 +42,21 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             post(attack::import_attack_bundle).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
         .route("/system/sync-runs", get(attack::sync_runs))
+        .route("/system/sync-mitre", post(system::sync_mitre))
+        .route("/system/scheduler-status", get(system::scheduler_status))
+        .route("/system/jobs", get(system::job_runs))
+        .route("/system/jobs/{id}", get(system::job_run))
+        .route("/system/jobs/{id}/run", post(system::run_job))
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/unread-count",
+            get(notifications::unread_count),
+        )
+        .route(
+            "/notifications/read-all",
+            post(notifications::mark_all_read),
+        )
+        .route("/notifications/{id}/read", patch(notifications::mark_read))
         .method_not_allowed_fallback(|| async {
             AppError::MethodNotAllowed("Method not allowed on this endpoint".into())
         })

@@ -1,16 +1,18 @@
 //! Brings a parsed bundle into the database: one transaction, idempotent, keyed by STIX id and
 //! ATT&CK id. Local fields (coverage, review) and custom techniques are never overwritten.
 use super::stix::{ActorData, AttackData, TacticData, TechniqueData, parse_bundle};
+use crate::domain::rbac::Role;
 use crate::dto::attack::{ImportReport, TechniqueChange};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
+use crate::server::db::begin_write;
 use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::services::audit::{self, AuditRecord};
+use crate::server::services::notifications::{self, NewNotification};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -37,6 +39,53 @@ impl Trigger {
     }
 }
 
+/// Where an import has got to: `done` of `total` units of `stage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Parsing,
+    Tactics,
+    Techniques,
+    Actors,
+    Links,
+    Committing,
+    Done,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Parsing => "Parsing the bundle",
+            Stage::Tactics => "Tactics",
+            Stage::Techniques => "Techniques",
+            Stage::Actors => "Threat actors",
+            Stage::Links => "Actor techniques",
+            Stage::Committing => "Saving",
+            Stage::Done => "Done",
+        }
+    }
+}
+
+/// Receives progress; called often, so it must be cheap (store or draw, never await).
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
+
+/// For callers that do not show progress.
+pub fn no_progress(_: Progress) {}
+
+fn report_progress(progress: ProgressFn<'_>, stage: Stage, done: usize, total: usize) {
+    progress(Progress {
+        stage,
+        done: done as u64,
+        total: total as u64,
+    });
+}
+
 /// Parses and imports `bytes`, recording the run (and its failure, if any) in the sync
 /// history. On failure the knowledge base is left exactly as it was.
 pub async fn import_bundle(
@@ -45,17 +94,35 @@ pub async fn import_bundle(
     bytes: Vec<u8>,
     trigger: Trigger,
     source: &str,
+    progress: ProgressFn<'_>,
 ) -> AppResult<ImportReport> {
     let run_id = start_run(db, actor, trigger, source).await?;
     let result = async {
+        report_progress(progress, Stage::Parsing, 0, 1);
         let data = tokio::task::spawn_blocking(move || parse_bundle(&bytes))
             .await
             .map_err(|e| AppError::internal(format!("bundle parser task: {e}")))??;
-        apply(db, actor, data, source).await
+        report_progress(progress, Stage::Parsing, 1, 1);
+        let report = apply(db, actor, data, source, progress).await?;
+        report_progress(progress, Stage::Done, 1, 1);
+        Ok(report)
     }
     .await;
-    finish_run(db, run_id, &result).await?;
+    finish_run(db, run_id, result.as_ref().map_err(AppError::detail)).await?;
     result
+}
+
+/// Records a sync that failed before it had a bundle to import (both sources down), so the
+/// history shows it beside the imports.
+pub async fn record_failed_sync(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    trigger: Trigger,
+    source: &str,
+    error: &str,
+) -> AppResult<()> {
+    let run_id = start_run(db, actor, trigger, source).await?;
+    finish_run(db, run_id, Err(error.to_owned())).await
 }
 
 async fn start_run(
@@ -85,11 +152,11 @@ async fn start_run(
 async fn finish_run(
     db: &DatabaseConnection,
     id: Uuid,
-    result: &AppResult<ImportReport>,
+    outcome: Result<&ImportReport, String>,
 ) -> AppResult<()> {
-    let (status, report, error) = match result {
+    let (status, report, error) = match outcome {
         Ok(report) => ("success", serde_json::to_value(report).ok(), None),
-        Err(err) => ("failed", None, Some(err.detail())),
+        Err(error) => ("failed", None, Some(error)),
     };
     sync_run::ActiveModel {
         id: Set(id),
@@ -109,12 +176,28 @@ pub async fn apply(
     actor: &Actor,
     data: AttackData,
     source: &str,
+    progress: ProgressFn<'_>,
 ) -> AppResult<ImportReport> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mut report = ImportReport::default();
+    report_progress(progress, Stage::Tactics, 0, data.tactics.len());
     upsert_tactics(&txn, &data.tactics, &mut report).await?;
-    let technique_ids = upsert_techniques(&txn, data.techniques, &mut report).await?;
+    report_progress(
+        progress,
+        Stage::Tactics,
+        data.tactics.len(),
+        data.tactics.len(),
+    );
+    let technique_ids = upsert_techniques(&txn, data.techniques, &mut report, progress).await?;
+    report_progress(progress, Stage::Actors, 0, data.actors.len());
     let actor_ids = upsert_actors(&txn, &data.actors, &mut report).await?;
+    report_progress(
+        progress,
+        Stage::Actors,
+        data.actors.len(),
+        data.actors.len(),
+    );
+    report_progress(progress, Stage::Links, 0, data.actor_uses.len());
     sync_actor_links(
         &txn,
         &data.actor_uses,
@@ -134,14 +217,61 @@ pub async fn apply(
         "actors_updated": report.actors_updated,
         "review_required": report.changed.iter().map(|c| c.mitre_id.clone()).collect::<Vec<_>>(),
     });
+    report_progress(
+        progress,
+        Stage::Links,
+        data.actor_uses.len(),
+        data.actor_uses.len(),
+    );
     audit::record(
         &txn,
         actor,
         AuditRecord::new("attack.import", "attack", source).after(summary),
     )
     .await?;
+    notify_reviewers(&txn, &report).await?;
+    report_progress(progress, Stage::Committing, 0, 1);
     txn.commit().await?;
     Ok(report)
+}
+
+/// Techniques listed in one notification before the rest is summarised.
+const LISTED_CHANGES: usize = 50;
+
+/// Leads and admins hear about every technique a sync flagged for review.
+async fn notify_reviewers(txn: &impl ConnectionTrait, report: &ImportReport) -> AppResult<()> {
+    if report.changed.is_empty() {
+        return Ok(());
+    }
+    let recipients =
+        notifications::users_with_roles(txn, &[Role::Admin, Role::RedLead, Role::BlueLead]).await?;
+    let mut lines: Vec<String> = report
+        .changed
+        .iter()
+        .take(LISTED_CHANGES)
+        .map(|c| format!("{} {}: {}", c.mitre_id, c.name, c.fields.join(", ")))
+        .collect();
+    if report.changed.len() > LISTED_CHANGES {
+        lines.push(format!(
+            "…and {} more",
+            report.changed.len() - LISTED_CHANGES
+        ));
+    }
+    let count = report.changed.len();
+    notifications::notify(
+        txn,
+        &recipients,
+        NewNotification {
+            kind: "attack_update",
+            title: format!(
+                "ATT&CK update: {count} technique{} to review",
+                if count == 1 { "" } else { "s" }
+            ),
+            body: lines.join("\n"),
+            link: Some("/matrix?review_required=true".into()),
+        },
+    )
+    .await
 }
 
 fn strings(values: &[String]) -> Value {
@@ -232,6 +362,7 @@ async fn upsert_techniques(
     txn: &impl ConnectionTrait,
     incoming: Vec<TechniqueData>,
     report: &mut ImportReport,
+    progress: ProgressFn<'_>,
 ) -> AppResult<HashMap<String, Uuid>> {
     let existing = technique::Entity::find().all(txn).await?;
     let mut by_stix: HashMap<String, usize> = HashMap::new();
@@ -245,7 +376,12 @@ async fn upsert_techniques(
     let now = Utc::now();
     let mut ids = HashMap::new();
     let mut inserts = Vec::new();
-    for t in one_per_attack_id(incoming) {
+    let incoming = one_per_attack_id(incoming);
+    let total = incoming.len();
+    for (done, t) in incoming.into_iter().enumerate() {
+        if done % 50 == 0 {
+            report_progress(progress, Stage::Techniques, done, total);
+        }
         let found = by_stix
             .get(&t.stix_id)
             .or_else(|| by_mitre.get(&t.mitre_id))
@@ -277,6 +413,7 @@ async fn upsert_techniques(
                 reviewed_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                notes: Set(String::new()),
             });
             report.techniques_added += 1;
             continue;
@@ -365,6 +502,7 @@ async fn upsert_techniques(
             .exec_without_returning(txn)
             .await?;
     }
+    report_progress(progress, Stage::Techniques, total, total);
     Ok(ids)
 }
 

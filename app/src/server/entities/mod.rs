@@ -1,6 +1,9 @@
 //! SeaORM entities: data only. Rules live in the services.
 pub mod actor_technique;
 pub mod audit_log;
+pub mod coverage_snapshot;
+pub mod job_run;
+pub mod notification;
 pub mod revoked_token;
 pub mod sync_run;
 pub mod tactic;

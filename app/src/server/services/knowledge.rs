@@ -8,13 +8,14 @@ use crate::dto::attack::{
 };
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
+use crate::server::db::begin_write;
 use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::services::audit::{self, AuditRecord};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -209,7 +210,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-async fn find_technique(
+pub async fn find_technique(
     conn: &impl ConnectionTrait,
     mitre_id: &str,
 ) -> AppResult<technique::Model> {
@@ -272,6 +273,7 @@ pub async fn technique_detail(
             .map(|s| summary(s, Vec::new()))
             .collect(),
         actors,
+        notes: model.notes.clone(),
     })
 }
 
@@ -281,7 +283,7 @@ pub async fn mark_reviewed(
     actor: &Actor,
     mitre_id: &str,
 ) -> AppResult<TechniqueDetail> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let model = find_technique(&txn, mitre_id).await?;
     technique::ActiveModel {
         id: Set(model.id),

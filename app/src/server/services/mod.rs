@@ -1,8 +1,12 @@
 //! Services own the rules and the transactions. Each mutation writes its audit entry in the
 //! same transaction as the change.
 pub mod audit;
+pub mod custom_techniques;
+pub mod jobs;
 pub mod knowledge;
+pub mod notifications;
 pub mod passwords;
 pub mod sessions;
+pub mod snapshots;
 pub mod tokens;
 pub mod users;

@@ -2,12 +2,13 @@
 use crate::dto::auth::{LoginRequest, TokenResponse, UserProfile};
 use crate::error::{AppError, AppResult};
 use crate::server::context::{Actor, CurrentUser, RequestMeta};
+use crate::server::db::begin_write;
 use crate::server::entities::user;
 use crate::server::services::audit::{self, AuditRecord};
 use crate::server::services::{passwords, tokens, users};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 fn invalid_credentials() -> AppError {
     AppError::Unauthorized("Invalid username or password".into())
@@ -70,7 +71,7 @@ pub async fn login(
     state.login_limiter.reset(&limiter_key);
 
     let (access_token, claims) = tokens::issue(&state.auth, user.id)?;
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db).await?;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_login_at = Set(Some(Utc::now()));
     let user = active.update(&txn).await?;
@@ -99,7 +100,7 @@ pub async fn login(
 }
 
 pub async fn logout(state: &AppState, user: &CurrentUser, meta: &RequestMeta) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db).await?;
     tokens::revoke(&txn, user.id, &user.jti, user.token_expires_at).await?;
     audit::record(
         &txn,

@@ -6,6 +6,7 @@ use crate::dto::auth::UserProfile;
 use crate::dto::users::{CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
+use crate::server::db::begin_write;
 use crate::server::entities::user;
 use crate::server::services::audit::{self, AuditRecord, page_bounds};
 use crate::server::services::passwords;
@@ -14,7 +15,6 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -121,7 +121,7 @@ pub async fn create(
     let role = role.ok_or_else(|| AppError::field("role", "Role is required"))?;
     let password_hash = passwords::hash(&req.password)?;
 
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if find_by_username(&txn, &username).await?.is_some() {
         return Err(duplicate_username(&username));
     }
@@ -195,7 +195,7 @@ pub async fn update(
     AppError::from_fields(errors)?;
     let password_hash = req.password.as_deref().map(passwords::hash).transpose()?;
 
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let current = if txn.get_database_backend() == DbBackend::Postgres {
         user::Entity::find_by_id(id)
             .lock_exclusive()
@@ -278,7 +278,7 @@ pub async fn change_own_password(
         ));
     }
     let hash = passwords::hash(new_password)?;
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = user.into();
     active.password_hash = Set(hash);

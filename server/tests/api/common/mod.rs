@@ -31,6 +31,19 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Starts a server with extra (or overriding) environment variables.
+    pub async fn start_with(backend: Backend, overrides: &[(&'static str, String)]) -> Self {
+        // Server warnings and errors go to the test's captured output: shown when it fails.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
+            )
+            .with_test_writer()
+            .try_init();
         let data_dir = std::env::temp_dir().join(format!("aegis-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&data_dir).unwrap();
         let (database_url, pg_database) = match backend {
@@ -69,6 +82,21 @@ impl TestApp {
         );
         vars.insert("AEGIS_MAX_BODY_BYTES", "65536".to_owned());
         vars.insert("AEGIS_BIND", "127.0.0.1:0".to_owned());
+        // Jobs run promptly, and no test ever reaches MITRE: port 9 (discard) refuses.
+        vars.insert("AEGIS_JOB_POLL_INTERVAL_MS", "100".to_owned());
+        vars.insert("AEGIS_JOB_RETRY_BACKOFF_MS", "50".to_owned());
+        vars.insert("AEGIS_HTTP_BACKOFF_MS", "10".to_owned());
+        vars.insert(
+            "AEGIS_ATTACK_TAXII_URL",
+            "http://127.0.0.1:9/api/v21/".to_owned(),
+        );
+        vars.insert(
+            "AEGIS_ATTACK_BUNDLE_URL",
+            "http://127.0.0.1:9/enterprise-attack.json".to_owned(),
+        );
+        for (name, value) in overrides {
+            vars.insert(name, value.clone());
+        }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
         let (addr, server) = spawn_server(&config).await;
         let client = Client::builder()
@@ -130,6 +158,21 @@ impl TestApp {
         self.request(Method::PATCH, path, Some(token))
             .json(&body)
             .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A direct connection to this server's database, for arranging what the API cannot
+    /// (such as the age of a row).
+    pub async fn database(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(self.config.database_url.as_str())
             .await
             .unwrap()
     }
@@ -255,4 +298,42 @@ macro_rules! on_both_backends {
             }
         )*
     };
+}
+
+/// Runs one async test body, which starts its own server(s), once per backend.
+#[macro_export]
+macro_rules! for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Polls a job run until it has finished, and returns it.
+pub async fn wait_for_run(app: &TestApp, token: &str, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let response = app.get(&format!("/api/v1/system/jobs/{id}"), token).await;
+        assert_eq!(response.status(), 200);
+        let run = json_body(response).await;
+        if run["status"] == "succeeded" || run["status"] == "failed" {
+            return run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job run {id} did not finish: {run}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -1,0 +1,119 @@
+//! Background jobs as the System panel and `/api/v1/system` show them.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobName {
+    MitreSync,
+    NotificationCleanup,
+    WeeklySnapshot,
+}
+
+impl JobName {
+    pub const ALL: [JobName; 3] = [
+        JobName::MitreSync,
+        JobName::NotificationCleanup,
+        JobName::WeeklySnapshot,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobName::MitreSync => "mitre_sync",
+            JobName::NotificationCleanup => "notification_cleanup",
+            JobName::WeeklySnapshot => "weekly_snapshot",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            JobName::MitreSync => "Sync ATT&CK from MITRE (TAXII, falling back to GitHub)",
+            JobName::NotificationCleanup => "Delete read notifications older than 90 days",
+            JobName::WeeklySnapshot => "Record coverage per tactic and overall (keeps 52)",
+        }
+    }
+}
+
+impl fmt::Display for JobName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobName {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobName::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or_else(|| {
+                format!("Unknown job '{s}'; expected mitre_sync, notification_cleanup or weekly_snapshot")
+            })
+    }
+}
+
+/// How far a running job has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub stage: String,
+    pub done: u64,
+    pub total: u64,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRunDto {
+    pub id: Uuid,
+    pub job: String,
+    pub trigger: String,
+    pub requested_by: Option<String>,
+    /// queued, running, retrying, succeeded or failed.
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub progress: Option<JobProgress>,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub enqueued_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl JobRunDto {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed")
+    }
+}
+
+/// One job in the scheduler: when it runs, how it last went, and whether it runs now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledJobStatus {
+    pub job: JobName,
+    pub description: String,
+    /// The cron expression (UTC), or `None` when the schedule is switched off.
+    pub schedule: Option<String>,
+    pub next_run: Option<DateTime<Utc>>,
+    pub last_run: Option<JobRunDto>,
+    pub last_result: Option<String>,
+    pub running: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerStatus {
+    pub jobs: Vec<ScheduledJobStatus>,
+}
+
+/// The answer to "run this job": its id at once, before it has run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnqueuedJob {
+    pub job_id: Uuid,
+    pub job: JobName,
+    pub status: String,
+    /// True when a run of this job was already queued or running and that one is returned.
+    pub already_running: bool,
+}

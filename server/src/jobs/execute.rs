@@ -1,0 +1,180 @@
+//! Runs one queued job: records the attempt, runs the job in its own task (so a panic is a
+//! failed attempt, not a dead worker), keeps its progress visible, and records the outcome.
+use super::{JobContext, JobRequest};
+use apalis::prelude::{AbortError, BoxDynError, Data};
+use app::dto::jobs::{JobName, JobProgress};
+use app::server::attack::import::{Trigger, import_bundle, record_failed_sync};
+use app::server::context::Actor;
+use app::server::services::{jobs as runs, notifications, snapshots};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct JobFailed(String);
+
+/// Read notifications older than this are deleted by `notification_cleanup`.
+const NOTIFICATION_RETENTION_DAYS: i64 = 90;
+
+/// How often a running job's progress is written to its run.
+const PROGRESS_EVERY: Duration = Duration::from_millis(300);
+
+pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(), BoxDynError> {
+    let context: JobContext = (*context).clone();
+    let Some(run) = runs::start_attempt(&context.db, request.run_id).await? else {
+        tracing::debug!(run = %request.run_id, "run already finished; nothing to do");
+        return Ok(());
+    };
+    let last_attempt = run.attempts >= run.max_attempts;
+    let trigger = match run.trigger.as_str() {
+        "schedule" => Trigger::Schedule,
+        "cli" => Trigger::Cli,
+        _ => Trigger::Admin,
+    };
+    let actor = Actor::system(run.requested_by.as_deref().unwrap_or("scheduler"));
+    let progress = Reporter::default();
+    let saver = progress.keep_saved(context.db.clone(), request.run_id);
+    let task = {
+        let context = context.clone();
+        let progress = progress.clone();
+        tokio::spawn(
+            async move { run_job(request.job, &context, trigger, &actor, &progress).await },
+        )
+    };
+    let outcome = match task.await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err("the job panicked".to_owned()),
+        Err(join) => Err(format!("the job was cancelled: {join}")),
+    };
+    saver.abort();
+    progress.save(&context.db, request.run_id).await;
+    let failed = outcome.as_ref().err().cloned();
+    runs::finish(&context.db, request.run_id, outcome, last_attempt).await?;
+    match failed {
+        None => Ok(()),
+        Some(error) => {
+            tracing::warn!(job = %request.job, run = %request.run_id, attempt = run.attempts, last_attempt, %error, "job failed");
+            if last_attempt {
+                // Tells apalis's retry layer this failure is final.
+                Err(Box::new(AbortError::new(JobFailed(error))))
+            } else {
+                Err(error.into())
+            }
+        }
+    }
+}
+
+async fn run_job(
+    job: JobName,
+    context: &JobContext,
+    trigger: Trigger,
+    actor: &Actor,
+    progress: &Reporter,
+) -> Result<Value, String> {
+    match job {
+        JobName::MitreSync => {
+            progress.set(
+                "Downloading",
+                0,
+                0,
+                Some("Contacting MITRE's TAXII server".into()),
+            );
+            let fetched = match context
+                .source
+                .fetch(&|message| progress.set("Downloading", 0, 0, Some(message)))
+                .await
+            {
+                Ok(fetched) => fetched,
+                Err(error) => {
+                    record_failed_sync(
+                        &context.db,
+                        actor,
+                        trigger,
+                        &context.source.describe(),
+                        &error.0,
+                    )
+                    .await
+                    .map_err(|e| e.detail())?;
+                    return Err(error.0);
+                }
+            };
+            let report = import_bundle(
+                &context.db,
+                actor,
+                fetched.bundle,
+                trigger,
+                &fetched.source,
+                &|p| progress.set(p.stage.label(), p.done, p.total, None),
+            )
+            .await
+            .map_err(|e| e.detail())?;
+            Ok(json!({ "source": fetched.source, "report": report }))
+        }
+        JobName::NotificationCleanup => {
+            let cutoff = chrono::Utc::now() - chrono::Duration::days(NOTIFICATION_RETENTION_DAYS);
+            let deleted = notifications::delete_read_before(&context.db, cutoff)
+                .await
+                .map_err(|e| e.detail())?;
+            Ok(json!({ "deleted": deleted, "cutoff": cutoff }))
+        }
+        JobName::WeeklySnapshot => {
+            let (id, pruned) = snapshots::take(&context.db, snapshots::KEEP)
+                .await
+                .map_err(|e| e.detail())?;
+            Ok(json!({ "snapshot_id": id, "pruned": pruned }))
+        }
+    }
+}
+
+/// The latest progress of a running job, written to its run every [`PROGRESS_EVERY`].
+#[derive(Clone, Default)]
+struct Reporter {
+    latest: Arc<Mutex<(Option<JobProgress>, bool)>>,
+}
+
+impl Reporter {
+    fn set(&self, stage: &str, done: u64, total: u64, message: Option<String>) {
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = (
+                Some(JobProgress {
+                    stage: stage.to_owned(),
+                    done,
+                    total,
+                    message,
+                }),
+                true,
+            );
+        }
+    }
+
+    async fn save(&self, db: &sea_orm::DatabaseConnection, run_id: Uuid) {
+        let pending = match self.latest.lock() {
+            Ok(mut latest) if latest.1 => {
+                latest.1 = false;
+                latest.0.clone()
+            }
+            _ => None,
+        };
+        if let Some(progress) = pending
+            && let Err(err) = runs::set_progress(db, run_id, &progress).await
+        {
+            tracing::warn!(error = %err.detail(), "could not save job progress");
+        }
+    }
+
+    fn keep_saved(
+        &self,
+        db: sea_orm::DatabaseConnection,
+        run_id: Uuid,
+    ) -> tokio::task::JoinHandle<()> {
+        let reporter = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PROGRESS_EVERY).await;
+                reporter.save(&db, run_id).await;
+            }
+        })
+    }
+}

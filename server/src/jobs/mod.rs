@@ -1,0 +1,259 @@
+//! The background job runner: apalis workers over a persistent queue in Aegis's own database
+//! (SQLite or PostgreSQL), and apalis-cron schedules that feed it. Runs are recorded in
+//! `job_runs` by the jobs service, so the System panel sees queued, running, retrying, failed
+//! and finished runs whichever process ran them.
+pub mod attack_source;
+mod execute;
+
+use crate::config::Config;
+use apalis::layers::retry::HasherRng;
+use apalis::layers::retry::RetryPolicy;
+use apalis::layers::retry::backoff::{ExponentialBackoffMaker, MakeBackoff};
+use apalis::prelude::*;
+use apalis_cron::{CronScheduler, Tick};
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::SqliteStorage;
+use app::dto::jobs::JobName;
+use app::error::{AppError, AppResult};
+use app::server::attack::import::Trigger;
+use app::server::context::Actor;
+use app::server::jobs::{BoxFuture, JobQueue, ScheduleInfo};
+use app::server::services::jobs as runs;
+use attack_source::AttackSource;
+use chrono::Utc;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The queue's name in apalis's tables.
+const QUEUE: &str = "aegis_jobs";
+
+/// What travels through the queue: the run to execute. Everything else is in `job_runs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRequest {
+    pub run_id: Uuid,
+    pub job: JobName,
+}
+
+/// What a job needs to run.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: DatabaseConnection,
+    pub source: Arc<AttackSource>,
+}
+
+#[derive(Clone)]
+enum Storage {
+    Sqlite(SqliteStorage<JobRequest>),
+    Postgres(PostgresStorage<JobRequest>),
+}
+
+/// Pushes runs into the persistent queue and knows the schedules.
+struct Sink {
+    storage: Storage,
+    schedules: Schedules,
+}
+
+impl JobQueue for Sink {
+    fn push(&self, run_id: Uuid, job: JobName) -> BoxFuture<'_, AppResult<()>> {
+        let request = JobRequest { run_id, job };
+        let storage = self.storage.clone();
+        Box::pin(async move {
+            let result = match storage {
+                Storage::Sqlite(mut s) => s.push(request).await.map_err(|e| e.to_string()),
+                Storage::Postgres(mut s) => s.push(request).await.map_err(|e| e.to_string()),
+            };
+            result.map_err(|e| AppError::internal(format!("job queue: {e}")))
+        })
+    }
+
+    fn schedules(&self) -> Vec<ScheduleInfo> {
+        self.schedules
+            .iter()
+            .map(|(job, schedule)| ScheduleInfo {
+                job: *job,
+                cron: schedule.as_ref().map(|(expr, _)| expr.clone()),
+                next_run: schedule.as_ref().and_then(|(_, s)| s.upcoming(Utc).next()),
+            })
+            .collect()
+    }
+}
+
+/// The runner as the rest of the server sees it. Dropping it (with the last `AppState`)
+/// stops the workers.
+pub struct Jobs {
+    sink: Arc<Sink>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl JobQueue for Jobs {
+    fn push(&self, run_id: Uuid, job: JobName) -> BoxFuture<'_, AppResult<()>> {
+        self.sink.push(run_id, job)
+    }
+
+    fn schedules(&self) -> Vec<ScheduleInfo> {
+        self.sink.schedules()
+    }
+}
+
+/// Each job with its cron expression and parsed schedule; `None` when disabled.
+type Schedules = Vec<(JobName, Option<(String, cron::Schedule)>)>;
+
+/// What a schedule tick needs to enqueue a run.
+#[derive(Clone)]
+struct Scheduler {
+    db: DatabaseConnection,
+    sink: Arc<Sink>,
+}
+
+async fn on_tick(
+    _tick: Tick,
+    scheduler: Data<Scheduler>,
+    job: Data<JobName>,
+) -> Result<(), BoxDynError> {
+    let enqueued = runs::enqueue(
+        &scheduler.db,
+        scheduler.sink.as_ref(),
+        *job,
+        Trigger::Schedule,
+        &Actor::system("scheduler"),
+    )
+    .await
+    .map_err(|e| e.detail())?;
+    tracing::info!(job = %*job, run = %enqueued.job_id, already_running = enqueued.already_running, "scheduled job enqueued");
+    Ok(())
+}
+
+fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
+    let mut out = Vec::new();
+    for (job, expr) in [
+        (JobName::MitreSync, &config.jobs.mitre_sync),
+        (
+            JobName::NotificationCleanup,
+            &config.jobs.notification_cleanup,
+        ),
+        (JobName::WeeklySnapshot, &config.jobs.weekly_snapshot),
+    ] {
+        let schedule = match expr {
+            Some(expr) => Some((
+                expr.clone(),
+                cron::Schedule::from_str(expr)
+                    .map_err(|e| anyhow::anyhow!("schedule of {job} '{expr}': {e}"))?,
+            )),
+            None => None,
+        };
+        out.push((job, schedule));
+    }
+    Ok(out)
+}
+
+/// Creates apalis's tables if needed and starts the workers and schedules in the background.
+pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Arc<Jobs>> {
+    let source = AttackSource::new(config.attack_source.clone(), config.max_import_bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let context = JobContext {
+        db: db.clone(),
+        source: Arc::new(source),
+    };
+    let retry_backoff = config.jobs.retry_backoff;
+    let poll = config.jobs.poll_interval;
+    let storage = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            // Only the migrations: `setup` would also relax the pool's durability pragmas.
+            SqliteStorage::<()>::migrations().run(pool).await?;
+            Storage::Sqlite(
+                SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(QUEUE)),
+            )
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            PostgresStorage::setup(pool).await?;
+            Storage::Postgres(
+                PostgresStorage::new(pool)
+                    .with_config(apalis_postgres::Config::default().queue(QUEUE)),
+            )
+        }
+        other => anyhow::bail!("no job storage for {other:?}"),
+    };
+    let sink = Arc::new(Sink {
+        storage: storage.clone(),
+        schedules: parse_schedules(config)?,
+    });
+
+    let backoff = move || {
+        ExponentialBackoffMaker::new(
+            retry_backoff,
+            retry_backoff.saturating_mul(16),
+            0.2,
+            HasherRng::default(),
+        )
+        .map(|mut maker| maker.make_backoff())
+    };
+    // Validate once so the worker factories below cannot fail.
+    backoff().map_err(|e| anyhow::anyhow!("job retry backoff: {e}"))?;
+    let retries = usize::try_from(runs::MAX_ATTEMPTS - 1).unwrap_or(0);
+
+    macro_rules! job_worker {
+        ($backend:expr) => {{
+            let context = context.clone();
+            let backoff = backoff.clone();
+            let backend = $backend;
+            move |_restarts: usize| {
+                WorkerBuilder::new("aegis-jobs")
+                    .backend(backend.clone().poll_with_interval(poll))
+                    .data(context.clone())
+                    // Outside the retry layer: one job at a time, retries included. Inside
+                    // it, a retry would wait for the permit the idle worker holds.
+                    .concurrency(1)
+                    .retry(RetryPolicy::retries(retries).with_backoff(
+                        backoff().unwrap_or_else(|_| unreachable!("validated above")),
+                    ))
+                    .catch_panic()
+                    .build(execute::execute)
+            }
+        }};
+    }
+    let mut monitor = Monitor::new();
+    monitor = match storage {
+        Storage::Sqlite(s) => monitor.register(job_worker!(s)),
+        Storage::Postgres(s) => monitor.register(job_worker!(s)),
+    };
+    let scheduler = Scheduler {
+        db: db.clone(),
+        sink: sink.clone(),
+    };
+    for (job, schedule) in &sink.schedules {
+        let Some((_, schedule)) = schedule.clone() else {
+            continue;
+        };
+        let job = *job;
+        let scheduler = scheduler.clone();
+        monitor = monitor.register(move |_restarts: usize| {
+            WorkerBuilder::new(format!("schedule-{job}"))
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(scheduler.clone())
+                .data(job)
+                .catch_panic()
+                .build(on_tick)
+        });
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let signal = async move {
+            let _ = stopped.await;
+            Ok(())
+        };
+        if let Err(err) = monitor
+            .shutdown_timeout(Duration::from_secs(5))
+            .run_with_signal(signal)
+            .await
+        {
+            tracing::error!(error = %err, "job runner stopped");
+        }
+    });
+    Ok(Arc::new(Jobs { sink, _stop: stop }))
+}
