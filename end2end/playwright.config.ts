@@ -10,6 +10,9 @@ const root = path.resolve(__dirname, "..");
 const binary = process.env.AEGIS_BIN ?? path.join(root, "target", "release", "aegis");
 const siteRoot = process.env.AEGIS_SITE_ROOT ?? path.join(root, "target", "site");
 export const adminPassword = "e2e-admin-password-1";
+// The stand-in for MITRE's TAXII server and GitHub that system-jobs.spec.ts starts.
+export const mitrePort = Number(process.env.AEGIS_E2E_MITRE_PORT ?? 3199);
+export const collectionId = "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019";
 
 export default defineConfig({
   testDir: "./tests",
@@ -41,6 +44,12 @@ export default defineConfig({
       AEGIS_SITE_ROOT: siteRoot,
       AEGIS_ADMIN_PASSWORD: adminPassword,
       RUST_LOG: "warn",
+      AEGIS_ATTACK_TAXII_URL: `http://127.0.0.1:${mitrePort}/taxii/api/v21/`,
+      AEGIS_ATTACK_COLLECTION_ID: collectionId,
+      AEGIS_ATTACK_BUNDLE_URL: `http://127.0.0.1:${mitrePort}/github/enterprise-attack.json`,
+      AEGIS_ATTACK_TAXII_PAGE_SIZE: "5",
+      AEGIS_JOB_POLL_INTERVAL_MS: "200",
+      AEGIS_HTTP_TIMEOUT_SECS: "5",
     },
   },
 });

@@ -3,6 +3,8 @@
 pub mod attack;
 pub mod audit;
 pub mod auth;
+pub mod jobs;
+pub mod notifications;
 pub mod users;
 
 /// Sets the HTTP status of a failed server function call, so the browser sees a real 4xx.

@@ -1,13 +1,21 @@
 //! The frame around every signed-in page: sidebar navigation, header, and page guards.
 use crate::api::auth::Logout;
+use crate::api::notifications::{
+    mark_all_notifications_read, mark_notification_read, recent_notifications, unread_notifications,
+};
 use crate::app::use_auth;
 use crate::components::feedback::set_page_status;
 use crate::domain::rbac::Permission;
+use crate::dto::Page;
 use crate::dto::auth::UserProfile;
+use crate::dto::notifications::NotificationDto;
+use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_location;
+use std::time::Duration;
 
 #[component]
 pub fn Shell() -> impl IntoView {
@@ -128,6 +136,7 @@ fn Header(user: UserProfile) -> impl IntoView {
         <header class="flex h-14 items-center justify-between border-b border-slate-200 bg-white px-6">
             <div></div>
             <div class="flex items-center gap-4">
+                <NotificationBell />
                 <div class="text-right text-sm leading-tight">
                     <p id="current-user" class="font-medium">{user.display_name.clone()}</p>
                     <p id="current-role" class="text-xs text-slate-500">{user.role.label()}</p>
@@ -143,6 +152,132 @@ fn Header(user: UserProfile) -> impl IntoView {
                 </ActionForm>
             </div>
         </header>
+    }
+}
+
+/// How often the bell asks for the unread count.
+const BELL_POLL: Duration = Duration::from_secs(30);
+
+/// The bell in the header: unread count (polled), and the latest notifications on click.
+/// Everything here is fetched by the browser after hydration, so the server renders the same
+/// empty bell the browser starts from.
+#[component]
+fn NotificationBell() -> impl IntoView {
+    let unread = RwSignal::new(0u64);
+    let open = RwSignal::new(false);
+    let items = RwSignal::new(None::<Result<Page<NotificationDto>, AppError>>);
+    let refresh_count = move || {
+        spawn_local(async move {
+            if let Ok(count) = unread_notifications().await {
+                unread.set(count.unread);
+            }
+        })
+    };
+    let load_items = move || {
+        spawn_local(async move {
+            items.set(Some(recent_notifications().await));
+        })
+    };
+    Effect::new(move |_| {
+        refresh_count();
+        if let Ok(handle) = set_interval_with_handle(refresh_count, BELL_POLL) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let toggle = move |_| {
+        let opening = !open.get_untracked();
+        open.set(opening);
+        if opening {
+            load_items();
+        }
+    };
+    let mark_all = move |_| {
+        spawn_local(async move {
+            if mark_all_notifications_read().await.is_ok() {
+                unread.set(0);
+                items.set(Some(recent_notifications().await));
+            }
+        })
+    };
+    view! {
+        <div class="relative">
+            <button
+                id="notification-bell"
+                type="button"
+                class="relative rounded-full p-2 text-slate-600 hover:bg-slate-100"
+                aria-label=move || format!("Notifications ({} unread)", unread.get())
+                aria-expanded=move || open.get().to_string()
+                on:click=toggle
+            >
+                <span aria-hidden="true">"🔔"</span>
+                <span
+                    id="notification-count"
+                    class="absolute -right-0.5 -top-0.5 min-w-5 rounded-full bg-red-600 px-1 text-center text-xs font-semibold text-white"
+                    class:hidden=move || unread.get() == 0
+                >
+                    {move || if unread.get() > 99 { "99+".to_owned() } else { unread.get().to_string() }}
+                </span>
+            </button>
+            <div
+                id="notification-panel"
+                class="absolute right-0 z-20 mt-2 w-96 max-w-[90vw] rounded-lg border border-slate-200 bg-white shadow-lg"
+                class:hidden=move || !open.get()
+            >
+                <div class="flex items-center justify-between border-b border-slate-100 px-4 py-2">
+                    <p class="text-sm font-semibold">"Notifications"</p>
+                    <button id="notifications-read-all" type="button" class="text-xs text-indigo-600 hover:underline" on:click=mark_all>
+                        "Mark all as read"
+                    </button>
+                </div>
+                <div class="max-h-96 overflow-y-auto">
+                    {move || match items.get() {
+                        None => view! { <p class="px-4 py-3 text-sm text-slate-500">"Loading…"</p> }.into_any(),
+                        Some(Err(err)) => view! { <p class="px-4 py-3 text-sm text-red-700">{err.detail()}</p> }.into_any(),
+                        Some(Ok(page)) if page.items.is_empty() => {
+                            view! { <p class="px-4 py-3 text-sm text-slate-500">"Nothing new."</p> }.into_any()
+                        }
+                        Some(Ok(page)) => view! {
+                            <ul class="divide-y divide-slate-100">
+                                {page.items.into_iter().map(|note| view! {
+                                    <NotificationItem note unread open />
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NotificationItem(
+    note: NotificationDto,
+    unread: RwSignal<u64>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let is_read = RwSignal::new(note.is_read);
+    let id = note.id;
+    // Following the link (or just clicking the entry) marks it read.
+    let mark = move |_| {
+        open.set(false);
+        if !is_read.get_untracked() {
+            is_read.set(true);
+            unread.update(|n| *n = n.saturating_sub(1));
+            spawn_local(async move {
+                let _ = mark_notification_read(id).await;
+            });
+        }
+    };
+    let href = note.link.clone().unwrap_or_else(|| "#".into());
+    view! {
+        <li class="notification px-4 py-3 text-sm" class:bg-indigo-50=move || !is_read.get() data-read=move || is_read.get().to_string()>
+            <A href=href on:click=mark attr:class="block">
+                <p class="font-medium text-slate-900">{note.title.clone()}</p>
+                <p class="mt-0.5 line-clamp-4 whitespace-pre-line text-xs text-slate-600">{note.body.clone()}</p>
+                <p class="mt-1 text-xs text-slate-400">{note.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</p>
+            </A>
+        </li>
     }
 }
 

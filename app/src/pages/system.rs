@@ -1,14 +1,19 @@
-//! The System panel: offline ATT&CK import and the history of syncs and imports.
+//! The System panel: background jobs (schedules, run now, live progress), offline ATT&CK
+//! import and the history of syncs and imports.
 use crate::api::attack::{import_attack_bundle, sync_runs};
+use crate::api::jobs::{job_run, load_scheduler_status, run_job};
 use crate::components::feedback::{ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON};
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::Permission;
 use crate::dto::attack::{ImportReport, SyncRunDto};
+use crate::dto::jobs::{JobName, JobRunDto, ScheduledJobStatus};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::{FormData, HtmlFormElement, SubmitEvent};
 use leptos_meta::Title;
+use std::time::Duration;
+use uuid::Uuid;
 
 #[component]
 pub fn SystemPage() -> impl IntoView {
@@ -23,7 +28,12 @@ pub fn SystemPage() -> impl IntoView {
 #[component]
 fn SystemPanel() -> impl IntoView {
     let import = Action::new_local(|data: &FormData| import_attack_bundle(data.clone().into()));
-    let runs = Resource::new(move || import.version().get(), |_| sync_runs());
+    // Bumped when a job run ends, so the history shows what it did.
+    let refresh = RwSignal::new(0u32);
+    let runs = Resource::new(
+        move || (import.version().get(), refresh.get()),
+        |_| sync_runs(),
+    );
     let error = Signal::derive(move || {
         import
             .value()
@@ -48,6 +58,7 @@ fn SystemPanel() -> impl IntoView {
     view! {
         <div id="system-panel">
         <h1 class="mb-6 text-2xl font-semibold">"System"</h1>
+        <JobsSection refresh />
         <section class="mb-8 max-w-2xl rounded-lg border border-slate-200 bg-white p-6">
             <h2 class="text-lg font-semibold">"Import ATT&CK (offline)"</h2>
             <p class="mb-4 mt-1 text-sm text-slate-600">
@@ -169,4 +180,239 @@ fn History(runs: Vec<SyncRunDto>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// How often a running job's progress is fetched.
+const POLL_EVERY: Duration = Duration::from_millis(700);
+
+/// Follows one run until it ends: fetches it, shows it, and asks again shortly while it is
+/// queued, running or retrying.
+fn follow(
+    id: Uuid,
+    watched: RwSignal<Option<JobRunDto>>,
+    error: RwSignal<Option<AppError>>,
+    refresh: RwSignal<u32>,
+) {
+    leptos::task::spawn_local(async move {
+        match job_run(id).await {
+            Ok(run) => {
+                let finished = run.is_finished();
+                watched.set(Some(run));
+                if finished {
+                    refresh.update(|n| *n += 1);
+                } else {
+                    set_timeout(move || follow(id, watched, error, refresh), POLL_EVERY);
+                }
+            }
+            Err(err) => error.set(Some(err)),
+        }
+    });
+}
+
+#[component]
+fn JobsSection(refresh: RwSignal<u32>) -> impl IntoView {
+    let status = Resource::new(move || refresh.get(), |_| load_scheduler_status());
+    let run = Action::new(|job: &JobName| run_job(*job));
+    let watched = RwSignal::new(None::<JobRunDto>);
+    let error = RwSignal::new(None::<AppError>);
+    let busy = move || {
+        run.pending().get() || watched.with(|w| w.as_ref().is_some_and(|r| !r.is_finished()))
+    };
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(enqueued)) => {
+            error.set(None);
+            follow(enqueued.job_id, watched, error, refresh);
+        }
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    // A run already under way when the page opens (a scheduled sync, another admin's) is
+    // followed too.
+    Effect::new(move |_| {
+        if let Some(Ok(status)) = status.get()
+            && watched.with_untracked(Option::is_none)
+            && let Some(running) = status.jobs.iter().find(|j| j.running)
+            && let Some(last) = &running.last_run
+        {
+            follow(last.id, watched, error, refresh);
+        }
+    });
+    let error_signal = Signal::derive(move || error.get());
+    view! {
+        <section id="jobs" class="mb-8 rounded-lg border border-slate-200 bg-white p-6">
+            <div class="flex flex-wrap items-start justify-between gap-4">
+                <div>
+                    <h2 class="text-lg font-semibold">"ATT&CK sync and scheduled jobs"</h2>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "Aegis fetches ATT&CK Enterprise from MITRE's TAXII server (or the GitHub bundle when TAXII fails) on schedule. "
+                        "Run any job now to see it live."
+                    </p>
+                </div>
+                <button
+                    id="sync-now"
+                    type="button"
+                    class=PRIMARY_BUTTON
+                    disabled=busy
+                    on:click=move |_| { run.dispatch(JobName::MitreSync); }
+                >
+                    {move || if busy() { "Working…" } else { "Sync ATT&CK now" }}
+                </button>
+            </div>
+            <div class="mt-4"><ErrorAlert error=error_signal /></div>
+            <div id="job-run">{move || watched.get().map(|run| view! { <RunProgress run /> })}</div>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(status) => view! { <Schedules jobs=status.jobs run busy=Signal::derive(busy) /> }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "bg-emerald-100 text-emerald-800",
+        "failed" => "bg-red-100 text-red-800",
+        "retrying" => "bg-amber-100 text-amber-800",
+        _ => "bg-sky-100 text-sky-800",
+    }
+}
+
+#[component]
+fn Schedules(
+    jobs: Vec<ScheduledJobStatus>,
+    run: Action<JobName, Result<crate::dto::jobs::EnqueuedJob, AppError>>,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="mt-4 overflow-x-auto">
+            <table id="schedules" class="min-w-full divide-y divide-slate-200 text-sm">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th class="px-4 py-2">"Job"</th>
+                        <th class="px-4 py-2">"Schedule"</th>
+                        <th class="px-4 py-2">"Next run"</th>
+                        <th class="px-4 py-2">"Last run"</th>
+                        <th class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 align-top">
+                    {jobs.into_iter().map(|job| {
+                        let name = job.job;
+                        let last = job.last_run.clone();
+                        view! {
+                            <tr data-job=name.as_str()>
+                                <td class="px-4 py-2">
+                                    <p class="font-mono text-xs font-semibold">{name.as_str()}</p>
+                                    <p class="text-xs text-slate-500">{job.description.clone()}</p>
+                                </td>
+                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| "disabled".into())}</td>
+                                <td class="whitespace-nowrap px-4 py-2 text-xs">{when(job.next_run)}</td>
+                                <td class="px-4 py-2 text-xs">
+                                    {match last {
+                                        Some(last) => view! {
+                                            <span class=format!("rounded px-1.5 py-0.5 font-medium {}", status_class(&last.status))>{last.status.clone()}</span>
+                                            <span class="ml-2 whitespace-nowrap">{when(last.finished_at.or(last.started_at).or(Some(last.enqueued_at)))}</span>
+                                            <span class="ml-1 text-slate-500">{format!("({})", last.trigger)}</span>
+                                        }.into_any(),
+                                        None => view! { <span class="text-slate-500">"never"</span> }.into_any(),
+                                    }}
+                                </td>
+                                <td class="px-4 py-2 text-right">
+                                    <button
+                                        type="button"
+                                        class="run-job rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-50"
+                                        data-job=name.as_str()
+                                        disabled=move || busy.get()
+                                        on:click=move |_| { run.dispatch(name); }
+                                    >
+                                        "Run now"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One run as it goes: stage and progress while it works, what it did or why it failed after.
+#[component]
+fn RunProgress(run: JobRunDto) -> impl IntoView {
+    let percent = run
+        .progress
+        .as_ref()
+        .filter(|p| p.total > 0)
+        .map(|p| (p.done * 100 / p.total).min(100));
+    let stage = run.progress.as_ref().map(|p| {
+        let counts = if p.total > 0 {
+            format!(" ({}/{})", p.done, p.total)
+        } else {
+            String::new()
+        };
+        format!("{}{counts}", p.stage)
+    });
+    let message = run.progress.as_ref().and_then(|p| p.message.clone());
+    let outcome = match (run.status.as_str(), &run.result) {
+        ("succeeded", Some(result)) => Some(outcome_text(&run.job, result)),
+        _ => None,
+    };
+    let finished = run.is_finished();
+    view! {
+        <div id="job-progress" role="status" data-status=run.status.clone() class="mt-4 rounded-md border border-slate-200 bg-slate-50 p-4 text-sm">
+            <p class="flex flex-wrap items-center gap-2">
+                <span class="font-mono text-xs font-semibold">{run.job.clone()}</span>
+                <span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", status_class(&run.status))>{run.status.clone()}</span>
+                <span class="text-xs text-slate-500">{format!("attempt {} of {}", run.attempts.max(1), run.max_attempts)}</span>
+            </p>
+            {(!finished).then(|| view! {
+                <div class="mt-2 h-2 w-full overflow-hidden rounded bg-slate-200">
+                    {match percent {
+                        Some(p) => view! { <div class="h-2 rounded bg-indigo-500 transition-all" style=format!("width: {p}%")></div> }.into_any(),
+                        None => view! { <div class="h-2 w-1/3 animate-pulse rounded bg-indigo-500"></div> }.into_any(),
+                    }}
+                </div>
+            })}
+            {stage.map(|s| view! { <p id="job-stage" class="mt-1 text-slate-700">{s}</p> })}
+            {message.map(|m| view! { <p class="mt-1 text-xs text-slate-500">{m}</p> })}
+            {outcome.map(|text| view! { <p id="job-outcome" class="mt-2 text-emerald-800">{text}</p> })}
+            {run.error.clone().map(|e| view! { <p id="job-error" class="mt-2 text-red-800">{e}</p> })}
+        </div>
+    }
+}
+
+fn outcome_text(job: &str, result: &serde_json::Value) -> String {
+    if job == JobName::MitreSync.as_str() {
+        let source = result["source"].as_str().unwrap_or("MITRE");
+        return match serde_json::from_value::<ImportReport>(result["report"].clone()) {
+            Ok(report) => format!("Synced from {source}: {}", summary_text(&report)),
+            Err(_) => format!("Synced from {source}."),
+        };
+    }
+    match result.as_object() {
+        Some(fields) => fields
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    k.replace('_', " "),
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => "Done.".into(),
+    }
 }
