@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { adminPassword } from "../playwright.config";
+import { signIn } from "./helpers";
 
 const techUser = "rtech";
 const techPassword = "red-tech-password-1";
@@ -20,13 +21,6 @@ test.afterEach(async ({ page }) => {
   const unexpected = problems.filter((p) => !/status of 4\d\d/.test(p));
   expect(unexpected, unexpected.join("\n")).toEqual([]);
 });
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto("/login", { waitUntil: "networkidle" });
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 test.describe.configure({ mode: "serial" });
 

@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { signInAndWait, watchProblems } from "./helpers";
 import { adminPassword } from "../playwright.config";
 
 const fixture = path.resolve(__dirname, "../../server/tests/fixtures/attack-mini.json");
@@ -20,17 +21,9 @@ function nextRelease(): string {
 test.describe.configure({ mode: "serial" });
 
 test("an admin imports ATT&CK, explores the matrix and reviews a changed technique", async ({ page }) => {
-  const problems: string[] = [];
-  page.on("pageerror", (err) => problems.push(`${page.url()}: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of 4\d\d/.test(msg.text())) problems.push(`${page.url()}: ${msg.text()}`);
-  });
+  const problems = watchProblems(page);
 
-  await page.goto("/login", { waitUntil: "networkidle" });
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator("#current-user")).toBeVisible();
+  await signInAndWait(page, "admin", adminPassword);
 
   // Before any import the matrix says how to fill it.
   await page.getByRole("link", { name: "Coverage matrix" }).click();

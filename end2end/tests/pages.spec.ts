@@ -1,22 +1,15 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { signInAndWait, watchProblems } from "./helpers";
 import { adminPassword } from "../playwright.config";
 
 // Every page, loaded directly (server-rendered, then hydrated), must hydrate cleanly: a
 // mismatch between server and browser rendering shows up as a console error or a panic.
 test("every page renders on the server and hydrates without errors", async ({ page }) => {
-  const problems: string[] = [];
-  page.on("pageerror", (err) => problems.push(`${page.url()}: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of 4\d\d/.test(msg.text())) problems.push(`${page.url()}: ${msg.text()}`);
-  });
+  const problems = watchProblems(page);
 
-  await page.goto("/login", { waitUntil: "networkidle" });
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator("#current-user")).toBeVisible();
+  await signInAndWait(page, "admin", adminPassword);
 
   const bundle = fs.readFileSync(path.resolve(__dirname, "../../server/tests/fixtures/attack-mini.json"));
   const imported = await page.request.post("/api/fn/import_attack_bundle", {

@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { signInAndWait, watchProblems } from "./helpers";
 import { adminPassword, collectionId, mitrePort } from "../playwright.config";
 
 // Runs after the suites that imported the fixture. MITRE here serves a newer release in which
@@ -42,17 +43,9 @@ test.afterAll(async () => {
 });
 
 test("an admin syncs ATT&CK from the System panel, watches it live and hears about the change", async ({ page }) => {
-  const problems: string[] = [];
-  page.on("pageerror", (err) => problems.push(`${page.url()}: ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !/status of 4\d\d/.test(msg.text())) problems.push(`${page.url()}: ${msg.text()}`);
-  });
+  const problems = watchProblems(page);
 
-  await page.goto("/login", { waitUntil: "networkidle" });
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(adminPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.locator("#current-user")).toBeVisible();
+  await signInAndWait(page, "admin", adminPassword);
 
   // Start from a clean bell: earlier imports already told the admin about changes.
   await page.goto("/admin/system", { waitUntil: "networkidle" });

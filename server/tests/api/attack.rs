@@ -1,6 +1,6 @@
 use crate::common::{TestApp, json_body};
 use crate::on_both_backends;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -13,14 +13,7 @@ on_both_backends!(
 const FIXTURE: &str = include_str!("../fixtures/attack-mini.json");
 
 async fn upload(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    app.client
-        .post(app.url("/api/v1/system/import-attack-bundle"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.import_bundle(token, name, bytes).await
 }
 
 fn ids(list: &Value) -> Vec<String> {

@@ -2,7 +2,6 @@
 //! local notes of ATT&CK techniques.
 use crate::common::{TestApp, json_body};
 use crate::on_both_backends;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 on_both_backends!(
@@ -13,18 +12,9 @@ on_both_backends!(
 const FIXTURE: &str = include_str!("../fixtures/attack-mini.json");
 
 async fn import(app: &TestApp, token: &str, bundle: &Value) -> Value {
-    let form = Form::new().part(
-        "file",
-        Part::bytes(serde_json::to_vec(bundle).unwrap()).file_name("bundle.json"),
-    );
     let response = app
-        .client
-        .post(app.url("/api/v1/system/import-attack-bundle"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .import_bundle(token, "bundle.json", serde_json::to_vec(bundle).unwrap())
+        .await;
     assert_eq!(response.status(), 200);
     json_body(response).await
 }

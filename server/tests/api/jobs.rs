@@ -4,7 +4,6 @@
 use crate::common::{Backend, TestApp, json_body, wait_for_run};
 use crate::fake_mitre::{FakeMitre, Mode};
 use crate::for_each_backend;
-use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 for_each_backend!(
@@ -34,32 +33,15 @@ fn bundle() -> (Vec<u8>, bool) {
 }
 
 async fn sync_now(app: &TestApp, token: &str) -> Value {
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/system/sync-mitre",
-            Some(token),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/system/sync-mitre", token).await;
     assert_eq!(response.status(), 202, "a sync is accepted, not awaited");
     json_body(response).await
 }
 
 async fn upload_fixture(app: &TestApp, token: &str) {
-    let form = Form::new().part(
-        "file",
-        Part::bytes(FIXTURE.as_bytes().to_vec()).file_name("attack-mini.json"),
-    );
     let response = app
-        .client
-        .post(app.url("/api/v1/system/import-attack-bundle"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .import_bundle(token, "attack-mini.json", FIXTURE.as_bytes().to_vec())
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -159,15 +141,7 @@ async fn a_sync_pages_through_taxii(backend: Backend) {
     app.create_user(&admin, "lea", "red_lead", "red-lead-password-1")
         .await;
     let lead = app.login("lea", "red-lead-password-1").await;
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/system/sync-mitre",
-            Some(&lead),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/system/sync-mitre", &lead).await;
     assert_eq!(response.status(), 403);
     assert_eq!(
         app.get(&format!("/api/v1/system/jobs/{id}"), &lead)
@@ -347,14 +321,8 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
     // Any job can be run now; a disabled schedule does not stop a manual run.
     for job in ["weekly_snapshot", "notification_cleanup"] {
         let response = app
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/v1/system/jobs/{job}/run"),
-                Some(&admin),
-            )
-            .send()
-            .await
-            .unwrap();
+            .post(&format!("/api/v1/system/jobs/{job}/run"), &admin)
+            .await;
         assert_eq!(response.status(), 202);
         let enqueued = json_body(response).await;
         assert_eq!(enqueued["job"], job);
@@ -377,15 +345,7 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
     assert_eq!(audit["items"][0]["entity_id"], runs[0]["id"]);
     assert_eq!(runs[0]["job"], "notification_cleanup", "newest first");
 
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/system/jobs/defragment/run",
-            Some(&admin),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/system/jobs/defragment/run", &admin).await;
     assert_eq!(response.status(), 404);
     assert!(
         json_body(response).await["detail"]

@@ -3,7 +3,6 @@
 use crate::common::{TestApp, json_body, wait_for_run};
 use crate::on_both_backends;
 use app::server::entities::notification;
-use reqwest::multipart::{Form, Part};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -16,18 +15,9 @@ on_both_backends!(
 const FIXTURE: &str = include_str!("../fixtures/attack-mini.json");
 
 async fn import(app: &TestApp, token: &str, bundle: &Value) {
-    let form = Form::new().part(
-        "file",
-        Part::bytes(serde_json::to_vec(bundle).unwrap()).file_name("bundle.json"),
-    );
     let response = app
-        .client
-        .post(app.url("/api/v1/system/import-attack-bundle"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .import_bundle(token, "bundle.json", serde_json::to_vec(bundle).unwrap())
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -141,15 +131,7 @@ async fn leads_and_admins_hear_about_changed_techniques(app: TestApp) -> TestApp
     let all = json_body(app.get("/api/v1/notifications", &bea).await).await;
     assert_eq!(all["total"], 1, "read ones stay listed");
 
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/notifications/read-all",
-            Some(&lea),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/notifications/read-all", &lea).await;
     assert_eq!(response.status(), 200);
     assert_eq!(json_body(response).await["marked_read"], 1);
     assert_eq!(unread(&app, &lea).await, 0);
@@ -186,15 +168,7 @@ async fn the_cleanup_job_deletes_only_old_read_notifications(app: TestApp) -> Te
         .await;
     let bea = app.login("bea", "bea-password-123").await;
     import_a_changing_release(&app, &admin).await;
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/notifications/read-all",
-            Some(&bea),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/v1/notifications/read-all", &bea).await;
     assert_eq!(response.status(), 200);
 
     // Both copies become 100 days old: Bea's is read, the admin's is not.
@@ -214,14 +188,8 @@ async fn the_cleanup_job_deletes_only_old_read_notifications(app: TestApp) -> Te
     db.close().await.unwrap();
 
     let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/system/jobs/notification_cleanup/run",
-            Some(&admin),
-        )
-        .send()
-        .await
-        .unwrap();
+        .post("/api/v1/system/jobs/notification_cleanup/run", &admin)
+        .await;
     assert_eq!(response.status(), 202);
     let id = json_body(response).await["job_id"]
         .as_str()

@@ -162,6 +162,31 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A POST without a body (actions such as "run now" or "mark all read").
+    pub async fn post(&self, path: &str, token: &str) -> Response {
+        self.request(Method::POST, path, Some(token))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads an ATT&CK bundle through the System panel's endpoint.
+    pub async fn import_bundle(&self, token: &str, name: &str, bytes: Vec<u8>) -> Response {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        self.request(
+            Method::POST,
+            "/api/v1/system/import-attack-bundle",
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+    }
+
     pub async fn delete(&self, path: &str, token: &str) -> Response {
         self.request(Method::DELETE, path, Some(token))
             .send()
