@@ -107,6 +107,15 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // At most one active run per job, whichever process or transaction isolation asks:
+        // "sync now" twice at once joins the first run instead of queueing a second.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE UNIQUE INDEX idx_job_runs_one_active ON job_runs (job) \
+                 WHERE status IN ('queued', 'running', 'retrying')",
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

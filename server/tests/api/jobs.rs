@@ -226,11 +226,22 @@ async fn when_both_sources_fail_the_run_fails_visibly_and_nothing_changes(backen
 
     fake.set_taxii(Mode::Hang);
     fake.set_github(Mode::Missing);
-    let first = sync_now(&app, &admin).await;
-    // A second request while the first is queued or running joins it.
-    let second = sync_now(&app, &admin).await;
-    assert_eq!(second["already_running"], true);
-    assert_eq!(second["job_id"], first["job_id"]);
+    // Requests at the same moment, and any while the run is queued or running, all join one run.
+    let at_once = futures::future::join_all((0..5).map(|_| sync_now(&app, &admin))).await;
+    let first = at_once[0].clone();
+    for other in &at_once {
+        assert_eq!(other["job_id"], first["job_id"], "{at_once:?}");
+    }
+    assert_eq!(
+        at_once
+            .iter()
+            .filter(|e| e["already_running"] == false)
+            .count(),
+        1
+    );
+    let later = sync_now(&app, &admin).await;
+    assert_eq!(later["already_running"], true);
+    assert_eq!(later["job_id"], first["job_id"]);
 
     let run = wait_for_run(&app, &admin, first["job_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "failed", "{run}");

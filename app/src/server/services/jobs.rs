@@ -15,7 +15,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -46,6 +46,27 @@ pub fn to_dto(model: job_run::Model) -> JobRunDto {
 
 /// Records a run and queues it, unless one of the same job is already queued or running, in
 /// which case that one is returned: two syncs at once would only fight over the same rows.
+/// The run of `job` that is queued, running or retrying, if any (at most one: a unique index).
+async fn active_run(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+) -> AppResult<Option<job_run::Model>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.as_str()))
+        .filter(job_run::Column::Status.is_in(ACTIVE))
+        .one(conn)
+        .await?)
+}
+
+fn joined(job: JobName, active: job_run::Model) -> EnqueuedJob {
+    EnqueuedJob {
+        job_id: active.id,
+        job,
+        status: active.status,
+        already_running: true,
+    }
+}
+
 pub async fn enqueue(
     db: &DatabaseConnection,
     queue: &dyn JobQueue,
@@ -55,22 +76,11 @@ pub async fn enqueue(
 ) -> AppResult<EnqueuedJob> {
     // One writer at a time (SQLite) decides whether a run is already active.
     let txn = begin_write(db).await?;
-    if let Some(active) = job_run::Entity::find()
-        .filter(job_run::Column::Job.eq(job.as_str()))
-        .filter(job_run::Column::Status.is_in(ACTIVE))
-        .order_by_desc(job_run::Column::EnqueuedAt)
-        .one(&txn)
-        .await?
-    {
-        return Ok(EnqueuedJob {
-            job_id: active.id,
-            job,
-            status: active.status,
-            already_running: true,
-        });
+    if let Some(active) = active_run(&txn, job).await? {
+        return Ok(joined(job, active));
     }
     let id = Uuid::new_v4();
-    job_run::ActiveModel {
+    let inserted = job_run::ActiveModel {
         id: Set(id),
         job: Set(job.as_str().into()),
         trigger: Set(trigger.as_str().into()),
@@ -86,7 +96,17 @@ pub async fn enqueue(
         finished_at: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await;
+    if let Err(err) = inserted {
+        // Another request created the active run since we looked (the unique index says so).
+        if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            txn.rollback().await?;
+            if let Some(active) = active_run(db, job).await? {
+                return Ok(joined(job, active));
+            }
+        }
+        return Err(err.into());
+    }
     if trigger != Trigger::Schedule {
         audit::record(
             &txn,
@@ -115,7 +135,6 @@ pub async fn enqueue(
     })
 }
 
-/// The worker picked the run up; returns the run with its attempt number (1 for the first).
 /// Starts the next attempt of a run, or says there is none to start: the queue may deliver a
 /// run again (a retry after the last attempt, a re-enqueued orphan) and that must not run it
 /// twice. The check and the update are one statement, so two workers cannot both start it.
