@@ -75,19 +75,20 @@ pub enum TestOutcome {
     Rejected,
 }
 
-/// A technique is validated when a validated test proved full detection; partial when
-/// validated tests proved only partial detection; in progress while any test is under way;
-/// otherwise not covered. A validated test that detected nothing proves a gap, not coverage.
+/// The coverage rule (README, "Coverage"): `validated` when a validated test detected the
+/// technique; `partial` when validated tests exist but detection was only partial or missed
+/// (the technique has been exercised, and the gap is known); `in_progress` while tests are
+/// under way; `not_covered` otherwise. Rejected tests count for nothing until reopened.
 pub fn coverage_status(outcomes: impl IntoIterator<Item = TestOutcome>) -> CoverageStatus {
     let mut best = CoverageStatus::NotCovered;
     for outcome in outcomes {
         let status = match outcome {
             TestOutcome::Validated(Detection::Detected) => return CoverageStatus::Validated,
-            TestOutcome::Validated(Detection::Partial) => CoverageStatus::Partial,
-            TestOutcome::Active => CoverageStatus::InProgress,
-            TestOutcome::Validated(Detection::NotDetected) | TestOutcome::Rejected => {
-                CoverageStatus::NotCovered
+            TestOutcome::Validated(Detection::Partial | Detection::NotDetected) => {
+                CoverageStatus::Partial
             }
+            TestOutcome::Active => CoverageStatus::InProgress,
+            TestOutcome::Rejected => CoverageStatus::NotCovered,
         };
         // The enum is ordered strongest first.
         best = best.min(status);
@@ -122,7 +123,12 @@ mod tests {
         assert_eq!(coverage_status([Rejected]), CoverageStatus::NotCovered);
         assert_eq!(
             coverage_status([Validated(Detection::NotDetected)]),
-            CoverageStatus::NotCovered
+            CoverageStatus::Partial,
+            "a validated miss is a known gap: partial"
+        );
+        assert_eq!(
+            coverage_status([Validated(Detection::NotDetected), Active]),
+            CoverageStatus::Partial
         );
         assert_eq!(
             coverage_status([

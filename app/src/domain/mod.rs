@@ -2,3 +2,4 @@
 pub mod coverage;
 pub mod rbac;
 pub mod validation;
+pub mod workflow;

@@ -1,0 +1,647 @@
+//! The test lifecycle, defined once: states, the actions on a test, who may take each and in
+//! which states, the dual vote and the execution timer. The server enforces these rules; the
+//! UI derives its buttons and editable fields from them, so the two cannot disagree.
+//!
+//! ```text
+//! draft ──start-execution──▶ red_executing ──submit-red──▶ blue_evaluating ──submit-blue──▶ in_review
+//!   ▲                                                                                         │
+//!   └──────────────── reopen ── rejected ◀── either lead rejects ── votes ── both approve ──▶ validated
+//! ```
+//!
+//! The resolved table. Where the spec's README and its lifecycle document differ, the
+//! lifecycle document wins (creating a test: leads and admin, not technicians; starting
+//! execution: any red role). Admin may do everything a role may do; viewer nothing.
+//!
+//! | Action                      | Roles                          | States                     |
+//! |-----------------------------|--------------------------------|----------------------------|
+//! | create (`POST /tests`)      | red_lead, blue_lead, admin     | (new test, in `draft`)     |
+//! | edit general fields         | red_lead, blue_lead, admin     | draft                      |
+//! | edit red fields             | red_tech, red_lead, admin      | draft, red_executing       |
+//! | edit blue fields            | blue_tech, blue_lead, admin    | blue_evaluating            |
+//! | edit remediation            | red_lead, blue_lead, admin     | every state                |
+//! | start-execution             | red_tech, red_lead, admin      | draft                      |
+//! | submit-red                  | red_tech, red_lead, admin      | red_executing              |
+//! | submit-blue                 | blue_tech, blue_lead, admin    | blue_evaluating            |
+//! | validate-red                | red_lead, admin                | in_review, red side unvoted|
+//! | validate-blue               | blue_lead, admin               | in_review, blue side unvoted|
+//! | reopen (clears both votes)  | red_lead, blue_lead, admin     | rejected                   |
+//! | pause-timer / resume-timer  | every role but viewer          | red_executing              |
+//! | upload red evidence         | red_tech, red_lead, admin      | draft, red_executing       |
+//! | upload blue evidence        | blue_tech, blue_lead, admin    | blue_evaluating            |
+//!
+//! A role that may never take an action is refused first (HTTP 403), whatever the state; a
+//! role that may, asking in the wrong state, is refused for the state (HTTP 409). In
+//! `in_review`, `validated` and `rejected` nothing but votes, reopening and remediation
+//! changes, and evidence is locked. A vote is final: a side that has voted cannot vote again
+//! until the test is reopened. Both sides approved → `validated`; either side rejected →
+//! `rejected` at once; otherwise the test stays `in_review`.
+use crate::domain::rbac::{Role, Team};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestState {
+    Draft,
+    RedExecuting,
+    BlueEvaluating,
+    InReview,
+    Validated,
+    Rejected,
+}
+
+impl TestState {
+    pub const ALL: [TestState; 6] = [
+        TestState::Draft,
+        TestState::RedExecuting,
+        TestState::BlueEvaluating,
+        TestState::InReview,
+        TestState::Validated,
+        TestState::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestState::Draft => "draft",
+            TestState::RedExecuting => "red_executing",
+            TestState::BlueEvaluating => "blue_evaluating",
+            TestState::InReview => "in_review",
+            TestState::Validated => "validated",
+            TestState::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TestState::Draft => "Draft",
+            TestState::RedExecuting => "Red executing",
+            TestState::BlueEvaluating => "Blue evaluating",
+            TestState::InReview => "In review",
+            TestState::Validated => "Validated",
+            TestState::Rejected => "Rejected",
+        }
+    }
+
+    /// Under way: counts as `in_progress` for coverage.
+    pub fn is_active(self) -> bool {
+        !matches!(self, TestState::Validated | TestState::Rejected)
+    }
+}
+
+impl fmt::Display for TestState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TestState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TestState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "Unknown state '{s}'; expected one of: draft, red_executing, blue_evaluating, in_review, validated, rejected"
+                )
+            })
+    }
+}
+
+/// Everything one can do to an existing test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    EditGeneral,
+    EditRed,
+    EditBlue,
+    EditRemediation,
+    StartExecution,
+    SubmitRed,
+    SubmitBlue,
+    ValidateRed,
+    ValidateBlue,
+    Reopen,
+    PauseTimer,
+    ResumeTimer,
+    UploadEvidence(Team),
+}
+
+use Role::{Admin, BlueLead, BlueTech, RedLead, RedTech};
+use TestState::{BlueEvaluating, Draft, InReview, RedExecuting, Rejected, Validated};
+
+const RED_ROLES: &[Role] = &[Admin, RedTech, RedLead];
+const BLUE_ROLES: &[Role] = &[Admin, BlueTech, BlueLead];
+const LEADS: &[Role] = &[Admin, RedLead, BlueLead];
+const ACTORS: &[Role] = &[Admin, RedTech, BlueTech, RedLead, BlueLead];
+
+impl Action {
+    pub const ALL: [Action; 14] = [
+        Action::EditGeneral,
+        Action::EditRed,
+        Action::EditBlue,
+        Action::EditRemediation,
+        Action::StartExecution,
+        Action::SubmitRed,
+        Action::SubmitBlue,
+        Action::ValidateRed,
+        Action::ValidateBlue,
+        Action::Reopen,
+        Action::PauseTimer,
+        Action::ResumeTimer,
+        Action::UploadEvidence(Team::Red),
+        Action::UploadEvidence(Team::Blue),
+    ];
+
+    /// The roles that may ever take this action.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::EditGeneral | Action::EditRemediation | Action::Reopen => LEADS,
+            Action::EditRed
+            | Action::StartExecution
+            | Action::SubmitRed
+            | Action::UploadEvidence(Team::Red) => RED_ROLES,
+            Action::EditBlue | Action::SubmitBlue | Action::UploadEvidence(Team::Blue) => {
+                BLUE_ROLES
+            }
+            Action::ValidateRed => &[Admin, RedLead],
+            Action::ValidateBlue => &[Admin, BlueLead],
+            Action::PauseTimer | Action::ResumeTimer => ACTORS,
+        }
+    }
+
+    /// The states in which it may be taken.
+    pub fn states(self) -> &'static [TestState] {
+        match self {
+            Action::EditGeneral | Action::StartExecution => &[Draft],
+            Action::EditRed | Action::UploadEvidence(Team::Red) => &[Draft, RedExecuting],
+            Action::EditBlue | Action::SubmitBlue | Action::UploadEvidence(Team::Blue) => {
+                &[BlueEvaluating]
+            }
+            Action::EditRemediation => &TestState::ALL,
+            Action::SubmitRed | Action::PauseTimer | Action::ResumeTimer => &[RedExecuting],
+            Action::ValidateRed | Action::ValidateBlue => &[InReview],
+            Action::Reopen => &[Rejected],
+        }
+    }
+
+    /// Where a transition leads; votes are decided by [`review_outcome`].
+    pub fn target(self) -> Option<TestState> {
+        match self {
+            Action::StartExecution => Some(RedExecuting),
+            Action::SubmitRed => Some(BlueEvaluating),
+            Action::SubmitBlue => Some(InReview),
+            Action::Reopen => Some(Draft),
+            _ => None,
+        }
+    }
+
+    /// How people and messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::EditGeneral => "edit the test",
+            Action::EditRed => "edit the red team's fields",
+            Action::EditBlue => "edit the blue team's fields",
+            Action::EditRemediation => "edit the remediation",
+            Action::StartExecution => "start execution",
+            Action::SubmitRed => "submit the red team's results",
+            Action::SubmitBlue => "submit the blue team's results",
+            Action::ValidateRed => "validate the red side",
+            Action::ValidateBlue => "validate the blue side",
+            Action::Reopen => "reopen the test",
+            Action::PauseTimer => "pause the timer",
+            Action::ResumeTimer => "resume the timer",
+            Action::UploadEvidence(Team::Red) => "upload red evidence",
+            Action::UploadEvidence(Team::Blue) => "upload blue evidence",
+        }
+    }
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// The role may never take this action (HTTP 403).
+    Role { action: Action, role: Role },
+    /// Not in this state (HTTP 409).
+    State { action: Action, state: TestState },
+    /// That side has already voted (HTTP 409).
+    AlreadyVoted { team: Team },
+}
+
+impl Denied {
+    pub fn message(&self) -> String {
+        match self {
+            Denied::Role { action, role } => {
+                format!("A {} may not {}", role.label(), action.describe())
+            }
+            Denied::State { action, state } => {
+                let allowed: Vec<&str> = action.states().iter().map(|s| s.as_str()).collect();
+                format!(
+                    "Cannot {} while the test is {}; allowed in: {}",
+                    action.describe(),
+                    state.as_str(),
+                    allowed.join(", ")
+                )
+            }
+            Denied::AlreadyVoted { team } => format!(
+                "The {} side has already been validated; reopen the test to vote again",
+                match team {
+                    Team::Red => "red",
+                    Team::Blue => "blue",
+                }
+            ),
+        }
+    }
+
+    /// The HTTP status this refusal maps to.
+    pub fn status(&self) -> u16 {
+        match self {
+            Denied::Role { .. } => 403,
+            Denied::State { .. } | Denied::AlreadyVoted { .. } => 409,
+        }
+    }
+}
+
+/// May `role` take `action` on a test in `state`? The role is checked before the state.
+pub fn check(role: Role, state: TestState, action: Action) -> Result<(), Denied> {
+    if !action.roles().contains(&role) {
+        return Err(Denied::Role { action, role });
+    }
+    if !action.states().contains(&state) {
+        return Err(Denied::State { action, state });
+    }
+    Ok(())
+}
+
+/// What `role` may do now: the UI's buttons and editable sections.
+pub fn allowed_actions(role: Role, state: TestState) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|action| check(role, state, *action).is_ok())
+        .collect()
+}
+
+/// Who may create tests (they start in `draft`).
+pub fn can_create(role: Role) -> bool {
+    LEADS.contains(&role)
+}
+
+/// One lead's verdict on their side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vote {
+    Approved,
+    Rejected,
+}
+
+impl Vote {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vote::Approved => "approved",
+            Vote::Rejected => "rejected",
+        }
+    }
+}
+
+/// May `role` cast `team`'s vote, given the votes so far?
+pub fn check_vote(
+    role: Role,
+    state: TestState,
+    team: Team,
+    current: Option<Vote>,
+) -> Result<(), Denied> {
+    let action = match team {
+        Team::Red => Action::ValidateRed,
+        Team::Blue => Action::ValidateBlue,
+    };
+    check(role, state, action)?;
+    match current {
+        Some(_) => Err(Denied::AlreadyVoted { team }),
+        None => Ok(()),
+    }
+}
+
+/// The state a test in review moves to, given both sides' votes.
+pub fn review_outcome(red: Option<Vote>, blue: Option<Vote>) -> TestState {
+    match (red, blue) {
+        (Some(Vote::Rejected), _) | (_, Some(Vote::Rejected)) => Rejected,
+        (Some(Vote::Approved), Some(Vote::Approved)) => Validated,
+        _ => InReview,
+    }
+}
+
+/// The execution timer: starts on entering `red_executing`, may be paused and resumed there,
+/// and stops when the red team submits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    pub started_at: Option<DateTime<Utc>>,
+    /// Set while paused.
+    pub paused_at: Option<DateTime<Utc>>,
+    /// Seconds spent paused before the current pause.
+    pub paused_seconds: i64,
+    pub stopped_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerError {
+    NotRunning,
+    AlreadyPaused,
+    NotPaused,
+}
+
+impl TimerError {
+    pub fn message(self) -> &'static str {
+        match self {
+            TimerError::NotRunning => "The timer is not running",
+            TimerError::AlreadyPaused => "The timer is already paused",
+            TimerError::NotPaused => "The timer is not paused",
+        }
+    }
+}
+
+impl Timer {
+    /// (Re)starts from zero, as entering `red_executing` does.
+    pub fn started(now: DateTime<Utc>) -> Self {
+        Timer {
+            started_at: Some(now),
+            ..Timer::default()
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.started_at.is_some() && self.paused_at.is_none() && self.stopped_at.is_none()
+    }
+
+    pub fn pause(&mut self, now: DateTime<Utc>) -> Result<(), TimerError> {
+        if self.started_at.is_none() || self.stopped_at.is_some() {
+            return Err(TimerError::NotRunning);
+        }
+        if self.paused_at.is_some() {
+            return Err(TimerError::AlreadyPaused);
+        }
+        self.paused_at = Some(now);
+        Ok(())
+    }
+
+    pub fn resume(&mut self, now: DateTime<Utc>) -> Result<(), TimerError> {
+        if self.started_at.is_none() || self.stopped_at.is_some() {
+            return Err(TimerError::NotRunning);
+        }
+        let Some(paused_at) = self.paused_at.take() else {
+            return Err(TimerError::NotPaused);
+        };
+        self.paused_seconds += (now - paused_at).num_seconds().max(0);
+        Ok(())
+    }
+
+    /// Stops for good (submit-red); a pause in progress ends here.
+    pub fn stop(&mut self, now: DateTime<Utc>) {
+        if self.started_at.is_none() || self.stopped_at.is_some() {
+            return;
+        }
+        if let Some(paused_at) = self.paused_at.take() {
+            self.paused_seconds += (now - paused_at).num_seconds().max(0);
+        }
+        self.stopped_at = Some(now);
+    }
+
+    /// Execution time so far, pauses excluded.
+    pub fn elapsed_seconds(&self, now: DateTime<Utc>) -> i64 {
+        let Some(started) = self.started_at else {
+            return 0;
+        };
+        let end = self.stopped_at.or(self.paused_at).unwrap_or(now);
+        ((end - started).num_seconds() - self.paused_seconds).max(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// The whole table, written out by hand: a change to the rules must be mirrored here on
+    /// purpose. `None` means the role may never (403); `Some(states)` lists where it may.
+    fn expected(role: Role, action: Action) -> Option<&'static [TestState]> {
+        use Role::*;
+        let red_side = matches!(role, Admin | RedTech | RedLead);
+        let blue_side = matches!(role, Admin | BlueTech | BlueLead);
+        let lead = matches!(role, Admin | RedLead | BlueLead);
+        let (may, states): (bool, &'static [TestState]) = match action {
+            Action::EditGeneral => (lead, &[Draft]),
+            Action::EditRed => (red_side, &[Draft, RedExecuting]),
+            Action::EditBlue => (blue_side, &[BlueEvaluating]),
+            Action::EditRemediation => (
+                lead,
+                &[
+                    Draft,
+                    RedExecuting,
+                    BlueEvaluating,
+                    InReview,
+                    Validated,
+                    Rejected,
+                ],
+            ),
+            Action::StartExecution => (red_side, &[Draft]),
+            Action::SubmitRed => (red_side, &[RedExecuting]),
+            Action::SubmitBlue => (blue_side, &[BlueEvaluating]),
+            Action::ValidateRed => (matches!(role, Admin | RedLead), &[InReview]),
+            Action::ValidateBlue => (matches!(role, Admin | BlueLead), &[InReview]),
+            Action::Reopen => (lead, &[Rejected]),
+            Action::PauseTimer | Action::ResumeTimer => (role != Viewer, &[RedExecuting]),
+            Action::UploadEvidence(Team::Red) => (red_side, &[Draft, RedExecuting]),
+            Action::UploadEvidence(Team::Blue) => (blue_side, &[BlueEvaluating]),
+        };
+        may.then_some(states)
+    }
+
+    #[test]
+    fn every_state_action_and_role_matches_the_table() {
+        let mut checked = 0;
+        for role in Role::ALL {
+            for state in TestState::ALL {
+                for action in Action::ALL {
+                    let got = check(role, state, action);
+                    match expected(role, action) {
+                        None => assert_eq!(
+                            got,
+                            Err(Denied::Role { action, role }),
+                            "{role} {action:?} in {state}"
+                        ),
+                        Some(states) if states.contains(&state) => {
+                            assert_eq!(got, Ok(()), "{role} {action:?} in {state}")
+                        }
+                        Some(_) => assert_eq!(
+                            got,
+                            Err(Denied::State { action, state }),
+                            "{role} {action:?} in {state}"
+                        ),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 6 * 14);
+    }
+
+    #[test]
+    fn viewers_can_do_nothing_and_admins_everything_the_state_allows() {
+        for state in TestState::ALL {
+            assert!(allowed_actions(Role::Viewer, state).is_empty());
+            for action in Action::ALL {
+                assert_eq!(
+                    check(Role::Admin, state, action).is_ok(),
+                    action.states().contains(&state)
+                );
+            }
+        }
+        assert!(!can_create(Role::Viewer));
+        assert!(!can_create(Role::RedTech), "the lifecycle document wins");
+        assert!(!can_create(Role::BlueTech));
+        assert!(can_create(Role::RedLead) && can_create(Role::BlueLead) && can_create(Admin));
+    }
+
+    #[test]
+    fn review_locks_fields_and_evidence() {
+        for state in [InReview, Validated, Rejected] {
+            for role in Role::ALL {
+                let actions = allowed_actions(role, state);
+                assert!(!actions.contains(&Action::EditGeneral));
+                assert!(!actions.contains(&Action::EditRed));
+                assert!(!actions.contains(&Action::EditBlue));
+                assert!(!actions.contains(&Action::UploadEvidence(Team::Red)));
+                assert!(!actions.contains(&Action::UploadEvidence(Team::Blue)));
+            }
+        }
+        // Remediation stays editable by leads after validation.
+        assert!(check(Role::BlueLead, Validated, Action::EditRemediation).is_ok());
+    }
+
+    #[test]
+    fn transitions_follow_the_diagram() {
+        let path: Vec<(Action, TestState)> = Action::ALL
+            .into_iter()
+            .filter_map(|a| a.target().map(|t| (a, t)))
+            .collect();
+        assert_eq!(
+            path,
+            [
+                (Action::StartExecution, RedExecuting),
+                (Action::SubmitRed, BlueEvaluating),
+                (Action::SubmitBlue, InReview),
+                (Action::Reopen, Draft),
+            ]
+        );
+        for (action, target) in path {
+            // Every transition leaves the one state it is allowed in.
+            assert_eq!(action.states().len(), 1);
+            assert_ne!(action.states()[0], target);
+        }
+    }
+
+    #[test]
+    fn the_dual_vote() {
+        use Vote::{Approved, Rejected as No};
+        let rejected = TestState::Rejected;
+        let cases = [
+            (None, None, InReview),
+            (Some(Approved), None, InReview),
+            (None, Some(Approved), InReview),
+            (Some(Approved), Some(Approved), Validated),
+            (Some(No), None, rejected),
+            (None, Some(No), rejected),
+            (Some(Approved), Some(No), rejected),
+            (Some(No), Some(Approved), rejected),
+            (Some(No), Some(No), rejected),
+        ];
+        for (red, blue, outcome) in cases {
+            assert_eq!(review_outcome(red, blue), outcome, "{red:?} / {blue:?}");
+        }
+    }
+
+    #[test]
+    fn each_side_votes_once_and_only_its_own_lead() {
+        assert_eq!(check_vote(Role::RedLead, InReview, Team::Red, None), Ok(()));
+        assert_eq!(
+            check_vote(Role::RedLead, InReview, Team::Red, Some(Vote::Approved)),
+            Err(Denied::AlreadyVoted { team: Team::Red })
+        );
+        assert_eq!(
+            check_vote(Role::RedLead, InReview, Team::Blue, None),
+            Err(Denied::Role {
+                action: Action::ValidateBlue,
+                role: Role::RedLead
+            })
+        );
+        assert_eq!(
+            check_vote(Role::BlueLead, BlueEvaluating, Team::Blue, None),
+            Err(Denied::State {
+                action: Action::ValidateBlue,
+                state: BlueEvaluating
+            })
+        );
+        assert_eq!(check_vote(Role::Admin, InReview, Team::Blue, None), Ok(()));
+    }
+
+    #[test]
+    fn refusals_name_the_state_and_map_to_http() {
+        let denied = check(Role::RedTech, InReview, Action::SubmitRed).unwrap_err();
+        assert_eq!(denied.status(), 409);
+        assert_eq!(
+            denied.message(),
+            "Cannot submit the red team's results while the test is in_review; allowed in: red_executing"
+        );
+        let denied = check(Role::BlueTech, Draft, Action::StartExecution).unwrap_err();
+        assert_eq!(denied.status(), 403);
+        assert_eq!(
+            denied.message(),
+            "A Blue Team Technician may not start execution"
+        );
+    }
+
+    #[test]
+    fn states_round_trip() {
+        for state in TestState::ALL {
+            assert_eq!(state.as_str().parse::<TestState>(), Ok(state));
+            assert_eq!(
+                serde_json::to_value(state).unwrap_or_default(),
+                state.as_str()
+            );
+        }
+        assert!("done".parse::<TestState>().is_err());
+        assert!(Draft.is_active() && InReview.is_active());
+        assert!(!Validated.is_active() && !Rejected.is_active());
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + seconds, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_timer_excludes_pauses() {
+        let mut timer = Timer::started(at(0));
+        assert!(timer.is_running());
+        assert_eq!(timer.elapsed_seconds(at(60)), 60);
+        assert_eq!(timer.resume(at(60)), Err(TimerError::NotPaused));
+        timer.pause(at(60)).unwrap();
+        assert_eq!(timer.pause(at(61)), Err(TimerError::AlreadyPaused));
+        assert_eq!(timer.elapsed_seconds(at(500)), 60, "frozen while paused");
+        timer.resume(at(120)).unwrap();
+        assert_eq!(timer.elapsed_seconds(at(180)), 120);
+        timer.pause(at(200)).unwrap();
+        timer.stop(at(260));
+        assert_eq!(timer.elapsed_seconds(at(10_000)), 140, "stopped: final");
+        assert_eq!(timer.pause(at(300)), Err(TimerError::NotRunning));
+        assert_eq!(timer.resume(at(300)), Err(TimerError::NotRunning));
+        assert_eq!(Timer::default().elapsed_seconds(at(5)), 0);
+        assert_eq!(
+            Timer::default().pause(at(5)),
+            Err(TimerError::NotRunning),
+            "never started"
+        );
+    }
+}
