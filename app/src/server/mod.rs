@@ -8,3 +8,4 @@ pub mod jobs;
 pub mod rate_limit;
 pub mod services;
 pub mod state;
+pub mod templates;

@@ -1,0 +1,3 @@
+//! The test template catalog's sources. Parsing only, for now: the catalog's storage, import
+//! job and API build on it.
+pub mod atomics;
