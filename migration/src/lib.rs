@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_users_audit_tokens;
 mod m20261122_000002_attack_knowledge_base;
 mod m20261123_000003_jobs_notifications_snapshots;
+mod m20261124_000004_test_templates;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_users_audit_tokens::Migration),
             Box::new(m20261122_000002_attack_knowledge_base::Migration),
             Box::new(m20261123_000003_jobs_notifications_snapshots::Migration),
+            Box::new(m20261124_000004_test_templates::Migration),
         ]
     }
 }

@@ -262,3 +262,51 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
     }
     Ok(())
 }
+
+/// `aegis import-atomics PATH`: Atomic Red Team into the template catalog, with a progress bar.
+pub async fn import_atomics_dir(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    use app::server::templates::import::{import_atomics, read_atomics_dir};
+    let started = std::time::Instant::now();
+    let files = read_atomics_dir(path).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    println!(
+        "Importing {} atomics files from {}",
+        files.len(),
+        path.display()
+    );
+    let db = open_database(config).await?;
+    let bar = progress_bar::ProgressBar::new();
+    let report = import_atomics(&db, &Actor::system("cli"), files, &|done, total| {
+        bar.draw("Atomics", done as u64, total as u64)
+    })
+    .await;
+    bar.finish();
+    let report = report.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    println!("Imported in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "Templates: {} added, {} updated, {} unchanged. Files: {} read, {} skipped.",
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.files,
+        report.skipped.len()
+    );
+    for skipped in &report.skipped {
+        println!("  skipped {}: {}", skipped.path, skipped.reason);
+    }
+    if !report.unknown_techniques.is_empty() {
+        const LISTED: usize = 20;
+        let unknown = &report.unknown_techniques;
+        let more = unknown.len().saturating_sub(LISTED);
+        println!(
+            "Imported, but {} technique(s) are not in the ATT&CK knowledge base (yet): {}{}",
+            unknown.len(),
+            unknown[..unknown.len().min(LISTED)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}

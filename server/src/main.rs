@@ -35,6 +35,11 @@ enum Command {
         /// Path to a STIX 2.0 or 2.1 bundle, e.g. enterprise-attack.json
         file: std::path::PathBuf,
     },
+    /// Import Atomic Red Team atomics into the template catalog (offline).
+    ImportAtomics {
+        /// A checkout of atomic-red-team, or its `atomics` folder
+        path: std::path::PathBuf,
+    },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
     Healthcheck,
 }
@@ -60,6 +65,7 @@ async fn main() -> ExitCode {
             email,
         } => create_user(&config, username, role, display_name, email).await,
         Command::ImportAttack { file } => server::import_attack_file(&config, &file).await,
+        Command::ImportAtomics { path } => server::import_atomics_dir(&config, &path).await,
         Command::Healthcheck => healthcheck(&config).await,
     };
     match result {

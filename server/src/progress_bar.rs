@@ -9,7 +9,7 @@ const WIDTH: u64 = 30;
 pub struct ProgressBar {
     interactive: bool,
     /// The stage being drawn, and the percentage last drawn for it.
-    state: Mutex<Option<(Stage, u64)>>,
+    state: Mutex<Option<(&'static str, u64)>>,
 }
 
 impl ProgressBar {
@@ -20,29 +20,35 @@ impl ProgressBar {
         }
     }
 
+    /// An ATT&CK import's progress.
     pub fn update(&self, progress: Progress) {
+        if progress.stage == Stage::Done {
+            self.finish();
+            if let Ok(mut state) = self.state.lock() {
+                *state = Some((Stage::Done.label(), 100));
+            }
+            return;
+        }
+        self.draw(progress.stage.label(), progress.done, progress.total);
+    }
+
+    /// Any stage: `done` of `total` under `label`.
+    pub fn draw(&self, stage: &'static str, done: u64, total: u64) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        let percent = (progress.done * 100)
-            .checked_div(progress.total)
-            .unwrap_or(100)
-            .min(100);
+        let percent = (done * 100).checked_div(total).unwrap_or(100).min(100);
         let mut out = std::io::stdout().lock();
         match *state {
-            Some((stage, drawn))
-                if stage == progress.stage && (!self.interactive || drawn == percent) =>
+            Some((drawn_stage, drawn))
+                if drawn_stage == stage && (!self.interactive || drawn == percent) =>
             {
                 return;
             }
-            Some((stage, _)) if stage != progress.stage && self.interactive => {
+            Some((drawn_stage, _)) if drawn_stage != stage && self.interactive => {
                 let _ = writeln!(out);
             }
             _ => {}
-        }
-        if progress.stage == Stage::Done {
-            *state = Some((progress.stage, percent));
-            return;
         }
         let filled = percent * WIDTH / 100;
         let bar = format!(
@@ -54,22 +60,20 @@ impl ProgressBar {
             let _ = write!(
                 out,
                 "\r  {:<18} [{bar}] {percent:>3}% ({}/{})",
-                progress.stage.label(),
-                progress.done,
-                progress.total
+                stage, done, total
             );
         } else {
-            let _ = writeln!(out, "  {}…", progress.stage.label());
+            let _ = writeln!(out, "  {stage}…");
         }
         let _ = out.flush();
-        *state = Some((progress.stage, percent));
+        *state = Some((stage, percent));
     }
 
     /// Ends the bar's line, whatever stage it stopped at.
     pub fn finish(&self) {
         if self.interactive
             && let Ok(state) = self.state.lock()
-            && state.is_some_and(|(stage, _)| stage != Stage::Done)
+            && state.is_some_and(|(stage, _)| stage != Stage::Done.label())
         {
             println!();
         }

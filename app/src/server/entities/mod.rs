@@ -8,5 +8,6 @@ pub mod revoked_token;
 pub mod sync_run;
 pub mod tactic;
 pub mod technique;
+pub mod test_template;
 pub mod threat_actor;
 pub mod user;

@@ -153,6 +153,19 @@ fn scalar_text(value: &Value) -> String {
     }
 }
 
+/// The parser names our private structs (`struct RawExecutor`); people read "a mapping".
+fn plain_type_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("struct Raw") {
+        out.push_str(&rest[..at]);
+        out.push_str("a mapping");
+        rest = rest[at + "struct Raw".len()..].trim_start_matches(|c: char| c.is_alphanumeric());
+    }
+    out.push_str(rest);
+    out
+}
+
 fn non_blank(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim_end().to_owned())
         .filter(|t| !t.trim().is_empty())
@@ -169,12 +182,8 @@ pub fn parse_atomic_file(path: &str, text: &str) -> Result<AtomicFile, ParseErro
         let line = e.location().map(|l| l.line());
         // The library's message repeats the position; keep only what is wrong.
         let message = e.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
-        fail(line, message)
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        fail(line, plain_type_names(message))
     })?;
     let technique = raw.attack_technique.trim().to_uppercase();
     if !technique.starts_with('T') {
@@ -436,6 +445,10 @@ atomic_tests:
         assert!(
             err.to_string()
                 .starts_with("atomics/T1000/T1000.yaml, line ")
+        );
+        assert!(
+            err.message.contains("expected a mapping") && !err.message.contains("Raw"),
+            "{err}"
         );
 
         let cases = [

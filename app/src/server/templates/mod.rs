@@ -1,3 +1,3 @@
-//! The test template catalog's sources. Parsing only, for now: the catalog's storage, import
-//! job and API build on it.
+//! The test template catalog's sources: the Atomic Red Team parser and its importer.
 pub mod atomics;
+pub mod import;

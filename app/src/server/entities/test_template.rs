@@ -1,0 +1,39 @@
+use sea_orm::entity::prelude::*;
+
+/// A procedure teams can instantiate as a test. `source` is `atomic_red_team`, `mitre` or
+/// `custom`; `external_id` is the upstream key (an atomic's GUID). `content_hash` covers the
+/// upstream-owned fields, so a re-import knows what changed without comparing each one.
+/// `input_arguments` is `[{"name", "description", "type", "default"}]`; `dependencies` is
+/// `[{"description", "prereq_command", "get_prereq_command"}]`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "test_templates")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub technique_id: String,
+    pub name: String,
+    pub description: String,
+    pub platforms: Json,
+    pub executor_name: Option<String>,
+    pub command: String,
+    pub cleanup_command: Option<String>,
+    pub elevation_required: bool,
+    pub input_arguments: Json,
+    pub dependencies: Json,
+    pub dependency_executor_name: Option<String>,
+    pub expected_detection: String,
+    pub suggested_tools: Json,
+    pub severity: String,
+    pub remediation_steps: Json,
+    pub is_active: bool,
+    pub content_hash: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,246 @@
+//! Imports Atomic Red Team atomics into the catalog: idempotent, keyed by each atomic's GUID,
+//! in one transaction with its audit entry. A re-import updates what changed upstream and
+//! keeps the admins' local fields (active flag, severity, expected detection, tools,
+//! remediation steps). A malformed file is skipped with its path and line; the rest goes on.
+use super::atomics::{AtomicTest, parse_atomic_file};
+use crate::dto::templates::{AtomicImportReport, SkippedFile};
+use crate::error::{AppError, AppResult};
+use crate::server::context::Actor;
+use crate::server::db::begin_write;
+use crate::server::entities::{technique, test_template};
+use crate::server::services::audit::{self, AuditRecord};
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use uuid::Uuid;
+
+pub const SOURCE: &str = "atomic_red_team";
+
+/// Rows per multi-row INSERT: well under both backends' bound-parameter limits.
+const INSERT_CHUNK: usize = 200;
+
+/// One atomics file as read from disk or an archive.
+#[derive(Debug, Clone)]
+pub struct AtomicSourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// Reads `atomics/<T-id>/T*.yaml` under `root`, which may be a checkout of the repository or
+/// its `atomics` folder. Other files are not read.
+pub fn read_atomics_dir(root: &Path) -> AppResult<Vec<AtomicSourceFile>> {
+    let atomics = if root.join("atomics").is_dir() {
+        root.join("atomics")
+    } else {
+        root.to_path_buf()
+    };
+    let entries = std::fs::read_dir(&atomics)
+        .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", atomics.display())))?;
+    let mut files = Vec::new();
+    for dir in entries.flatten() {
+        let Ok(inner) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in inner.flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with('T') && name.ends_with(".yaml")) {
+                continue;
+            }
+            let path = file.path();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                AppError::BadRequest(format!("cannot read {}: {e}", path.display()))
+            })?;
+            files.push(AtomicSourceFile {
+                path: path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string(),
+                text,
+            });
+        }
+    }
+    if files.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "no atomics (atomics/<T-id>/T*.yaml) found under {}",
+            root.display()
+        )));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The fields the upstream project owns, as stored; hashed to tell what changed.
+fn upstream_fields(technique_id: &str, test: &AtomicTest) -> Value {
+    json!({
+        "technique_id": technique_id,
+        "name": test.name,
+        "description": test.description,
+        "platforms": test.supported_platforms,
+        "executor_name": test.executor.name,
+        "command": test.executor.command,
+        "cleanup_command": test.executor.cleanup_command,
+        "elevation_required": test.executor.elevation_required,
+        "input_arguments": test.input_arguments.iter().map(|a| json!({
+            "name": a.name, "description": a.description, "type": a.kind, "default": a.default,
+        })).collect::<Vec<_>>(),
+        "dependencies": test.dependencies.iter().map(|d| json!({
+            "description": d.description,
+            "prereq_command": d.prereq_command,
+            "get_prereq_command": d.get_prereq_command,
+        })).collect::<Vec<_>>(),
+        "dependency_executor_name": test.dependency_executor_name,
+    })
+}
+
+fn hash(fields: &Value) -> String {
+    let digest = Sha256::digest(fields.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn text(fields: &Value, key: &str) -> String {
+    fields[key].as_str().unwrap_or_default().to_owned()
+}
+
+fn optional_text(fields: &Value, key: &str) -> Option<String> {
+    fields[key].as_str().map(str::to_owned)
+}
+
+/// Parses and imports `files`; `progress(done, total)` follows the files.
+pub async fn import_atomics(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    files: Vec<AtomicSourceFile>,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> AppResult<AtomicImportReport> {
+    let mut report = AtomicImportReport {
+        files: files.len(),
+        ..Default::default()
+    };
+    let total = files.len();
+    let mut parsed = Vec::new();
+    let mut seen_guids = HashSet::new();
+    for (done, file) in files.into_iter().enumerate() {
+        match parse_atomic_file(&file.path, &file.text) {
+            Ok(atomic) => {
+                let duplicate = atomic.tests.iter().find(|t| seen_guids.contains(&t.guid));
+                if let Some(test) = duplicate {
+                    report.skipped.push(SkippedFile {
+                        path: file.path,
+                        reason: format!(
+                            "auto_generated_guid {} is also in another file",
+                            test.guid
+                        ),
+                    });
+                } else {
+                    seen_guids.extend(atomic.tests.iter().map(|t| t.guid));
+                    parsed.push(atomic);
+                }
+            }
+            Err(err) => report.skipped.push(SkippedFile {
+                reason: match err.line {
+                    Some(line) => format!("line {line}: {}", err.message),
+                    None => err.message,
+                },
+                path: err.path,
+            }),
+        }
+        progress(done + 1, total);
+    }
+
+    let txn = begin_write(db).await?;
+    let known: HashSet<String> = technique::Entity::find()
+        .select_only()
+        .column(technique::Column::MitreId)
+        .into_tuple::<String>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
+        .filter(test_template::Column::Source.eq(SOURCE))
+        .select_only()
+        .column(test_template::Column::ExternalId)
+        .column(test_template::Column::Id)
+        .column(test_template::Column::ContentHash)
+        .into_tuple::<(Option<String>, Uuid, String)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter_map(|(external, id, hash)| external.map(|e| (e, (id, hash))))
+        .collect();
+    let now = Utc::now();
+    let mut unknown = BTreeSet::new();
+    let mut inserts = Vec::new();
+    for atomic in &parsed {
+        if !known.contains(&atomic.attack_technique) {
+            unknown.insert(atomic.attack_technique.clone());
+        }
+        for test in &atomic.tests {
+            let fields = upstream_fields(&atomic.attack_technique, test);
+            let content_hash = hash(&fields);
+            let guid = test.guid.to_string();
+            let mut row = test_template::ActiveModel {
+                technique_id: Set(atomic.attack_technique.clone()),
+                name: Set(text(&fields, "name").chars().take(300).collect()),
+                description: Set(text(&fields, "description")),
+                platforms: Set(fields["platforms"].clone()),
+                executor_name: Set(optional_text(&fields, "executor_name")),
+                command: Set(text(&fields, "command")),
+                cleanup_command: Set(optional_text(&fields, "cleanup_command")),
+                elevation_required: Set(test.executor.elevation_required),
+                input_arguments: Set(fields["input_arguments"].clone()),
+                dependencies: Set(fields["dependencies"].clone()),
+                dependency_executor_name: Set(optional_text(&fields, "dependency_executor_name")),
+                content_hash: Set(content_hash.clone()),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            match existing.get(&guid) {
+                Some((_, stored)) if *stored == content_hash => report.unchanged += 1,
+                Some((id, _)) => {
+                    row.id = Set(*id);
+                    test_template::Entity::update(row).exec(&txn).await?;
+                    report.updated += 1;
+                }
+                None => {
+                    row.id = Set(Uuid::new_v4());
+                    row.source = Set(SOURCE.into());
+                    row.external_id = Set(Some(guid));
+                    row.expected_detection = Set(String::new());
+                    row.suggested_tools = Set(json!([]));
+                    row.severity = Set("medium".into());
+                    row.remediation_steps = Set(json!([]));
+                    row.is_active = Set(true);
+                    row.created_at = Set(now);
+                    inserts.push(row);
+                    report.added += 1;
+                }
+            }
+        }
+    }
+    for chunk in inserts.chunks(INSERT_CHUNK) {
+        test_template::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    report.unknown_techniques = unknown.into_iter().collect();
+    audit::record(
+        &txn,
+        actor,
+        AuditRecord::new("templates.import", "test_template", SOURCE).after(json!({
+            "files": report.files,
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped.len(),
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,165 @@
+//! The test template catalog: procedures teams can instantiate as tests, from Atomic Red Team,
+//! ATT&CK procedure examples, or written by admins.
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum TestTemplates {
+    Table,
+    Id,
+    Source,
+    ExternalId,
+    TechniqueId,
+    Name,
+    Description,
+    Platforms,
+    ExecutorName,
+    Command,
+    CleanupCommand,
+    ElevationRequired,
+    InputArguments,
+    Dependencies,
+    DependencyExecutorName,
+    ExpectedDetection,
+    SuggestedTools,
+    Severity,
+    RemediationSteps,
+    IsActive,
+    ContentHash,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(TestTemplates::Table)
+                    .col(
+                        ColumnDef::new(TestTemplates::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::Source)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::ExternalId)
+                            .string_len(128)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::TechniqueId)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::Name)
+                            .string_len(300)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(TestTemplates::Description).text().not_null())
+                    .col(ColumnDef::new(TestTemplates::Platforms).json().not_null())
+                    .col(
+                        ColumnDef::new(TestTemplates::ExecutorName)
+                            .string_len(32)
+                            .null(),
+                    )
+                    .col(ColumnDef::new(TestTemplates::Command).text().not_null())
+                    .col(ColumnDef::new(TestTemplates::CleanupCommand).text().null())
+                    .col(
+                        ColumnDef::new(TestTemplates::ElevationRequired)
+                            .boolean()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::InputArguments)
+                            .json()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::Dependencies)
+                            .json()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::DependencyExecutorName)
+                            .string_len(32)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::ExpectedDetection)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::SuggestedTools)
+                            .json()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::Severity)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::RemediationSteps)
+                            .json()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(TestTemplates::IsActive).boolean().not_null())
+                    .col(
+                        ColumnDef::new(TestTemplates::ContentHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(TestTemplates::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // One row per upstream test (the atomic's GUID); custom templates have no external id.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_test_templates_source_external")
+                    .table(TestTemplates::Table)
+                    .col(TestTemplates::Source)
+                    .col(TestTemplates::ExternalId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_test_templates_technique")
+                    .table(TestTemplates::Table)
+                    .col(TestTemplates::TechniqueId)
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(TestTemplates::Table).to_owned())
+            .await
+    }
+}
