@@ -1,5 +1,7 @@
 //! The test template catalog on the wire.
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// A file an import left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,3 +21,82 @@ pub struct AtomicImportReport {
     /// Technique ids of imported atomics that the knowledge base does not know (yet).
     pub unknown_techniques: Vec<String>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputArgumentDto {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub default: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyDto {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub prereq_command: String,
+    #[serde(default)]
+    pub get_prereq_command: String,
+}
+
+/// A template as the catalog lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateSummary {
+    pub id: Uuid,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub technique_id: String,
+    /// False when the knowledge base does not know the technique (yet).
+    pub technique_known: bool,
+    pub name: String,
+    pub platforms: Vec<String>,
+    pub executor_name: Option<String>,
+    pub severity: String,
+    pub is_active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDetail {
+    #[serde(flatten)]
+    pub summary: TemplateSummary,
+    pub description: String,
+    pub command: String,
+    pub cleanup_command: Option<String>,
+    pub elevation_required: bool,
+    pub input_arguments: Vec<InputArgumentDto>,
+    pub dependencies: Vec<DependencyDto>,
+    pub dependency_executor_name: Option<String>,
+    pub expected_detection: String,
+    pub suggested_tools: Vec<String>,
+    pub remediation_steps: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /test-templates` filters. Inactive templates are listed only for admins who ask.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateQuery {
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub mitre_technique_id: Option<String>,
+    #[serde(default)]
+    pub include_inactive: Option<bool>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub offset: Option<u64>,
+}
+
+pub const TEMPLATE_SOURCES: [&str; 3] = ["atomic_red_team", "mitre", "custom"];
+pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];

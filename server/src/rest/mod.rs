@@ -6,6 +6,7 @@ mod auth;
 pub mod extract;
 mod notifications;
 mod system;
+mod templates;
 mod users;
 
 use app::error::AppError;
@@ -47,6 +48,15 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/system/jobs", get(system::job_runs))
         .route("/system/jobs/{id}", get(system::job_run))
         .route("/system/jobs/{id}/run", post(system::run_job))
+        .route("/test-templates", get(templates::list))
+        .route(
+            "/test-templates/{id}",
+            get(templates::get).delete(templates::delete),
+        )
+        .route(
+            "/test-templates/{id}/toggle-active",
+            post(templates::toggle_active),
+        )
         .route("/notifications", get(notifications::list))
         .route(
             "/notifications/unread-count",

@@ -13,4 +13,5 @@ mod http_behaviour;
 mod jobs;
 mod lifecycle;
 mod notifications;
+mod templates;
 mod users;

@@ -1,9 +1,10 @@
 //! The one audit writer, and the audit log's queries.
 use crate::dto::audit::{AuditEntryDto, AuditQuery};
-use crate::dto::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
+use crate::dto::{DEFAULT_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
 use crate::server::entities::audit_log;
+use crate::server::services::pagination::page_bounds;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::sea_query::Condition;
 use sea_orm::{
@@ -106,17 +107,6 @@ pub fn parse_date_bound(field: &str, raw: &str, upper: bool) -> AppResult<DateTi
     Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-pub fn page_bounds(limit: Option<u64>, offset: Option<u64>) -> AppResult<(u64, u64)> {
-    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
-    if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(AppError::field(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
-    Ok((limit, offset.unwrap_or(0)))
-}
-
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -125,7 +115,7 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     query: &AuditQuery,
 ) -> AppResult<Page<AuditEntryDto>> {
-    let (limit, offset) = page_bounds(query.limit, query.offset)?;
+    let (limit, offset) = page_bounds(query.limit, query.offset, DEFAULT_PAGE_SIZE)?;
     let mut condition = Condition::all();
     if let Some(action) = non_empty(&query.action) {
         condition = condition.add(audit_log::Column::Action.eq(action));
@@ -224,8 +214,12 @@ mod tests {
 
     #[test]
     fn page_limits() {
-        assert_eq!(page_bounds(None, None).unwrap(), (DEFAULT_PAGE_SIZE, 0));
-        assert!(page_bounds(Some(0), None).is_err());
-        assert!(page_bounds(Some(MAX_PAGE_SIZE + 1), None).is_err());
+        assert_eq!(
+            page_bounds(None, None, DEFAULT_PAGE_SIZE).unwrap(),
+            (DEFAULT_PAGE_SIZE, 0)
+        );
+        assert_eq!(page_bounds(None, Some(5), 20).unwrap(), (20, 5));
+        assert!(page_bounds(Some(0), None, 20).is_err());
+        assert!(page_bounds(Some(crate::dto::MAX_PAGE_SIZE + 1), None, 20).is_err());
     }
 }

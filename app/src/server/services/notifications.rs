@@ -1,10 +1,11 @@
 //! Notifications: written by other services inside their own transactions, read only by their
 //! recipient.
 use crate::domain::rbac::Role;
+use crate::dto::Page;
 use crate::dto::notifications::{NotificationDto, NotificationQuery, UnreadCount};
-use crate::dto::{MAX_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{notification, user};
+use crate::server::services::pagination::page_bounds;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -78,14 +79,7 @@ pub async fn list(
     user_id: Uuid,
     query: &NotificationQuery,
 ) -> AppResult<Page<NotificationDto>> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(AppError::field(
-            "limit",
-            format!("limit must be between 1 and {MAX_PAGE_SIZE}"),
-        ));
-    }
-    let offset = query.offset.unwrap_or(0);
+    let (limit, offset) = page_bounds(query.limit, query.offset, DEFAULT_LIMIT)?;
     let mut select = notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
     if query.unread_only == Some(true) {
         select = select.filter(notification::Column::ReadAt.is_null());

@@ -1,6 +1,7 @@
 //! User accounts: creation, updates (with the last-admin rule), listing, bootstrap.
 use crate::domain::rbac::Role;
 use crate::domain::validation::{self, normalize_username};
+use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::Page;
 use crate::dto::auth::UserProfile;
 use crate::dto::users::{CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery};
@@ -8,7 +9,8 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
 use crate::server::db::begin_write;
 use crate::server::entities::user;
-use crate::server::services::audit::{self, AuditRecord, page_bounds};
+use crate::server::services::audit::{self, AuditRecord};
+use crate::server::services::pagination::page_bounds;
 use crate::server::services::passwords;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
@@ -297,7 +299,7 @@ pub async fn change_own_password(
 }
 
 pub async fn list(conn: &impl ConnectionTrait, query: &UserListQuery) -> AppResult<Page<UserDto>> {
-    let (limit, offset) = page_bounds(query.limit, query.offset)?;
+    let (limit, offset) = page_bounds(query.limit, query.offset, DEFAULT_PAGE_SIZE)?;
     let mut condition = Condition::all();
     if let Some(search) = query
         .search

