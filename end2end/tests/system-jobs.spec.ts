@@ -29,7 +29,7 @@ test.beforeAll(async () => {
       const start = Number((url.searchParams.get("next") ?? "offset-0").replace("offset-", ""));
       const end = Math.min(start + limit, bundle.objects.length);
       const more = end < bundle.objects.length;
-      res.writeHead(200, { "content-type": "application/taxii+json;version=2.1" });
+      res.writeHead(200, { "content-type": "application/taxii+json;version=2.1", connection: "close" });
       res.end(JSON.stringify({ more, next: more ? `offset-${end}` : undefined, objects: bundle.objects.slice(start, end) }));
       return;
     }
@@ -39,6 +39,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // Aegis's HTTP client keeps idle connections open; close() alone would wait for them.
+  mitre.closeAllConnections();
   await new Promise((resolve) => mitre.close(resolve));
 });
 
