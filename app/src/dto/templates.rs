@@ -100,3 +100,19 @@ pub struct TemplateQuery {
 
 pub const TEMPLATE_SOURCES: [&str; 3] = ["atomic_red_team", "mitre", "custom"];
 pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
+/// `GET /test-templates/stats`: the catalog at a glance (all templates, active or not).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateStats {
+    pub total: u64,
+    pub active: u64,
+    pub by_source: std::collections::BTreeMap<String, u64>,
+    pub by_platform: std::collections::BTreeMap<String, u64>,
+    pub by_severity: std::collections::BTreeMap<String, u64>,
+    /// Tactic shortname → templates whose technique belongs to it.
+    pub by_tactic: std::collections::BTreeMap<String, u64>,
+    /// Distinct known techniques with at least one active template.
+    pub techniques_with_templates: u64,
+    /// Templates whose technique the knowledge base does not know.
+    pub unknown_technique_templates: u64,
+}

@@ -49,6 +49,7 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/system/jobs/{id}", get(system::job_run))
         .route("/system/jobs/{id}/run", post(system::run_job))
         .route("/test-templates", get(templates::list))
+        .route("/test-templates/stats", get(templates::stats))
         .route(
             "/test-templates/{id}",
             get(templates::get).delete(templates::delete),

@@ -2,7 +2,7 @@
 use super::extract::{ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::Page;
-use app::dto::templates::{TemplateDetail, TemplateQuery, TemplateSummary};
+use app::dto::templates::{TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary};
 use app::error::AppError;
 use app::server::services::templates;
 use app::server::state::AppState;
@@ -51,4 +51,12 @@ pub async fn toggle_active(
     Ok(Json(
         templates::set_active(&state.db, &caller.actor(), id, None).await?,
     ))
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<TemplateStats>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(templates::stats(&state.db).await?))
 }

@@ -206,6 +206,24 @@ async fn the_catalog_lists_filters_and_deactivates_templates(app: TestApp) -> Te
         403
     );
 
+    let stats = app.get("/api/v1/test-templates/stats", &admin).await;
+    assert_eq!(stats.status(), 200);
+    let stats = json_body(stats).await;
+    assert_eq!(stats["total"], 2);
+    assert_eq!(stats["active"], 2);
+    assert_eq!(stats["by_source"], json!({ "atomic_red_team": 2 }));
+    assert_eq!(stats["by_platform"], json!({ "linux": 1, "windows": 1 }));
+    assert_eq!(stats["by_severity"], json!({ "medium": 2 }));
+    assert_eq!(stats["by_tactic"], json!({ "execution": 1 }));
+    assert_eq!(stats["techniques_with_templates"], 1);
+    assert_eq!(stats["unknown_technique_templates"], 1);
+    assert_eq!(
+        app.get("/api/v1/test-templates/stats", &viewer)
+            .await
+            .status(),
+        403
+    );
+
     let audit: Value = json_body(
         app.get("/api/v1/audit-logs?entity_type=test_template", &admin)
             .await,

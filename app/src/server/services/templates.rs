@@ -1,7 +1,7 @@
 //! The test template catalog: listing and reading templates, and (de)activating them.
 use crate::dto::templates::{
     DependencyDto, InputArgumentDto, SEVERITIES, TEMPLATE_SOURCES, TemplateDetail, TemplateQuery,
-    TemplateSummary,
+    TemplateStats, TemplateSummary,
 };
 use crate::dto::{DEFAULT_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult};
@@ -17,7 +17,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
@@ -220,4 +220,53 @@ pub async fn set_active(
     let known = known_techniques(&txn).await?;
     txn.commit().await?;
     Ok(detail(updated, &known))
+}
+
+pub async fn stats(db: &DatabaseConnection) -> AppResult<TemplateStats> {
+    let tactics_of: HashMap<String, Vec<String>> = technique::Entity::find()
+        .select_only()
+        .column(technique::Column::MitreId)
+        .column(technique::Column::Tactics)
+        .into_tuple::<(String, serde_json::Value)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, tactics)| (id, strings(&tactics)))
+        .collect();
+    let rows = test_template::Entity::find()
+        .select_only()
+        .column(test_template::Column::Source)
+        .column(test_template::Column::Platforms)
+        .column(test_template::Column::Severity)
+        .column(test_template::Column::TechniqueId)
+        .column(test_template::Column::IsActive)
+        .into_tuple::<(String, serde_json::Value, String, String, bool)>()
+        .all(db)
+        .await?;
+    let mut stats = TemplateStats::default();
+    let mut covered = HashSet::new();
+    for (source, platforms, severity, technique_id, active) in rows {
+        stats.total += 1;
+        *stats.by_source.entry(source).or_default() += 1;
+        *stats.by_severity.entry(severity).or_default() += 1;
+        for platform in strings(&platforms) {
+            *stats.by_platform.entry(platform).or_default() += 1;
+        }
+        match tactics_of.get(&technique_id) {
+            Some(tactics) => {
+                for tactic in tactics {
+                    *stats.by_tactic.entry(tactic.clone()).or_default() += 1;
+                }
+                if active {
+                    covered.insert(technique_id);
+                }
+            }
+            None => stats.unknown_technique_templates += 1,
+        }
+        if active {
+            stats.active += 1;
+        }
+    }
+    stats.techniques_with_templates = covered.len() as u64;
+    Ok(stats)
 }
