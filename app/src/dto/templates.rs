@@ -116,3 +116,69 @@ pub struct TemplateStats {
     /// Templates whose technique the knowledge base does not know.
     pub unknown_technique_templates: u64,
 }
+
+/// A custom template, written by an admin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTemplateRequest {
+    pub technique_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub executor_name: Option<String>,
+    #[serde(default)]
+    pub command: String,
+    #[serde(default)]
+    pub cleanup_command: Option<String>,
+    #[serde(default)]
+    pub elevation_required: bool,
+    #[serde(default)]
+    pub input_arguments: Vec<InputArgumentDto>,
+    #[serde(default)]
+    pub expected_detection: String,
+    #[serde(default)]
+    pub suggested_tools: Vec<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub remediation_steps: Vec<String>,
+}
+
+/// Every field of a custom template may change; of an imported one only the local fields
+/// (`severity`, `expected_detection`, `suggested_tools`, `remediation_steps`, `is_active`),
+/// which a re-import keeps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTemplateRequest {
+    #[serde(default)]
+    pub technique_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub platforms: Option<Vec<String>>,
+    #[serde(default)]
+    pub executor_name: Option<String>,
+    #[serde(default)]
+    pub command: Option<String>,
+    #[serde(default)]
+    pub cleanup_command: Option<String>,
+    #[serde(default)]
+    pub elevation_required: Option<bool>,
+    #[serde(default)]
+    pub input_arguments: Option<Vec<InputArgumentDto>>,
+    #[serde(default)]
+    pub expected_detection: Option<String>,
+    #[serde(default)]
+    pub suggested_tools: Option<Vec<String>>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub remediation_steps: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}

@@ -48,11 +48,16 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/system/jobs", get(system::job_runs))
         .route("/system/jobs/{id}", get(system::job_run))
         .route("/system/jobs/{id}/run", post(system::run_job))
-        .route("/test-templates", get(templates::list))
+        .route(
+            "/test-templates",
+            get(templates::list).post(templates::create),
+        )
         .route("/test-templates/stats", get(templates::stats))
         .route(
             "/test-templates/{id}",
-            get(templates::get).delete(templates::delete),
+            get(templates::get)
+                .patch(templates::update)
+                .delete(templates::delete),
         )
         .route(
             "/test-templates/{id}/toggle-active",

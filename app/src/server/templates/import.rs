@@ -97,7 +97,7 @@ fn upstream_fields(technique_id: &str, test: &AtomicTest) -> Value {
     })
 }
 
-fn hash(fields: &Value) -> String {
+pub(crate) fn content_hash(fields: &Value) -> String {
     let digest = Sha256::digest(fields.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -182,7 +182,7 @@ pub async fn import_atomics(
         }
         for test in &atomic.tests {
             let fields = upstream_fields(&atomic.attack_technique, test);
-            let content_hash = hash(&fields);
+            let content_hash = content_hash(&fields);
             let guid = test.guid.to_string();
             let mut row = test_template::ActiveModel {
                 technique_id: Set(atomic.attack_technique.clone()),
