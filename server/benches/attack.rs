@@ -2,7 +2,9 @@
 //! - a full import into an empty database (≤ 3 s) and a re-import with no changes (≤ 2 s),
 //!   on SQLite and on PostgreSQL;
 //! - the peak memory of a process that does one full import (≤ 300 MB);
-//! - `GET /api/v1/techniques` for the whole matrix, through HTTP (median < 20 ms).
+//! - `GET /api/v1/techniques` for the whole matrix, through HTTP (median < 20 ms);
+//! - importing all Atomic Red Team atomics from a local directory (< 5 s), and a catalog
+//!   search over all templates through HTTP (median < 30 ms).
 //!
 //! Run with `cargo bench -p server --bench attack` (release profile). Prints a Markdown report
 //! for BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432 for the PostgreSQL rows; skips with a
@@ -144,6 +146,31 @@ async fn import_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, Vec
     Some((full, again))
 }
 
+fn atomics_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/atomic-red-team")
+}
+
+/// All atomics from a local directory (read + parse + import) into an empty database.
+async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
+    use app::server::templates::import::{import_atomics, read_atomics_dir};
+    let mut samples = Vec::new();
+    for _ in 0..RUNS {
+        let scratch = Scratch::new(backend).await?;
+        let db = app::server::db::connect(&scratch.url).await.unwrap();
+        app::server::db::migrate(&db).await.unwrap();
+        let started = Instant::now();
+        let files = read_atomics_dir(&atomics_root()).ok()?;
+        let report = import_atomics(&db, &Actor::system("bench"), files, &|_, _| {})
+            .await
+            .unwrap();
+        samples.push(started.elapsed());
+        assert_eq!(report.added, 1819);
+        db.close().await.unwrap();
+        scratch.drop_all().await;
+    }
+    Some(samples)
+}
+
 /// One import in a fresh process, so its peak memory is the import's own.
 fn memory_probe(bundle: &std::path::Path) -> Option<f64> {
     let output = std::process::Command::new(std::env::current_exe().ok()?)
@@ -184,7 +211,7 @@ async fn run_memory_probe(bundle: PathBuf) {
 }
 
 /// `GET /api/v1/techniques` through a real server on `backend`, with the bundle imported.
-async fn list_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, usize)> {
+async fn list_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, usize, Vec<Duration>)> {
     let scratch = Scratch::new(backend).await?;
     let mut vars = HashMap::new();
     vars.insert("DATABASE_URL", scratch.url.clone());
@@ -212,6 +239,17 @@ async fn list_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, usize
     )
     .await
     .unwrap();
+    let atomics = app::server::templates::import::read_atomics_dir(&atomics_root()).ok();
+    if let Some(files) = atomics {
+        app::server::templates::import::import_atomics(
+            &state.db,
+            &Actor::system("bench"),
+            files,
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    }
     let router = server::router(state, &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -248,9 +286,23 @@ async fn list_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, usize
         samples.push(started.elapsed());
         assert!(body.len() > 10_000);
     }
+    let search = format!("http://{addr}/api/v1/test-templates?search=powershell&platform=windows");
+    let mut searches = Vec::with_capacity(REQUESTS);
+    for _ in 0..REQUESTS {
+        let started = Instant::now();
+        let response = client
+            .get(&search)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        let _ = response.bytes().await.unwrap();
+        searches.push(started.elapsed());
+    }
     server.abort();
     scratch.drop_all().await;
-    Some((samples, count))
+    Some((samples, count, searches))
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -297,7 +349,7 @@ async fn main() {
         }
     }
     for backend in ["sqlite", "postgres"] {
-        let Some((samples, count)) = list_times(backend, &bytes).await else {
+        let Some((samples, count, searches)) = list_times(backend, &bytes).await else {
             println!("| GET /api/v1/techniques | {backend} | skipped | | | |");
             continue;
         };
@@ -310,6 +362,27 @@ async fn main() {
             ms(min),
             ms(*samples.iter().max().unwrap()),
         );
+        if atomics_root().join("atomics").is_dir() {
+            println!(
+                "| GET /api/v1/test-templates?search=powershell&platform=windows (1,819 templates) | {backend} | {} | {} | {} | median < 30 ms |",
+                ms(median(searches.clone())),
+                ms(*searches.iter().min().unwrap()),
+                ms(*searches.iter().max().unwrap()),
+            );
+        }
+    }
+    for backend in ["sqlite", "postgres"] {
+        match atomics_times(backend).await {
+            Some(samples) => println!(
+                "| Atomic Red Team import, 341 files / 1,819 atomics from a local directory | {backend} | {} | {} | {} | < 5 s |",
+                secs(median(samples.clone())),
+                secs(*samples.iter().min().unwrap()),
+                secs(*samples.iter().max().unwrap()),
+            ),
+            None => println!(
+                "| Atomic Red Team import | {backend} | skipped: data or database unavailable | | | |"
+            ),
+        }
     }
     match memory_probe(&bundle) {
         Some(peak) => println!(
