@@ -82,11 +82,16 @@ impl AppError {
     }
 
     pub fn from_fields(fields: FieldErrors) -> Result<(), Self> {
+        Self::invalid("Validation failed", fields)
+    }
+
+    /// `Ok` when there are no field errors, else a validation error saying `detail`.
+    pub fn invalid(detail: &str, fields: FieldErrors) -> Result<(), Self> {
         if fields.is_empty() {
             Ok(())
         } else {
             Err(AppError::Validation {
-                detail: "Validation failed".into(),
+                detail: detail.to_owned(),
                 fields,
             })
         }

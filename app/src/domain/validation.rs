@@ -1,4 +1,5 @@
-//! Input rules for accounts, shared so the UI can say the same thing the server enforces.
+//! Input rules (accounts, names, lists), shared so the UI can say the same thing the server
+//! enforces.
 use crate::error::FieldErrors;
 
 pub const PASSWORD_MIN_LEN: usize = 10;
@@ -6,6 +7,36 @@ pub const PASSWORD_MAX_LEN: usize = 128;
 pub const USERNAME_MAX_LEN: usize = 64;
 pub const DISPLAY_NAME_MAX_LEN: usize = 128;
 pub const EMAIL_MAX_LEN: usize = 254;
+
+/// Trimmed, blanks dropped, duplicates dropped (first one kept); optionally lower-cased.
+pub fn clean_list(values: &[String], lowercase: bool) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    values
+        .iter()
+        .map(|v| {
+            let v = v.trim();
+            if lowercase {
+                v.to_lowercase()
+            } else {
+                v.to_owned()
+            }
+        })
+        .filter(|v| !v.is_empty() && seen.insert(v.clone()))
+        .collect()
+}
+
+/// A required `name` of at most `max` characters.
+pub fn check_name(name: &str, max: usize, errors: &mut FieldErrors) {
+    let name = name.trim();
+    if name.is_empty() {
+        errors.insert("name".into(), "Name is required".into());
+    } else if name.chars().count() > max {
+        errors.insert(
+            "name".into(),
+            format!("Name must be at most {max} characters"),
+        );
+    }
+}
 
 /// Usernames are case-insensitive: we store and compare them lower-cased.
 pub fn normalize_username(username: &str) -> String {

@@ -1,5 +1,6 @@
 //! Techniques the admins own: custom techniques (all fields) and the local notes of ATT&CK
 //! techniques. A sync never touches either.
+use crate::domain::validation::{check_name, clean_list};
 use crate::dto::attack::{CreateTechniqueRequest, TechniqueDetail, UpdateTechniqueRequest};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
@@ -33,27 +34,6 @@ fn valid_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         && sub.is_none_or(|s| s.len() == 3 && s.chars().all(|c| c.is_ascii_digit()))
-}
-
-fn clean_list(values: &[String]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    values
-        .iter()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty() && seen.insert(v.clone()))
-        .collect()
-}
-
-fn check_name(name: &str, errors: &mut FieldErrors) {
-    let name = name.trim();
-    if name.is_empty() {
-        errors.insert("name".into(), "Name is required".into());
-    } else if name.chars().count() > NAME_MAX {
-        errors.insert(
-            "name".into(),
-            format!("Name must be at most {NAME_MAX} characters"),
-        );
-    }
 }
 
 fn check_text(field: &str, text: &str, errors: &mut FieldErrors) {
@@ -94,17 +74,6 @@ async fn check_tactics(
     Ok(())
 }
 
-fn invalid(errors: FieldErrors) -> AppResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation {
-            detail: "The technique is not valid".into(),
-            fields: errors,
-        })
-    }
-}
-
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -112,7 +81,7 @@ pub async fn create(
 ) -> AppResult<TechniqueDetail> {
     let txn = begin_write(db).await?;
     let mitre_id = request.mitre_id.trim().to_uppercase();
-    let tactics = clean_list(&request.tactics);
+    let tactics = clean_list(&request.tactics, false);
     let mut errors = FieldErrors::new();
     if !valid_id(&mitre_id) {
         errors.insert(
@@ -120,7 +89,7 @@ pub async fn create(
             "Use letters, digits and dashes (e.g. T9001 or CUSTOM-1), optionally .001 for a sub-technique".into(),
         );
     }
-    check_name(&request.name, &mut errors);
+    check_name(&request.name, NAME_MAX, &mut errors);
     check_text("description", &request.description, &mut errors);
     check_text("detection", &request.detection, &mut errors);
     check_text("notes", &request.notes, &mut errors);
@@ -151,7 +120,7 @@ pub async fn create(
         },
         None => None,
     };
-    invalid(errors)?;
+    AppError::invalid("The technique is not valid", errors)?;
     if technique::Entity::find()
         .filter(technique::Column::MitreId.eq(mitre_id.clone()))
         .one(&txn)
@@ -172,9 +141,9 @@ pub async fn create(
         parent_mitre_id: Set(parent),
         name: Set(request.name.trim().to_owned()),
         description: Set(request.description),
-        platforms: Set(strings(clean_list(&request.platforms))),
+        platforms: Set(strings(clean_list(&request.platforms, false))),
         tactics: Set(strings(tactics)),
-        data_sources: Set(strings(clean_list(&request.data_sources))),
+        data_sources: Set(strings(clean_list(&request.data_sources, false))),
         detection: Set(request.detection),
         url: Set(None),
         version: Set(None),
@@ -234,7 +203,7 @@ pub async fn update(
         }
     }
     if let Some(name) = &request.name {
-        check_name(name, &mut errors);
+        check_name(name, NAME_MAX, &mut errors);
     }
     for (field, text) in [
         ("description", &request.description),
@@ -245,11 +214,11 @@ pub async fn update(
             check_text(field, text, &mut errors);
         }
     }
-    let tactics = request.tactics.as_deref().map(clean_list);
+    let tactics = request.tactics.as_deref().map(|t| clean_list(t, false));
     if let Some(tactics) = &tactics {
         check_tactics(&txn, tactics, &mut errors).await?;
     }
-    invalid(errors)?;
+    AppError::invalid("The technique is not valid", errors)?;
     let strings = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
     let before = json!({
         "name": model.name,
@@ -276,11 +245,11 @@ pub async fn update(
         changed.push("tactics");
     }
     if let Some(platforms) = request.platforms {
-        update.platforms = Set(strings(clean_list(&platforms)));
+        update.platforms = Set(strings(clean_list(&platforms, false)));
         changed.push("platforms");
     }
     if let Some(data_sources) = request.data_sources {
-        update.data_sources = Set(strings(clean_list(&data_sources)));
+        update.data_sources = Set(strings(clean_list(&data_sources, false)));
         changed.push("data_sources");
     }
     if let Some(detection) = request.detection {

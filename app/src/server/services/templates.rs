@@ -1,4 +1,5 @@
 //! The test template catalog: listing and reading templates, and (de)activating them.
+use crate::domain::validation::{check_name, clean_list};
 use crate::dto::templates::{
     CreateTemplateRequest, DependencyDto, InputArgumentDto, SEVERITIES, TEMPLATE_SOURCES,
     TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary, UpdateTemplateRequest,
@@ -10,6 +11,7 @@ use crate::server::db::begin_write;
 use crate::server::entities::{technique, test_template};
 use crate::server::services::audit::{self, AuditRecord};
 use crate::server::services::pagination::page_bounds;
+use crate::server::templates::import::content_hash;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -59,7 +61,8 @@ fn detail(model: test_template::Model, known: &HashSet<String>) -> TemplateDetai
     }
 }
 
-async fn known_techniques(conn: &impl ConnectionTrait) -> AppResult<HashSet<String>> {
+/// Every ATT&CK id the knowledge base holds.
+pub(crate) async fn known_techniques(conn: &impl ConnectionTrait) -> AppResult<HashSet<String>> {
     Ok(technique::Entity::find()
         .select_only()
         .column(technique::Column::MitreId)
@@ -273,31 +276,6 @@ pub async fn stats(db: &DatabaseConnection) -> AppResult<TemplateStats> {
 
 const NAME_MAX: usize = 300;
 
-fn clean_list(values: &[String], lowercase: bool) -> Vec<String> {
-    let mut seen = HashSet::new();
-    values
-        .iter()
-        .map(|v| {
-            let v = v.trim();
-            if lowercase {
-                v.to_lowercase()
-            } else {
-                v.to_owned()
-            }
-        })
-        .filter(|v| !v.is_empty() && seen.insert(v.clone()))
-        .collect()
-}
-
-fn check_name(name: &str, errors: &mut FieldErrors) {
-    let name = name.trim();
-    if name.is_empty() {
-        errors.insert("name".into(), "Name is required".into());
-    } else if name.chars().count() > NAME_MAX {
-        errors.insert("name".into(), format!("At most {NAME_MAX} characters"));
-    }
-}
-
 fn check_choice(field: &str, value: Option<&str>, allowed: &[&str], errors: &mut FieldErrors) {
     if let Some(v) = value
         && !allowed.contains(&v)
@@ -341,29 +319,6 @@ fn check_arguments(arguments: &[InputArgumentDto], errors: &mut FieldErrors) {
     }
 }
 
-fn invalid(errors: FieldErrors) -> AppResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation {
-            detail: "The template is not valid".into(),
-            fields: errors,
-        })
-    }
-}
-
-/// Everything but the id and timestamps, hashed like the imports hash theirs.
-fn hashed(model: &test_template::ActiveModel) -> String {
-    let value = |v: &sea_orm::ActiveValue<serde_json::Value>| v.clone().unwrap();
-    crate::server::templates::import::content_hash(&json!({
-        "technique_id": model.technique_id.clone().unwrap(),
-        "name": model.name.clone().unwrap(),
-        "command": model.command.clone().unwrap(),
-        "platforms": value(&model.platforms),
-        "input_arguments": value(&model.input_arguments),
-    }))
-}
-
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -373,7 +328,7 @@ pub async fn create(
     let known = known_techniques(&txn).await?;
     let mut errors = FieldErrors::new();
     let technique_id = check_technique(&request.technique_id, &known, &mut errors);
-    check_name(&request.name, &mut errors);
+    check_name(&request.name, NAME_MAX, &mut errors);
     let executor = request
         .executor_name
         .as_deref()
@@ -392,21 +347,31 @@ pub async fn create(
         .unwrap_or_else(|| "medium".into());
     check_choice("severity", Some(&severity), &SEVERITIES, &mut errors);
     check_arguments(&request.input_arguments, &mut errors);
-    invalid(errors)?;
+    AppError::invalid("The template is not valid", errors)?;
     let now = Utc::now();
-    let mut row = test_template::ActiveModel {
+    let platforms = json!(clean_list(&request.platforms, true));
+    let input_arguments = json!(request.input_arguments);
+    // Custom templates have no upstream; the hash only keeps the column's meaning uniform.
+    let hash = content_hash(&json!({
+        "technique_id": technique_id,
+        "name": request.name.trim(),
+        "command": request.command,
+        "platforms": platforms,
+        "input_arguments": input_arguments,
+    }));
+    let row = test_template::ActiveModel {
         id: Set(Uuid::new_v4()),
         source: Set("custom".into()),
         external_id: Set(None),
         technique_id: Set(technique_id),
         name: Set(request.name.trim().to_owned()),
         description: Set(request.description),
-        platforms: Set(json!(clean_list(&request.platforms, true))),
+        platforms: Set(platforms),
         executor_name: Set(executor),
         command: Set(request.command),
         cleanup_command: Set(request.cleanup_command.filter(|c| !c.trim().is_empty())),
         elevation_required: Set(request.elevation_required),
-        input_arguments: Set(json!(request.input_arguments)),
+        input_arguments: Set(input_arguments),
         dependencies: Set(json!([])),
         dependency_executor_name: Set(None),
         expected_detection: Set(request.expected_detection),
@@ -414,11 +379,10 @@ pub async fn create(
         severity: Set(severity),
         remediation_steps: Set(json!(clean_list(&request.remediation_steps, false))),
         is_active: Set(true),
-        content_hash: Set(String::new()),
+        content_hash: Set(hash),
         created_at: Set(now),
         updated_at: Set(now),
     };
-    row.content_hash = Set(hashed(&row));
     let model = row.insert(&txn).await?;
     audit::record(
         &txn,
@@ -471,7 +435,7 @@ pub async fn update(
         changed.push("technique_id");
     }
     if let Some(name) = &request.name {
-        check_name(name, &mut errors);
+        check_name(name, NAME_MAX, &mut errors);
         row.name = Set(name.trim().to_owned());
         changed.push("name");
     }
@@ -497,7 +461,7 @@ pub async fn update(
         row.input_arguments = Set(json!(arguments));
         changed.push("input_arguments");
     }
-    invalid(errors)?;
+    AppError::invalid("The template is not valid", errors)?;
     if let Some(v) = request.description {
         row.description = Set(v);
         changed.push("description");

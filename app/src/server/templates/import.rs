@@ -7,8 +7,9 @@ use crate::dto::templates::{AtomicImportReport, SkippedFile};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
 use crate::server::db::begin_write;
-use crate::server::entities::{technique, test_template};
+use crate::server::entities::test_template;
 use crate::server::services::audit::{self, AuditRecord};
+use crate::server::services::templates::known_techniques;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -102,14 +103,6 @@ pub(crate) fn content_hash(fields: &Value) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn text(fields: &Value, key: &str) -> String {
-    fields[key].as_str().unwrap_or_default().to_owned()
-}
-
-fn optional_text(fields: &Value, key: &str) -> Option<String> {
-    fields[key].as_str().map(str::to_owned)
-}
-
 /// Parses and imports `files`; `progress(done, total)` follows the files.
 pub async fn import_atomics(
     db: &DatabaseConnection,
@@ -153,14 +146,7 @@ pub async fn import_atomics(
     }
 
     let txn = begin_write(db).await?;
-    let known: HashSet<String> = technique::Entity::find()
-        .select_only()
-        .column(technique::Column::MitreId)
-        .into_tuple::<String>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
+    let known = known_techniques(&txn).await?;
     let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
         .filter(test_template::Column::Source.eq(SOURCE))
         .select_only()
@@ -186,16 +172,16 @@ pub async fn import_atomics(
             let guid = test.guid.to_string();
             let mut row = test_template::ActiveModel {
                 technique_id: Set(atomic.attack_technique.clone()),
-                name: Set(text(&fields, "name").chars().take(300).collect()),
-                description: Set(text(&fields, "description")),
+                name: Set(test.name.chars().take(300).collect()),
+                description: Set(test.description.clone()),
                 platforms: Set(fields["platforms"].clone()),
-                executor_name: Set(optional_text(&fields, "executor_name")),
-                command: Set(text(&fields, "command")),
-                cleanup_command: Set(optional_text(&fields, "cleanup_command")),
+                executor_name: Set(Some(test.executor.name.clone())),
+                command: Set(test.executor.command.clone()),
+                cleanup_command: Set(test.executor.cleanup_command.clone()),
                 elevation_required: Set(test.executor.elevation_required),
                 input_arguments: Set(fields["input_arguments"].clone()),
                 dependencies: Set(fields["dependencies"].clone()),
-                dependency_executor_name: Set(optional_text(&fields, "dependency_executor_name")),
+                dependency_executor_name: Set(test.dependency_executor_name.clone()),
                 content_hash: Set(content_hash.clone()),
                 updated_at: Set(now),
                 ..Default::default()
