@@ -57,6 +57,21 @@ ensure_node_packages() {
   fi
 }
 
+# moto's S3 server, for the evidence tests on a real S3 API. In its own virtualenv, outside
+# the clone; pinned so every run tests against the same server.
+MOTO_VERSION="5.2.5"
+MOTO_VENV="$HOME/.cache/aegis-moto"
+ensure_moto() {
+  if ! "$MOTO_VENV/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+    log "Installing moto $MOTO_VERSION (S3-compatible test server)"
+    command -v python3 >/dev/null || ensure_debian_packages python3
+    python3 -c "import venv, ensurepip" 2>/dev/null || ensure_debian_packages python3-venv
+    python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+  fi
+  export AEGIS_MOTO_SERVER="$MOTO_VENV/bin/moto_server"
+}
+
 # cargo-leptos writes the site (wasm, JS, CSS, assets) here.
 site_root() {
   echo "$ROOT/target/site"

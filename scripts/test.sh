@@ -8,6 +8,7 @@ started=$(date +%s)
 ensure_debian_packages build-essential pkg-config chromium
 ensure_rust_tools
 ensure_node_packages
+ensure_moto
 
 step() {
   local name="$1"

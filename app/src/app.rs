@@ -10,6 +10,9 @@ use crate::pages::{
     profile::ProfilePage,
     system::SystemPage,
     technique::TechniquePage,
+    test_detail::TestDetailPage,
+    test_new::NewTestPage,
+    tests::TestsPage,
     user_edit::UserEditPage,
     users::UsersPage,
 };
@@ -80,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin/system") view=SystemPage ssr=SsrMode::Async />
                     <Route path=path!("matrix") view=MatrixPage ssr=SsrMode::Async />
+                    <Route path=path!("tests") view=TestsPage ssr=SsrMode::Async />
+                    <Route path=path!("tests/new") view=NewTestPage ssr=SsrMode::Async />
+                    <Route path=path!("tests/:id") view=TestDetailPage ssr=SsrMode::Async />
                     <Route path=path!("techniques/:id") view=TechniquePage ssr=SsrMode::Async />
                     <Route path=path!("threat-actors") view=ThreatActorsPage ssr=SsrMode::Async />
                     <Route path=path!("threat-actors/:id") view=ThreatActorPage ssr=SsrMode::Async />

@@ -19,6 +19,12 @@ test("every page renders on the server and hydrates without errors", async ({ pa
   expect(imported.status()).toBe(200);
 
   const me = await (await page.request.get("/api/v1/auth/me")).json();
+  const created = await page.request.post("/api/v1/tests", {
+    headers: { origin: new URL(page.url()).origin },
+    data: { title: "Hydration check", technique_id: "T1059", procedure: "whoami" },
+  });
+  expect(created.status()).toBe(201);
+  const test = await created.json();
   const pages = [
     "/",
     "/profile",
@@ -33,6 +39,10 @@ test("every page renders on the server and hydrates without errors", async ({ pa
     "/admin/audit",
     "/admin/audit?action=attack.import",
     "/admin/system",
+    "/tests",
+    "/tests?state=draft&mine=true&search=hydration",
+    "/tests/new?technique=T1059",
+    `/tests/${test.id}`,
   ];
   for (const url of pages) {
     const response = await page.goto(url, { waitUntil: "networkidle" });

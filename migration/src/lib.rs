@@ -5,6 +5,7 @@ mod m20261122_000001_users_audit_tokens;
 mod m20261122_000002_attack_knowledge_base;
 mod m20261123_000003_jobs_notifications_snapshots;
 mod m20261124_000004_test_templates;
+mod m20261125_000005_tests_evidence;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_attack_knowledge_base::Migration),
             Box::new(m20261123_000003_jobs_notifications_snapshots::Migration),
             Box::new(m20261124_000004_test_templates::Migration),
+            Box::new(m20261125_000005_tests_evidence::Migration),
         ]
     }
 }

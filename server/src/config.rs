@@ -21,6 +21,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Uploads of whole ATT&CK bundles (the Enterprise bundle is about 50 MB).
     pub max_import_bytes: usize,
+    /// Largest evidence file accepted (streamed, never buffered whole).
+    pub max_evidence_bytes: u64,
     pub trust_proxy_headers: bool,
     pub log_json: bool,
     pub attack_source: AttackSourceConfig,
@@ -66,6 +68,9 @@ pub enum StorageConfig {
     S3 {
         bucket: String,
         endpoint: Option<String>,
+        /// The endpoint browsers reach, when it differs (MinIO inside Docker): presigned
+        /// download URLs are signed for this host.
+        public_endpoint: Option<String>,
         region: String,
         access_key_id: Option<String>,
         secret_access_key: Option<String>,
@@ -152,6 +157,7 @@ impl Config {
             ),
             max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
             max_import_bytes: parse(&get, "AEGIS_MAX_IMPORT_BYTES", 200 * 1024 * 1024)?,
+            max_evidence_bytes: parse(&get, "AEGIS_MAX_EVIDENCE_BYTES", 100 * 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
             log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
@@ -243,6 +249,7 @@ fn storage_from(
         return Ok(StorageConfig::S3 {
             bucket: bucket.to_owned(),
             endpoint: get("AEGIS_S3_ENDPOINT"),
+            public_endpoint: get("AEGIS_S3_PUBLIC_ENDPOINT"),
             region: get("AEGIS_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
             access_key_id: get("AEGIS_S3_ACCESS_KEY_ID"),
             secret_access_key: get("AEGIS_S3_SECRET_ACCESS_KEY"),

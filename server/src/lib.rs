@@ -7,6 +7,7 @@ mod progress_bar;
 pub mod rest;
 
 use app::server::context::Actor;
+use app::server::evidence_store::{EvidenceStore, S3Settings};
 use app::server::rate_limit::RateLimiter;
 use app::server::services::users;
 use app::server::state::{AppState, AuthSettings};
@@ -20,12 +21,50 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use middleware::TrustProxy;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Login attempts allowed per client and username within the window.
 pub const LOGIN_ATTEMPTS: usize = 5;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// The evidence store the config names. Its download-URL key is derived from the secret key,
+/// so links survive restarts and die with a key rotation.
+fn evidence_store(config: &Config, secret: &[u8]) -> anyhow::Result<EvidenceStore> {
+    let url_key: Vec<u8> = Sha256::new()
+        .chain_update(b"aegis evidence download urls\0")
+        .chain_update(secret)
+        .finalize()
+        .to_vec();
+    let store = match &config.storage {
+        config::StorageConfig::Local(dir) => {
+            EvidenceStore::local(dir, &url_key, config.max_evidence_bytes)
+        }
+        config::StorageConfig::S3 {
+            bucket,
+            endpoint,
+            public_endpoint,
+            region,
+            access_key_id,
+            secret_access_key,
+            allow_http,
+        } => EvidenceStore::s3(
+            S3Settings {
+                bucket: bucket.clone(),
+                endpoint: endpoint.clone(),
+                public_endpoint: public_endpoint.clone(),
+                region: region.clone(),
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret_access_key.clone(),
+                allow_http: *allow_http,
+            },
+            &url_key,
+            config.max_evidence_bytes,
+        ),
+    };
+    store.map_err(|e| anyhow::anyhow!("opening the evidence store: {e:?}"))
+}
 
 /// Connects, migrates and builds the shared state. Returns the generated admin password when
 /// this start created the first admin without one being configured.
@@ -39,6 +78,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         .await
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?;
     let jobs = jobs::start(&db, config).await?;
+    let evidence = Arc::new(evidence_store(config, &secret)?);
     let state = AppState {
         db,
         auth: Arc::new(AuthSettings::new(
@@ -49,6 +89,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         login_limiter: Arc::new(RateLimiter::new(LOGIN_ATTEMPTS, LOGIN_WINDOW)),
         leptos_options: leptos_options(config),
         jobs,
+        evidence,
     };
     Ok((state, generated))
 }

@@ -169,3 +169,36 @@ pub async fn import_attack_bundle(
         .await,
     )
 }
+
+/// The technique picker: the first matches of a search over ids and names.
+#[server(prefix = "/api/fn", endpoint = "search_techniques")]
+pub async fn search_techniques(search: String) -> Result<Vec<TechniqueSummary>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::knowledge;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            if search.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            let query = TechniqueQuery {
+                search: Some(search),
+                ..Default::default()
+            };
+            let mut found = knowledge::list_techniques(&ctx.state.db, &query).await?;
+            // Exact id matches first, then by id.
+            found.sort_by_key(|t| {
+                (
+                    !t.mitre_id
+                        .eq_ignore_ascii_case(query.search.as_deref().unwrap_or_default().trim()),
+                    t.mitre_id.clone(),
+                )
+            });
+            found.truncate(20);
+            Ok(found)
+        }
+        .await,
+    )
+}

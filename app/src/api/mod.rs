@@ -6,6 +6,7 @@ pub mod auth;
 pub mod jobs;
 pub mod notifications;
 pub mod users;
+pub mod workflow;
 
 /// Sets the HTTP status of a failed server function call, so the browser sees a real 4xx.
 /// Plain form posts (no JavaScript yet) keep the framework's redirect back to the form, which

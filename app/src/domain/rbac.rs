@@ -23,6 +23,33 @@ pub enum Team {
     Blue,
 }
 
+impl Team {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Team::Red => "red",
+            Team::Blue => "blue",
+        }
+    }
+}
+
+impl fmt::Display for Team {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Team {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "red" => Ok(Team::Red),
+            "blue" => Ok(Team::Blue),
+            other => Err(format!("Unknown team '{other}'; expected red or blue")),
+        }
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 6] = [
         Role::Admin,

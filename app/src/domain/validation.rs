@@ -25,6 +25,15 @@ pub fn clean_list(values: &[String], lowercase: bool) -> Vec<String> {
         .collect()
 }
 
+/// Upper bound on free-text fields (descriptions, notes, commands).
+pub const TEXT_MAX: usize = 100_000;
+
+pub fn check_text(field: &str, text: &str, errors: &mut FieldErrors) {
+    if text.len() > TEXT_MAX {
+        errors.insert(field.into(), format!("At most {TEXT_MAX} characters"));
+    }
+}
+
 /// A required `name` of at most `max` characters.
 pub fn check_name(name: &str, max: usize, errors: &mut FieldErrors) {
     let name = name.trim();

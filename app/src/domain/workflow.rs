@@ -15,6 +15,7 @@
 //! | Action                      | Roles                          | States                     |
 //! |-----------------------------|--------------------------------|----------------------------|
 //! | create (`POST /tests`)      | red_lead, blue_lead, admin     | (new test, in `draft`)     |
+//! | create from a template      | red_tech, red_lead, blue_lead, admin | (new test, in `draft`) |
 //! | edit general fields         | red_lead, blue_lead, admin     | draft                      |
 //! | edit red fields             | red_tech, red_lead, admin      | draft, red_executing       |
 //! | edit blue fields            | blue_tech, blue_lead, admin    | blue_evaluating            |
@@ -198,6 +199,26 @@ impl Action {
         }
     }
 
+    /// The wire name, as the API lists a test's allowed actions.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Action::EditGeneral => "edit_general",
+            Action::EditRed => "edit_red",
+            Action::EditBlue => "edit_blue",
+            Action::EditRemediation => "edit_remediation",
+            Action::StartExecution => "start_execution",
+            Action::SubmitRed => "submit_red",
+            Action::SubmitBlue => "submit_blue",
+            Action::ValidateRed => "validate_red",
+            Action::ValidateBlue => "validate_blue",
+            Action::Reopen => "reopen",
+            Action::PauseTimer => "pause_timer",
+            Action::ResumeTimer => "resume_timer",
+            Action::UploadEvidence(Team::Red) => "upload_red_evidence",
+            Action::UploadEvidence(Team::Blue) => "upload_blue_evidence",
+        }
+    }
+
     /// How people and messages name it.
     pub fn describe(self) -> &'static str {
         match self {
@@ -281,6 +302,47 @@ pub fn allowed_actions(role: Role, state: TestState) -> Vec<Action> {
         .into_iter()
         .filter(|action| check(role, state, *action).is_ok())
         .collect()
+}
+
+/// The work that moves a test on: a transition or a vote. "My pending tasks" are the tests
+/// where the user's role may take one of these now.
+pub fn moves_test_on(action: Action) -> bool {
+    matches!(
+        action,
+        Action::StartExecution
+            | Action::SubmitRed
+            | Action::SubmitBlue
+            | Action::ValidateRed
+            | Action::ValidateBlue
+            | Action::Reopen
+    )
+}
+
+/// For "my pending tasks": the states in which `role` may move a test on by a transition, and
+/// the sides it votes for in review (a vote is pending only while that side is unvoted).
+pub fn pending_work(role: Role) -> (Vec<TestState>, Vec<Team>) {
+    let states = TestState::ALL
+        .into_iter()
+        .filter(|state| {
+            allowed_actions(role, *state)
+                .into_iter()
+                .any(|a| moves_test_on(a) && a.target().is_some())
+        })
+        .collect();
+    let mut sides = Vec::new();
+    if check(role, InReview, Action::ValidateRed).is_ok() {
+        sides.push(Team::Red);
+    }
+    if check(role, InReview, Action::ValidateBlue).is_ok() {
+        sides.push(Team::Blue);
+    }
+    (states, sides)
+}
+
+/// Who may instantiate a catalog template as a test: the creators, and red technicians, who
+/// run the procedures (the spec's endpoint table; the lifecycle document does not cover it).
+pub fn can_create_from_template(role: Role) -> bool {
+    can_create(role) || role == Role::RedTech
 }
 
 /// Who may create tests (they start in `draft`).
@@ -421,6 +483,31 @@ impl Timer {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn pending_work_per_role() {
+        assert_eq!(
+            pending_work(Role::RedTech),
+            (vec![Draft, RedExecuting], vec![])
+        );
+        assert_eq!(pending_work(Role::BlueTech), (vec![BlueEvaluating], vec![]));
+        assert_eq!(
+            pending_work(Role::RedLead),
+            (vec![Draft, RedExecuting, Rejected], vec![Team::Red])
+        );
+        assert_eq!(
+            pending_work(Role::BlueLead),
+            (vec![BlueEvaluating, Rejected], vec![Team::Blue])
+        );
+        assert_eq!(
+            pending_work(Role::Admin),
+            (
+                vec![Draft, RedExecuting, BlueEvaluating, Rejected],
+                vec![Team::Red, Team::Blue]
+            )
+        );
+        assert_eq!(pending_work(Role::Viewer), (vec![], vec![]));
+    }
 
     /// The whole table, written out by hand: a change to the rules must be mirrored here on
     /// purpose. `None` means the role may never (403); `Some(states)` lists where it may.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod jobs;
 pub mod notifications;
 pub mod templates;
+pub mod tests;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

@@ -6,5 +6,8 @@ pub mod matrix;
 pub mod profile;
 pub mod system;
 pub mod technique;
+pub mod test_detail;
+pub mod test_new;
+pub mod tests;
 pub mod user_edit;
 pub mod users;

@@ -19,13 +19,22 @@ pub fn TechniquePage() -> impl IntoView {
         move || (mitre_id(), review.version().get()),
         |(id, _)| technique(id),
     );
+    // Created here, not inside the suspended detail, so it hydrates like the detail does.
+    let tests = Resource::new(
+        move || crate::dto::tests::TestQuery {
+            technique: Some(mitre_id()),
+            limit: Some(100),
+            ..Default::default()
+        },
+        crate::api::workflow::list_tests,
+    );
     let can_review = signed_in().is_some_and(|u| u.role.can(Permission::ReviewTechniques));
     view! {
         <a href="/matrix" class="text-sm text-indigo-600 hover:underline">"← Coverage matrix"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail can_review review /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail can_review review tests /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -39,6 +48,7 @@ fn Detail(
     detail: TechniqueDetail,
     can_review: bool,
     review: ServerAction<MarkReviewed>,
+    tests: TestsResource,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let error = action_error(review.value());
@@ -112,6 +122,7 @@ fn Detail(
                         </ul>
                     </section>
                 })}
+                <TechniqueTests mitre_id=detail.summary.mitre_id.clone() tests />
                 <section id="technique-actors" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
                     <h2 class="mb-2 font-semibold">{format!("Threat actors using it ({})", detail.actors.len())}</h2>
                     {if detail.actors.is_empty() {
@@ -128,5 +139,44 @@ fn Detail(
                 </section>
             </aside>
         </div>
+    }
+}
+
+type TestsResource = Resource<Result<crate::dto::tests::TestPage, AppError>>;
+
+/// The tests behind this technique's coverage status.
+#[component]
+fn TechniqueTests(mitre_id: String, tests: TestsResource) -> impl IntoView {
+    let may_create = signed_in().is_some_and(|u| crate::domain::workflow::can_create(u.role));
+    view! {
+        <section id="technique-tests" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+            <div class="mb-2 flex items-center justify-between">
+                <h2 class="font-semibold">"Tests"</h2>
+                {may_create.then(|| view! {
+                    <a class="text-indigo-600 hover:underline" href=format!("/tests/new?technique={mitre_id}")>"New test"</a>
+                })}
+            </div>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match tests.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="text-slate-500">"No tests yet."</p> }.into_any(),
+                        Ok(page) => view! {
+                            <ul class="space-y-1">
+                                {page.items.into_iter().map(|t| {
+                                    let state = t.state.parse().unwrap_or(crate::domain::workflow::TestState::Draft);
+                                    view! {
+                                        <li class="flex items-center justify-between gap-2">
+                                            <a class="text-indigo-600 hover:underline" href=format!("/tests/{}", t.id)>{t.title.clone()}</a>
+                                            <crate::components::test_state::StateBadge state />
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

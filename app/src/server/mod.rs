@@ -4,6 +4,7 @@ pub mod context;
 pub mod cookies;
 pub mod db;
 pub mod entities;
+pub mod evidence_store;
 pub mod jobs;
 pub mod rate_limit;
 pub mod services;

@@ -1,3 +1,4 @@
+use crate::server::evidence_store::EvidenceStore;
 use crate::server::jobs::JobQueue;
 use crate::server::rate_limit::RateLimiter;
 use axum::extract::FromRef;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     pub leptos_options: LeptosOptions,
     pub jobs: Arc<dyn JobQueue>,
+    pub evidence: Arc<EvidenceStore>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -3,10 +3,12 @@
 mod attack;
 mod audit;
 mod auth;
+mod evidence;
 pub mod extract;
 mod notifications;
 mod system;
 mod templates;
+mod tests;
 mod users;
 
 use app::error::AppError;
@@ -73,6 +75,29 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             post(notifications::mark_all_read),
         )
         .route("/notifications/{id}/read", patch(notifications::mark_read))
+        .route("/tests", get(tests::list).post(tests::create))
+        .route("/tests/from-template", post(tests::create_from_template))
+        .route("/tests/{id}", get(tests::get).patch(tests::update))
+        .route("/tests/{id}/red", patch(tests::update_red))
+        .route("/tests/{id}/blue", patch(tests::update_blue))
+        .route("/tests/{id}/remediation", patch(tests::update_remediation))
+        .route("/tests/{id}/start-execution", post(tests::start_execution))
+        .route("/tests/{id}/submit-red", post(tests::submit_red))
+        .route("/tests/{id}/submit-blue", post(tests::submit_blue))
+        .route("/tests/{id}/validate-red", post(tests::validate_red))
+        .route("/tests/{id}/validate-blue", post(tests::validate_blue))
+        .route("/tests/{id}/reopen", post(tests::reopen))
+        .route("/tests/{id}/pause-timer", post(tests::pause_timer))
+        .route("/tests/{id}/resume-timer", post(tests::resume_timer))
+        .route("/tests/{id}/timeline", get(tests::timeline))
+        .route("/tests/{id}/retest-chain", get(tests::retest_chain))
+        // The evidence limit is enforced while streaming, file by file.
+        .route(
+            "/tests/{id}/evidence",
+            post(evidence::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/evidence/{id}", get(evidence::get))
+        .route("/evidence/{id}/download", get(evidence::download))
         .method_not_allowed_fallback(|| async {
             AppError::MethodNotAllowed("Method not allowed on this endpoint".into())
         })

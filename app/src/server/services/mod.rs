@@ -2,6 +2,7 @@
 //! same transaction as the change.
 pub mod audit;
 pub mod custom_techniques;
+pub mod evidence;
 pub mod jobs;
 pub mod knowledge;
 pub mod notifications;
@@ -10,5 +11,7 @@ pub mod passwords;
 pub mod sessions;
 pub mod snapshots;
 pub mod templates;
+pub mod test_workflow;
+pub mod tests;
 pub mod tokens;
 pub mod users;

@@ -1,0 +1,379 @@
+//! Server functions of the test pages. Forms send text; blank text means "no value" and the
+//! services validate everything, exactly as for the REST API.
+// A form posts one argument per field.
+#![allow(clippy::too_many_arguments)]
+use crate::dto::tests::{
+    EvidenceDownload, TestDetail, TestPage, TestQuery, TestSummary, TimelineEntry,
+};
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+mod form {
+    use crate::error::{AppError, AppResult};
+    use chrono::{DateTime, NaiveDateTime, Utc};
+
+    /// `None` for blank form text.
+    pub fn text(value: String) -> Option<String> {
+        let trimmed = value.trim();
+        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    }
+
+    /// A `datetime-local` value (UTC, as the form says) or RFC 3339.
+    pub fn time(field: &str, value: String) -> AppResult<Option<DateTime<Utc>>> {
+        let Some(value) = text(value) else {
+            return Ok(None);
+        };
+        if let Ok(t) = DateTime::parse_from_rfc3339(&value) {
+            return Ok(Some(t.with_timezone(&Utc)));
+        }
+        for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(&value, format) {
+                return Ok(Some(t.and_utc()));
+            }
+        }
+        Err(AppError::field(field, "Not a date and time"))
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_tests")]
+pub async fn list_tests(#[server(default)] query: TestQuery) -> Result<TestPage, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::tests;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            tests::list(&ctx.state.db, user, &query).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_test")]
+pub async fn get_test(id: Uuid) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::tests;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            tests::get(&ctx.state.db, user, id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "test_history")]
+pub async fn test_history(id: Uuid) -> Result<(Vec<TimelineEntry>, Vec<TestSummary>), AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::tests;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            let db = &ctx.state.db;
+            Ok((
+                tests::timeline(db, id).await?,
+                tests::retest_chain(db, id).await?,
+            ))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_test")]
+pub async fn create_test(
+    title: String,
+    technique_id: String,
+    objective: String,
+    target_environment: String,
+    severity: String,
+    platform: String,
+    description: String,
+    procedure: String,
+    expected_detection: String,
+    retest_of: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::tests::CreateTestRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use form::text;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let retest_of = match text(retest_of) {
+                None => None,
+                Some(id) => Some(
+                    Uuid::parse_str(&id)
+                        .map_err(|_| AppError::field("retest_of", "Not a test id"))?,
+                ),
+            };
+            let request = CreateTestRequest {
+                title,
+                technique_id,
+                description: text(description),
+                objective: text(objective),
+                target_environment: text(target_environment),
+                severity: text(severity),
+                platform: text(platform),
+                procedure: text(procedure),
+                expected_detection: text(expected_detection),
+                retest_of,
+                ..Default::default()
+            };
+            test_workflow::create(&ctx.state.db, user, &ctx.actor(), request).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_test")]
+pub async fn update_test(
+    id: Uuid,
+    version: i32,
+    title: String,
+    objective: String,
+    target_environment: String,
+    severity: String,
+    platform: String,
+    description: String,
+    procedure: String,
+    expected_detection: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::tests::UpdateTestRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use form::text;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let request = UpdateTestRequest {
+                version: Some(version),
+                title: Some(title),
+                objective: Some(objective),
+                target_environment: Some(target_environment),
+                severity: Some(severity),
+                platform: Some(text(platform)),
+                description: Some(description),
+                procedure: Some(procedure),
+                expected_detection: Some(expected_detection),
+                ..Default::default()
+            };
+            test_workflow::update_general(&ctx.state.db, user, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_test_red")]
+pub async fn update_test_red(
+    id: Uuid,
+    version: i32,
+    tool_used: String,
+    command_executed: String,
+    output_observed: String,
+    red_notes: String,
+    attacker_ip: String,
+    target_ip: String,
+    start_time: String,
+    end_time: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::tests::RedUpdateRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use form::{text, time};
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let request = RedUpdateRequest {
+                version: Some(version),
+                tool_used: Some(text(tool_used)),
+                command_executed: Some(text(command_executed)),
+                output_observed: Some(text(output_observed)),
+                red_notes: Some(text(red_notes)),
+                attacker_ip: Some(text(attacker_ip)),
+                target_ip: Some(text(target_ip)),
+                start_time: Some(time("start_time", start_time)?),
+                end_time: Some(time("end_time", end_time)?),
+            };
+            test_workflow::update_red(&ctx.state.db, user, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "update_test_blue")]
+pub async fn update_test_blue(
+    id: Uuid,
+    version: i32,
+    detection_result: String,
+    detection_notes: String,
+    alert_fired: String,
+    alert_name: String,
+    response_action: String,
+    time_to_detect_seconds: String,
+    blue_notes: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::tests::BlueUpdateRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use form::text;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let seconds = match text(time_to_detect_seconds) {
+                None => None,
+                Some(s) => Some(s.parse::<i64>().map_err(|_| {
+                    AppError::field("time_to_detect_seconds", "A whole number of seconds")
+                })?),
+            };
+            let request = BlueUpdateRequest {
+                version: Some(version),
+                detection_result: Some(text(detection_result)),
+                detection_notes: Some(text(detection_notes)),
+                alert_fired: Some(match alert_fired.as_str() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                }),
+                alert_name: Some(text(alert_name)),
+                response_action: Some(text(response_action)),
+                time_to_detect_seconds: Some(seconds),
+                blue_notes: Some(text(blue_notes)),
+            };
+            test_workflow::update_blue(&ctx.state.db, user, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
+}
+
+/// `steps` is the JSON list the remediation editor keeps (`RemediationStepInput`s).
+#[server(prefix = "/api/fn", endpoint = "update_test_remediation")]
+pub async fn update_test_remediation(
+    id: Uuid,
+    version: i32,
+    remediation_status: String,
+    remediation_notes: String,
+    remediation_due_date: String,
+    steps: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::tests::{RemediationStepInput, RemediationUpdateRequest};
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use form::text;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let due = match text(remediation_due_date) {
+                None => None,
+                Some(d) => Some(
+                    chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                        .map_err(|_| AppError::field("remediation_due_date", "Not a date"))?,
+                ),
+            };
+            let steps: Vec<RemediationStepInput> = serde_json::from_str(&steps)
+                .map_err(|e| AppError::field("steps", format!("Unreadable steps: {e}")))?;
+            let request = RemediationUpdateRequest {
+                version: Some(version),
+                remediation_status: Some(remediation_status),
+                remediation_notes: Some(remediation_notes),
+                remediation_owner: None,
+                remediation_due_date: Some(due),
+                steps: Some(steps),
+            };
+            test_workflow::update_remediation(&ctx.state.db, user, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
+}
+
+/// A transition or a timer action, by its `Action::slug`.
+#[server(prefix = "/api/fn", endpoint = "test_action")]
+pub async fn test_action(id: Uuid, action: String, version: i32) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::domain::workflow::Action;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let (db, actor) = (&ctx.state.db, ctx.actor());
+            match action.as_str() {
+                "pause_timer" => test_workflow::timer(db, user, &actor, id, true).await,
+                "resume_timer" => test_workflow::timer(db, user, &actor, id, false).await,
+                slug => {
+                    let action = Action::ALL
+                        .into_iter()
+                        .find(|a| a.slug() == slug && a.target().is_some())
+                        .ok_or_else(|| AppError::BadRequest(format!("Unknown action '{slug}'")))?;
+                    test_workflow::transition(db, user, &actor, id, action, Some(version)).await
+                }
+            }
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "vote_test")]
+pub async fn vote_test(
+    id: Uuid,
+    team: String,
+    status: String,
+    notes: String,
+) -> Result<TestDetail, AppError> {
+    use crate::domain::rbac::{Permission, Team};
+    use crate::domain::workflow::Vote;
+    use crate::dto::tests::VoteRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::test_workflow;
+    use std::str::FromStr;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let team = Team::from_str(&team).map_err(|e| AppError::field("team", e))?;
+            let status = match status.as_str() {
+                "approved" => Vote::Approved,
+                "rejected" => Vote::Rejected,
+                _ => return Err(AppError::field("status", "Approve or reject")),
+            };
+            let request = VoteRequest {
+                status,
+                notes: Some(notes),
+            };
+            test_workflow::vote(&ctx.state.db, user, &ctx.actor(), id, team, request).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "evidence_link")]
+pub async fn evidence_link(id: Uuid) -> Result<EvidenceDownload, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::evidence;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            evidence::download_info(&ctx.state.db, &ctx.state.evidence, &ctx.actor(), id).await
+        }
+        .await,
+    )
+}

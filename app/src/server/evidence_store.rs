@@ -1,0 +1,234 @@
+//! Where evidence bytes live: a local directory by default, S3 or MinIO when configured, both
+//! through `object_store`. Uploads stream in parts while the SHA-256 is computed, so a file
+//! is never held whole in memory. Downloads are handed out as time-limited URLs: S3 presigned
+//! URLs, or app URLs signed here with HMAC-SHA256 for the local store.
+use crate::error::{AppError, AppResult};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use hmac::{Hmac, Mac};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::signer::Signer;
+use object_store::{ObjectStore, WriteMultipart};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Parts of this size are written to the store; at most two are in flight.
+const PART_SIZE: usize = 5 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 2;
+
+pub struct EvidenceStore {
+    store: Arc<dyn ObjectStore>,
+    /// Present for S3: it presigns download URLs (for the public endpoint, if set).
+    s3: Option<Arc<AmazonS3>>,
+    url_key: Vec<u8>,
+    pub max_bytes: u64,
+    pub url_ttl: Duration,
+}
+
+/// What a finished upload wrote.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub key: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+pub struct S3Settings {
+    pub bucket: String,
+    pub endpoint: Option<String>,
+    /// Signs download URLs for this endpoint instead, when browsers reach the store by
+    /// another name than the server does.
+    pub public_endpoint: Option<String>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub allow_http: bool,
+}
+
+fn store_error(e: object_store::Error) -> AppError {
+    AppError::internal(format!("evidence store: {e}"))
+}
+
+impl EvidenceStore {
+    pub fn local(dir: &Path, url_key: &[u8], max_bytes: u64) -> AppResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::internal(format!("creating {}: {e}", dir.display())))?;
+        let store = LocalFileSystem::new_with_prefix(dir).map_err(store_error)?;
+        Ok(Self {
+            store: Arc::new(store),
+            s3: None,
+            url_key: url_key.to_vec(),
+            max_bytes,
+            url_ttl: Duration::from_secs(15 * 60),
+        })
+    }
+
+    pub fn s3(settings: S3Settings, url_key: &[u8], max_bytes: u64) -> AppResult<Self> {
+        let build = |endpoint: Option<&String>| {
+            let mut builder = AmazonS3Builder::from_env()
+                .with_bucket_name(settings.bucket.clone())
+                .with_region(settings.region.clone())
+                .with_allow_http(settings.allow_http);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint.clone());
+            }
+            if let Some(key) = &settings.access_key_id {
+                builder = builder.with_access_key_id(key.clone());
+            }
+            if let Some(secret) = &settings.secret_access_key {
+                builder = builder.with_secret_access_key(secret.clone());
+            }
+            builder.build().map_err(store_error)
+        };
+        let store = Arc::new(build(settings.endpoint.as_ref())?);
+        let signer = match &settings.public_endpoint {
+            Some(public) => Arc::new(build(Some(public))?),
+            None => store.clone(),
+        };
+        Ok(Self {
+            store,
+            s3: Some(signer),
+            url_key: url_key.to_vec(),
+            max_bytes,
+            url_ttl: Duration::from_secs(15 * 60),
+        })
+    }
+
+    pub fn is_s3(&self) -> bool {
+        self.s3.is_some()
+    }
+
+    /// Streams `body` to a new object under a generated key, hashing as it goes. Over
+    /// `max_bytes` the partial upload is aborted and the caller gets a 413.
+    pub async fn put_stream<S, E>(&self, test_id: Uuid, mut body: S) -> AppResult<StoredObject>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: Into<AppError>,
+    {
+        let key = format!("evidence/{test_id}/{}", Uuid::new_v4());
+        let path = StorePath::from(key.as_str());
+        let upload = self.store.put_multipart(&path).await.map_err(store_error)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(e.into());
+                }
+            };
+            size += chunk.len() as u64;
+            if size > self.max_bytes {
+                let _ = writer.abort().await;
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The file is larger than the {} MB evidence limit",
+                    self.max_bytes / (1024 * 1024)
+                )));
+            }
+            hasher.update(&chunk);
+            if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                return Err(store_error(e));
+            }
+            writer.put(chunk);
+        }
+        writer.finish().await.map_err(store_error)?;
+        Ok(StoredObject {
+            key,
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+
+    pub async fn delete(&self, key: &str) -> AppResult<()> {
+        match self.store.delete(&StorePath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// The object's bytes, as a stream.
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> AppResult<impl Stream<Item = Result<Bytes, AppError>> + use<>> {
+        let result = self
+            .store
+            .get(&StorePath::from(key))
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => {
+                    AppError::Conflict("The evidence file is missing from storage".into())
+                }
+                other => store_error(other),
+            })?;
+        Ok(result.into_stream().map(|r| r.map_err(store_error)))
+    }
+
+    /// The SHA-256 of what is stored now.
+    pub async fn sha256_of(&self, key: &str) -> AppResult<String> {
+        let mut stream = Box::pin(self.read(key).await?);
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    fn signature(&self, id: Uuid, expires: i64) -> String {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.url_key) {
+            Ok(mac) => mac,
+            Err(_) => return String::new(),
+        };
+        mac.update(format!("evidence:{id}:{expires}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Is this a valid, unexpired signature for `id`?
+    pub fn check_signature(&self, id: Uuid, expires: i64, signature: &str) -> bool {
+        if expires < Utc::now().timestamp() {
+            return false;
+        }
+        let Ok(given) = hex::decode(signature) else {
+            return false;
+        };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.url_key) else {
+            return false;
+        };
+        mac.update(format!("evidence:{id}:{expires}").as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+
+    /// A time-limited URL for downloading evidence `id` stored under `key`.
+    pub async fn download_url(&self, id: Uuid, key: &str) -> AppResult<(String, DateTime<Utc>)> {
+        let expires_at = Utc::now()
+            + chrono::Duration::from_std(self.url_ttl).unwrap_or(chrono::Duration::minutes(15));
+        match &self.s3 {
+            Some(s3) => {
+                let url = s3
+                    .signed_url(http::Method::GET, &StorePath::from(key), self.url_ttl)
+                    .await
+                    .map_err(store_error)?;
+                Ok((url.to_string(), expires_at))
+            }
+            None => {
+                let expires = expires_at.timestamp();
+                Ok((
+                    format!(
+                        "/api/v1/evidence/{id}/download?expires={expires}&signature={}",
+                        self.signature(id, expires)
+                    ),
+                    expires_at,
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Evidence: streamed multipart uploads, metadata with a time-limited download URL, and the
+//! signed download of the local store.
+use super::extract::{ApiPath, ApiQuery, Caller};
+use app::domain::rbac::{Permission, Team};
+use app::dto::tests::{EvidenceDownload, EvidenceDto};
+use app::error::AppError;
+use app::server::services::evidence::{
+    self, DESCRIPTION_MAX, UploadInfo, clean_content_type, sanitize_filename,
+};
+use app::server::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{Multipart, State};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use http::{HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use std::str::FromStr;
+use uuid::Uuid;
+
+fn multipart_error(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge("Request body is too large".into())
+    } else {
+        AppError::BadRequest(format!("Could not read the upload: {}", e.body_text()))
+    }
+}
+
+/// A small text field, read with a bound so a huge "description" cannot fill memory.
+async fn small_text(mut field: Field<'_>, name: &str, max: usize) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > max * 4 {
+            return Err(AppError::field(name, format!("At most {max} characters")));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::field(name, "Must be UTF-8 text"))
+}
+
+fn parse_team(text: &str) -> Result<Team, AppError> {
+    Team::from_str(text.trim()).map_err(|e| AppError::field("team", e))
+}
+
+/// `POST /tests/{test_id}/evidence` (multipart: `file`, `team`, `description`). The file
+/// is streamed to the store as it arrives; anything that goes wrong after it is stored
+/// removes it again.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(test_id): ApiPath<Uuid>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(StatusCode, Json<EvidenceDto>), AppError> {
+    let user = caller.require(Permission::ViewData)?.clone();
+    let mut multipart = multipart.map_err(|e| {
+        AppError::UnsupportedMediaType(format!(
+            "Expected a multipart/form-data upload ({})",
+            e.body_text()
+        ))
+    })?;
+    let mut team = None;
+    let mut description = String::new();
+    let mut stored = None;
+    let mut filename = String::new();
+    let mut content_type = String::new();
+    let outcome: Result<(), AppError> = async {
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            match field.name() {
+                Some("team") => team = Some(parse_team(&small_text(field, "team", 16).await?)?),
+                Some("description") => {
+                    description = small_text(field, "description", DESCRIPTION_MAX).await?;
+                }
+                Some("file") => {
+                    if stored.is_some() {
+                        return Err(AppError::field("file", "Upload one file at a time"));
+                    }
+                    filename = sanitize_filename(field.file_name());
+                    content_type = clean_content_type(field.content_type());
+                    let body = Box::pin(field.map(|r| r.map_err(multipart_error)));
+                    stored = Some(
+                        evidence::store_file(
+                            &state.db,
+                            &state.evidence,
+                            &user,
+                            test_id,
+                            team,
+                            body,
+                        )
+                        .await?,
+                    );
+                }
+                // Unknown parts are read and ignored.
+                _ => {
+                    small_text(field, "unknown", usize::MAX / 8).await.ok();
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        if let Some(stored) = &stored {
+            evidence::discard(&state.evidence, &stored.key).await;
+        }
+        return Err(e);
+    }
+    let Some(stored) = stored else {
+        return Err(AppError::field("file", "Attach a file"));
+    };
+    let Some(team) = team else {
+        evidence::discard(&state.evidence, &stored.key).await;
+        return Err(AppError::field(
+            "team",
+            "Say whose evidence this is: red or blue",
+        ));
+    };
+    let dto = evidence::record(
+        &state.db,
+        &state.evidence,
+        &user,
+        &caller.actor(),
+        test_id,
+        stored,
+        UploadInfo {
+            team,
+            description,
+            filename,
+            content_type,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(dto)))
+}
+
+/// `GET /evidence/{id}`: metadata and a download URL valid for a few minutes.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<EvidenceDownload>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(
+        evidence::download_info(&state.db, &state.evidence, &caller.actor(), id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SignedQuery {
+    expires: i64,
+    signature: String,
+}
+
+/// `GET /evidence/{id}/download?expires=…&signature=…`: the link itself is the credential,
+/// so it works in a plain browser download. Always an attachment, never rendered inline.
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<SignedQuery>,
+) -> Result<Response, AppError> {
+    let (model, stream) = evidence::open_signed(
+        &state.db,
+        &state.evidence,
+        &caller.actor(),
+        id,
+        query.expires,
+        &query.signature,
+    )
+    .await?;
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    let ascii: String = model
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = model
+        .filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    for (name, value) in [
+        (header::CONTENT_TYPE, model.content_type.clone()),
+        (header::CONTENT_LENGTH, model.size_bytes.to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CACHE_CONTROL, "private, no-store".into()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    );
+    Ok(response)
+}
