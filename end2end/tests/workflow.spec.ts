@@ -55,7 +55,7 @@ async function act(page: Page, action: string) {
   await saves(page, `#test-actions button[data-action="${action}"]`);
 }
 
-async function createTest(page: Page, title: string, technique: string): Promise<string> {
+async function createTest(page: Page, title: string, technique: string, redAssignee?: Role): Promise<string> {
   await open(page, "/tests");
   await page.locator("#new-test").click();
   await page.waitForLoadState("networkidle");
@@ -64,6 +64,9 @@ async function createTest(page: Page, title: string, technique: string): Promise
   await page.locator(`#technique-matches button[data-technique="${technique}"]`).click();
   await expect(page.locator("#chosen-technique")).toHaveText(`Chosen: ${technique}`);
   await page.locator("#new-objective").fill("Verify detection");
+  if (redAssignee) {
+    await page.locator("#field-assigned_red_id").selectOption({ label: `WF ${redAssignee} (Red Team Technician)` });
+  }
   await page.locator("#create-test").click();
   await expect(page).toHaveURL(/\/tests\/[0-9a-f-]{36}$/);
   await expect(page.locator("#test-title")).toHaveText(title);
@@ -79,8 +82,9 @@ async function upload(page: Page, team: "red" | "blue", name: string, text: stri
 
 test("five roles take a test from draft to validated, with evidence, notifications and coverage", async ({ browser }) => {
   const redLead = await as(browser, "red_lead");
-  const url = await createTest(redLead.page, "PowerShell cradle download", "T1059.001");
+  const url = await createTest(redLead.page, "PowerShell cradle download", "T1059.001", "red_tech");
   await expect(redLead.page.locator('#test-state [data-state="draft"]')).toBeVisible();
+  await expect(redLead.page.locator("#field-assigned_red_id")).toHaveValue(/[0-9a-f-]{36}/);
 
   // Red tech: execute, document, attach evidence, submit.
   const redTech = await as(browser, "red_tech");
@@ -132,10 +136,15 @@ test("five roles take a test from draft to validated, with evidence, notificatio
   // The technique turns validated on the matrix; the creator's bell says so.
   await open(blueLead.page, "/matrix");
   await expect(blueLead.page.locator('[data-technique="T1059.001"]')).toHaveAttribute("data-status", "validated");
+  await expect(blueLead.page.locator('[data-technique="T1059.001"] .test-count')).toHaveText("1 test");
   await open(redLead.page, "/tests");
   await redLead.page.locator("#notification-bell").click();
   await expect(redLead.page.locator("#notification-panel")).toContainText("was validated");
   await expect(redLead.page.locator("#notification-panel")).toContainText("is ready for validation");
+  // The assignee too.
+  await open(redTech.page, "/tests");
+  await redTech.page.locator("#notification-bell").click();
+  await expect(redTech.page.locator("#notification-panel")).toContainText("was validated");
 
   for (const who of [redLead, redTech, blueTech, blueLead]) expect(who.problems).toEqual([]);
 });

@@ -104,3 +104,19 @@ pub async fn update_user(
         .await,
     )
 }
+
+/// Active colleagues, for assigning tests and remediation steps.
+#[server(prefix = "/api/fn", endpoint = "colleagues")]
+pub async fn colleagues() -> Result<Vec<crate::dto::users::Colleague>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::users;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            users::colleagues(&ctx.state.db).await
+        }
+        .await,
+    )
+}

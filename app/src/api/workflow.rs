@@ -20,6 +20,15 @@ mod form {
         (!trimmed.is_empty()).then(|| trimmed.to_owned())
     }
 
+    /// A chosen user or test id; blank is none.
+    pub fn id(field: &str, value: String) -> AppResult<Option<uuid::Uuid>> {
+        text(value)
+            .map(|v| {
+                uuid::Uuid::parse_str(&v).map_err(|_| AppError::field(field, "Not a valid id"))
+            })
+            .transpose()
+    }
+
     /// A `datetime-local` value (UTC, as the form says) or RFC 3339.
     pub fn time(field: &str, value: String) -> AppResult<Option<DateTime<Utc>>> {
         let Some(value) = text(value) else {
@@ -98,24 +107,22 @@ pub async fn create_test(
     procedure: String,
     expected_detection: String,
     retest_of: String,
+    assigned_red_id: String,
+    assigned_blue_id: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::tests::CreateTestRequest;
     use crate::server::context::ServerFnContext;
     use crate::server::services::test_workflow;
-    use form::text;
+    use form::{id, text};
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            let retest_of = match text(retest_of) {
-                None => None,
-                Some(id) => Some(
-                    Uuid::parse_str(&id)
-                        .map_err(|_| AppError::field("retest_of", "Not a test id"))?,
-                ),
-            };
             let request = CreateTestRequest {
+                retest_of: id("retest_of", retest_of)?,
+                assigned_red_id: id("assigned_red_id", assigned_red_id)?,
+                assigned_blue_id: id("assigned_blue_id", assigned_blue_id)?,
                 title,
                 technique_id,
                 description: text(description),
@@ -125,7 +132,6 @@ pub async fn create_test(
                 platform: text(platform),
                 procedure: text(procedure),
                 expected_detection: text(expected_detection),
-                retest_of,
                 ..Default::default()
             };
             test_workflow::create(&ctx.state.db, user, &ctx.actor(), request).await
@@ -146,12 +152,14 @@ pub async fn update_test(
     description: String,
     procedure: String,
     expected_detection: String,
+    assigned_red_id: String,
+    assigned_blue_id: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::tests::UpdateTestRequest;
     use crate::server::context::ServerFnContext;
     use crate::server::services::test_workflow;
-    use form::text;
+    use form::{id as parse_id, text};
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -166,6 +174,8 @@ pub async fn update_test(
                 description: Some(description),
                 procedure: Some(procedure),
                 expected_detection: Some(expected_detection),
+                assigned_red_id: Some(parse_id("assigned_red_id", assigned_red_id)?),
+                assigned_blue_id: Some(parse_id("assigned_blue_id", assigned_blue_id)?),
                 ..Default::default()
             };
             test_workflow::update_general(&ctx.state.db, user, &ctx.actor(), id, request).await
@@ -268,6 +278,7 @@ pub async fn update_test_remediation(
     remediation_status: String,
     remediation_notes: String,
     remediation_due_date: String,
+    remediation_owner: String,
     steps: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
@@ -292,7 +303,7 @@ pub async fn update_test_remediation(
                 version: Some(version),
                 remediation_status: Some(remediation_status),
                 remediation_notes: Some(remediation_notes),
-                remediation_owner: None,
+                remediation_owner: Some(form::id("remediation_owner", remediation_owner)?),
                 remediation_due_date: Some(due),
                 steps: Some(steps),
             };

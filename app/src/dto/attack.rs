@@ -56,6 +56,8 @@ pub struct TechniqueSummary {
     pub is_custom: bool,
     /// Ids of the sub-techniques, for a parent.
     pub subtechniques: Vec<String>,
+    /// Tests of this technique, in every state: the evidence behind its status.
+    pub test_count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Someone work can be assigned to: what every signed-in user may know of a colleague.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserDto {
     pub id: Uuid,

@@ -159,6 +159,10 @@ fn Matrix(data: MatrixData) -> impl IntoView {
     .into_any()
 }
 
+fn tests_label(count: u64) -> String {
+    format!("{count} test{}", if count == 1 { "" } else { "s" })
+}
+
 #[component]
 fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoView {
     let href = format!("/techniques/{}", technique.mitre_id);
@@ -175,6 +179,9 @@ fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoVi
         <a href=href class=classes data-technique=technique.mitre_id.clone() data-status=technique.coverage_status.as_str() title=technique.coverage_status.label()>
             <span class="font-mono text-[10px] opacity-70">{technique.mitre_id.clone()}</span>
             <span class="block">{technique.name.clone()}</span>
+            {(technique.test_count > 0).then(|| view! {
+                <span class="test-count block text-[10px] opacity-80">{tests_label(technique.test_count)}</span>
+            })}
         </a>
     };
     if subs.is_empty() {
@@ -202,6 +209,9 @@ fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoVi
                             <a href=format!("/techniques/{}", sub.mitre_id) class=classes data-technique=sub.mitre_id.clone() data-status=sub.coverage_status.as_str()>
                                 <span class="font-mono text-[10px] opacity-70">{sub.mitre_id.clone()}</span>
                                 <span class="block">{sub.name.clone()}</span>
+                                {(sub.test_count > 0).then(|| view! {
+                                    <span class="test-count block text-[10px] opacity-80">{tests_label(sub.test_count)}</span>
+                                })}
                             </a>
                         }
                     })

@@ -2,6 +2,7 @@
 //! the general fields, the red and blue sides with their evidence, the validation panel,
 //! remediation with its steps, and the timeline with the retest chain. Which fields are
 //! editable comes from `allowed_actions`, computed by the same rules the server enforces.
+use crate::api::users::colleagues;
 use crate::api::workflow::{
     TestAction, UpdateTest, UpdateTestBlue, UpdateTestRed, UpdateTestRemediation, VoteTest,
     get_test, test_history,
@@ -13,12 +14,13 @@ use crate::components::feedback::{
 };
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::test_state::{StateBadge, duration};
-use crate::domain::rbac::Team;
+use crate::domain::rbac::{Role, Team};
 use crate::domain::workflow::{self, TestState};
 use crate::dto::templates::SEVERITIES;
 use crate::dto::tests::{
     DETECTION_RESULTS, REMEDIATION_STATUSES, RemediationStepInput, TestDetail,
 };
+use crate::dto::users::Colleague;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -146,13 +148,15 @@ pub fn TestDetailPage() -> impl IntoView {
             }
         },
     );
+    let people = Resource::new(|| (), |_| colleagues());
     let tab = RwSignal::new(None::<Tab>);
     view! {
         <a href="/tests" class="text-sm text-indigo-600 hover:underline">"← Tests"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
+                let people = people.await.unwrap_or_default();
                 match test.await {
-                    Ok(detail) => view! { <Detail detail actions tab history /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail actions tab history people /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -177,6 +181,7 @@ fn Detail(
     actions: Actions,
     tab: RwSignal<Option<Tab>>,
     history: History,
+    people: Vec<Colleague>,
 ) -> impl IntoView {
     let state = TestState::from_str(&detail.state).unwrap_or(TestState::Draft);
     let allowed = detail.allowed_actions.clone();
@@ -250,11 +255,11 @@ fn Detail(
         </nav>
         <section class="mt-4 rounded-lg border border-slate-200 bg-white p-6" role="tabpanel" id="tab-panel" data-tab=move || current().id()>
             {move || match current() {
-                Tab::Overview => view! { <Overview detail=detail.clone() actions /> }.into_any(),
+                Tab::Overview => view! { <Overview detail=detail.clone() actions people=people.clone() /> }.into_any(),
                 Tab::Red => view! { <RedSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Blue => view! { <BlueSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Validation => view! { <Validation detail=detail.clone() actions /> }.into_any(),
-                Tab::Remediation => view! { <Remediation detail=detail.clone() actions /> }.into_any(),
+                Tab::Remediation => view! { <Remediation detail=detail.clone() actions people=people.clone() /> }.into_any(),
                 Tab::Timeline => view! { <Timeline history /> }.into_any(),
             }}
         </section>
@@ -386,6 +391,43 @@ fn select_options(options: &[&'static str], selected: &str) -> impl IntoView + u
         .collect_view()
 }
 
+/// A choice of colleague (for `team`: its members and admins), or nobody.
+#[component]
+pub fn PersonSelect(
+    name: &'static str,
+    label: &'static str,
+    people: Vec<Colleague>,
+    team: Option<Team>,
+    selected: Option<Uuid>,
+    editable: bool,
+    current_name: Option<String>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    view! {
+        <div>
+            <label for=id.clone() class=LABEL_CLASS>{label}</label>
+            {if editable {
+                view! {
+                    <select id=id name=name class=INPUT_CLASS>
+                        <option value="" selected=selected.is_none()>"— nobody —"</option>
+                        {people
+                            .into_iter()
+                            .filter(|p| team.is_none() || p.role == Role::Admin || p.role.team() == team)
+                            .map(|p| view! {
+                                <option value=p.id.to_string() selected=selected == Some(p.id)>
+                                    {format!("{} ({})", p.display_name, p.role.label())}
+                                </option>
+                            })
+                            .collect_view()}
+                    </select>
+                }.into_any()
+            } else {
+                view! { <p id=id class="mt-1 text-sm" data-readonly="">{current_name.unwrap_or_else(|| "—".into())}</p> }.into_any()
+            }}
+        </div>
+    }
+}
+
 fn hidden_ids(detail: &TestDetail) -> impl IntoView + use<> {
     view! {
         <input type="hidden" name="id" value=detail.id.to_string() />
@@ -394,7 +436,7 @@ fn hidden_ids(detail: &TestDetail) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Overview(detail: TestDetail, actions: Actions) -> impl IntoView {
+fn Overview(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> impl IntoView {
     let editable = detail.allowed_actions.iter().any(|a| a == "edit_general");
     let error = action_error(actions.general.value());
     let fields = view! {
@@ -412,6 +454,12 @@ fn Overview(detail: TestDetail, actions: Actions) -> impl IntoView {
             <TextInput name="objective" label="Objective" value=detail.objective.clone() editable error />
             <TextInput name="target_environment" label="Target environment" value=detail.target_environment.clone() editable error />
             <TextInput name="platform" label="Platform" value=detail.platform.clone().unwrap_or_default() editable error />
+            <div class="grid grid-cols-2 gap-2">
+                <PersonSelect name="assigned_red_id" label="Red assignee" people=people.clone() team=Some(Team::Red)
+                    selected=detail.assigned_red_id editable current_name=detail.assigned_red_name.clone() />
+                <PersonSelect name="assigned_blue_id" label="Blue assignee" people=people.clone() team=Some(Team::Blue)
+                    selected=detail.assigned_blue_id editable current_name=detail.assigned_blue_name.clone() />
+            </div>
         </div>
         <div class="mt-4 grid gap-4">
             <TextArea name="description" label="Description" value=detail.description.clone() editable error />
@@ -647,7 +695,7 @@ struct StepRow {
 }
 
 #[component]
-fn Remediation(detail: TestDetail, actions: Actions) -> impl IntoView {
+fn Remediation(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> impl IntoView {
     let editable = detail
         .allowed_actions
         .iter()
@@ -708,6 +756,8 @@ fn Remediation(detail: TestDetail, actions: Actions) -> impl IntoView {
                     <FieldError error field="remediation_status" />
                 </div>
                 <TextInput name="remediation_due_date" label="Due date" value=due editable error input_type="date" />
+                <PersonSelect name="remediation_owner" label="Owner" people=people.clone() team=None
+                    selected=detail.remediation_owner editable current_name=detail.remediation_owner_name.clone() />
             </div>
             <div class="mt-4">
                 <TextArea name="remediation_notes" label="Notes" value=detail.remediation_notes.clone() editable error />
@@ -729,6 +779,13 @@ fn Remediation(detail: TestDetail, actions: Actions) -> impl IntoView {
                                             on:change=move |ev| { let v = event_target_value(&ev); set_step(key, Box::new(move |s| s.status = Some(v.clone()))) }>
                                             {select_options(&REMEDIATION_STATUSES, row.input.status.as_deref().unwrap_or("not_started"))}
                                         </select>
+                                        <select class="rounded-md border border-slate-300 px-2 py-1 text-sm" aria-label="Step assignee"
+                                            on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set_step(key, Box::new(move |s| s.assignee_id = v)) }>
+                                            <option value="" selected=row.input.assignee_id.is_none()>"— nobody —"</option>
+                                            {people.iter().map(|p| view! {
+                                                <option value=p.id.to_string() selected=row.input.assignee_id == Some(p.id)>{p.display_name.clone()}</option>
+                                            }).collect_view()}
+                                        </select>
                                         <button type="button" class="text-sm text-rose-700 hover:underline"
                                             on:click=move |_| rows.update(|rows| rows.retain(|r| r.key != key))>"Remove"</button>
                                     }.into_any()
@@ -738,7 +795,7 @@ fn Remediation(detail: TestDetail, actions: Actions) -> impl IntoView {
                                         <span class="text-xs text-slate-500">{row.input.status.clone().unwrap_or_default().replace('_', " ")}</span>
                                     }.into_any()
                                 }}
-                                {assignee.map(|a| view! { <span class="text-xs text-slate-500">{format!("assigned to {a}")}</span> })}
+                                {(!editable).then(|| assignee.map(|a| view! { <span class="text-xs text-slate-500">{format!("assigned to {a}")}</span> }))}
                             </li>
                         }
                     }

@@ -1,14 +1,17 @@
 //! The new-test form, with a technique picker that searches the knowledge base. A retest
 //! arrives with `?retest_of=<id>&technique=<id>` and is linked to the test it repeats.
 use crate::api::attack::search_techniques;
+use crate::api::users::colleagues;
 use crate::api::workflow::CreateTest;
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error,
 };
 use crate::components::layout::signed_in;
+use crate::domain::rbac::Team;
 use crate::domain::workflow;
 use crate::dto::templates::SEVERITIES;
+use crate::pages::test_detail::PersonSelect;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -44,6 +47,7 @@ fn NewTestForm() -> impl IntoView {
     let search = RwSignal::new(String::new());
     let matches = Resource::new(move || search.get(), search_techniques);
     let retest_of = param("retest_of");
+    let people = Resource::new(|| (), |_| colleagues());
     view! {
         <div class="max-w-3xl rounded-lg border border-slate-200 bg-white p-6">
             <ErrorAlert error />
@@ -107,6 +111,19 @@ fn NewTestForm() -> impl IntoView {
                             <input id="new-target" name="target_environment" class=INPUT_CLASS />
                         </div>
                     </div>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let people = people.await.unwrap_or_default();
+                            view! {
+                                <div class="grid gap-4 md:grid-cols-2">
+                                    <PersonSelect name="assigned_red_id" label="Red assignee (optional)" people=people.clone()
+                                        team=Some(Team::Red) selected=None editable=true current_name=None />
+                                    <PersonSelect name="assigned_blue_id" label="Blue assignee (optional)" people
+                                        team=Some(Team::Blue) selected=None editable=true current_name=None />
+                                </div>
+                            }
+                        })}
+                    </Transition>
                     <div>
                         <label for="new-objective" class=LABEL_CLASS>"Objective"</label>
                         <input id="new-objective" name="objective" class=INPUT_CLASS />

@@ -9,7 +9,9 @@ use crate::dto::attack::{
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
 use crate::server::db::begin_write;
-use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
+use crate::server::entities::{
+    actor_technique, security_test, sync_run, tactic, technique, threat_actor,
+};
 use crate::server::services::audit::{self, AuditRecord};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
@@ -32,8 +34,35 @@ fn string_list(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn summary(model: &technique::Model, subtechniques: Vec<String>) -> TechniqueSummary {
+/// How many tests each technique has, for the given ATT&CK ids (all when `None`).
+pub async fn test_counts(
+    conn: &impl ConnectionTrait,
+    ids: Option<Vec<String>>,
+) -> AppResult<HashMap<String, u64>> {
+    let mut select = security_test::Entity::find()
+        .select_only()
+        .column(security_test::Column::TechniqueId)
+        .column_as(security_test::Column::Id.count(), "n")
+        .group_by(security_test::Column::TechniqueId);
+    if let Some(ids) = ids {
+        select = select.filter(security_test::Column::TechniqueId.is_in(ids));
+    }
+    Ok(select
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+fn summary(
+    model: &technique::Model,
+    subtechniques: Vec<String>,
+    counts: &HashMap<String, u64>,
+) -> TechniqueSummary {
     TechniqueSummary {
+        test_count: counts.get(&model.mitre_id).copied().unwrap_or(0),
         mitre_id: model.mitre_id.clone(),
         name: model.name.clone(),
         parent_mitre_id: model.parent_mitre_id.clone(),
@@ -191,6 +220,7 @@ pub async fn list_techniques(
         }
         true
     };
+    let counts = test_counts(conn, None).await?;
     Ok(all
         .iter()
         .filter(|t| matches(t))
@@ -201,6 +231,7 @@ pub async fn list_techniques(
                     .get(t.mitre_id.as_str())
                     .cloned()
                     .unwrap_or_default(),
+                &counts,
             )
         })
         .collect())
@@ -254,10 +285,22 @@ pub async fn technique_detail(
         .iter()
         .filter(|s| !s.deprecated && !s.revoked)
         .collect();
+    let counts = test_counts(
+        conn,
+        Some(
+            active_subs
+                .iter()
+                .map(|s| s.mitre_id.clone())
+                .chain([model.mitre_id.clone()])
+                .collect(),
+        ),
+    )
+    .await?;
     Ok(TechniqueDetail {
         summary: summary(
             &model,
             active_subs.iter().map(|s| s.mitre_id.clone()).collect(),
+            &counts,
         ),
         stix_id: model.stix_id.clone(),
         description: model.description.clone(),
@@ -270,7 +313,7 @@ pub async fn technique_detail(
         reviewed_at: model.reviewed_at,
         subtechnique_details: active_subs
             .into_iter()
-            .map(|s| summary(s, Vec::new()))
+            .map(|s| summary(s, Vec::new(), &counts))
             .collect(),
         actors,
         notes: model.notes.clone(),
@@ -360,9 +403,15 @@ pub async fn threat_actor_detail(
         .filter(technique::Column::Id.is_in(ids))
         .order_by_asc(technique::Column::MitreId)
         .all(conn)
-        .await?
+        .await?;
+    let counts = test_counts(
+        conn,
+        Some(techniques.iter().map(|t| t.mitre_id.clone()).collect()),
+    )
+    .await?;
+    let techniques = techniques
         .iter()
-        .map(|t| summary(t, Vec::new()))
+        .map(|t| summary(t, Vec::new(), &counts))
         .collect();
     Ok(ThreatActorDetail {
         id: actor.id,

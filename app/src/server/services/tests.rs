@@ -320,7 +320,10 @@ pub async fn detail(
             .iter()
             .map(|f| f.uploaded_by)
             .chain(steps.iter().filter_map(|s| s.assignee_id))
-            .chain([m.created_by]),
+            .chain([m.created_by])
+            .chain(m.assigned_red_id)
+            .chain(m.assigned_blue_id)
+            .chain(m.remediation_owner),
     )
     .await?;
     let technique_name = technique_names(conn, [m.technique_id.clone()])
@@ -336,6 +339,9 @@ pub async fn detail(
         id: m.id,
         technique_name,
         created_by_name: names.get(&m.created_by).cloned(),
+        assigned_red_name: m.assigned_red_id.and_then(|id| names.get(&id).cloned()),
+        assigned_blue_name: m.assigned_blue_id.and_then(|id| names.get(&id).cloned()),
+        remediation_owner_name: m.remediation_owner.and_then(|id| names.get(&id).cloned()),
         suggested_tools: strings(&m.suggested_tools),
         timer: TimerDto {
             started_at: timer.started_at,

@@ -4,7 +4,7 @@ use crate::domain::validation::{self, normalize_username};
 use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::Page;
 use crate::dto::auth::UserProfile;
-use crate::dto::users::{CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery};
+use crate::dto::users::{Colleague, CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
 use crate::server::db::begin_write;
@@ -296,6 +296,24 @@ pub async fn change_own_password(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Active users by display name, for assignment pickers.
+pub async fn colleagues(conn: &impl ConnectionTrait) -> AppResult<Vec<Colleague>> {
+    user::Entity::find()
+        .filter(user::Column::IsActive.eq(true))
+        .order_by_asc(user::Column::DisplayName)
+        .all(conn)
+        .await?
+        .iter()
+        .map(|u| {
+            Ok(Colleague {
+                id: u.id,
+                display_name: u.display_name.clone(),
+                role: role_of(u)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn list(conn: &impl ConnectionTrait, query: &UserListQuery) -> AppResult<Page<UserDto>> {
