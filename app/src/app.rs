@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::pages::{
     actors::{ThreatActorPage, ThreatActorsPage},
     audit::AuditPage,
+    catalog::{CatalogPage, TemplatePage},
     login::LoginPage,
     matrix::MatrixPage,
     profile::ProfilePage,
@@ -84,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/system") view=SystemPage ssr=SsrMode::Async />
                     <Route path=path!("matrix") view=MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("tests") view=TestsPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog/:id") view=TemplatePage ssr=SsrMode::Async />
                     <Route path=path!("tests/new") view=NewTestPage ssr=SsrMode::Async />
                     <Route path=path!("tests/:id") view=TestDetailPage ssr=SsrMode::Async />
                     <Route path=path!("techniques/:id") view=TechniquePage ssr=SsrMode::Async />

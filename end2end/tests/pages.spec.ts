@@ -40,6 +40,8 @@ test("every page renders on the server and hydrates without errors", async ({ pa
     "/admin/audit?action=attack.import",
     "/admin/system",
     "/tests",
+    "/catalog",
+    "/catalog?source=atomic_red_team&severity=high",
     "/tests?state=draft&mine=true&search=hydration",
     "/tests/new?technique=T1059",
     `/tests/${test.id}`,

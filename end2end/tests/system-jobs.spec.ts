@@ -59,7 +59,7 @@ test("an admin syncs ATT&CK from the System panel, watches it live and hears abo
 
   // Every scheduled job is listed with its schedule and next run.
   const rows = page.locator("#schedules tbody tr");
-  await expect(rows).toHaveCount(3);
+  await expect(rows).toHaveCount(4);
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("0 0 3 * * *");
   await expect(page.locator('#schedules tr[data-job="weekly_snapshot"]')).toContainText("0 0 0 * * Sun");
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("UTC");

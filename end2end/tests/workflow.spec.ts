@@ -80,8 +80,17 @@ async function upload(page: Page, team: "red" | "blue", name: string, text: stri
   await expect(page.locator(`#${team}-evidence [data-evidence="${name}"]`)).toBeVisible();
 }
 
+/** The matrix's count of tests for `technique` (0 when it shows none). */
+async function testCount(page: Page, technique: string): Promise<number> {
+  await open(page, "/matrix");
+  const label = page.locator(`[data-technique="${technique}"] .test-count`);
+  if ((await label.count()) === 0) return 0;
+  return Number.parseInt((await label.textContent()) ?? "0", 10);
+}
+
 test("five roles take a test from draft to validated, with evidence, notifications and coverage", async ({ browser }) => {
   const redLead = await as(browser, "red_lead");
+  const testsBefore = await testCount(redLead.page, "T1059.001");
   const url = await createTest(redLead.page, "PowerShell cradle download", "T1059.001", "red_tech");
   await expect(redLead.page.locator('#test-state [data-state="draft"]')).toBeVisible();
   await expect(redLead.page.locator("#field-assigned_red_id")).toHaveValue(/[0-9a-f-]{36}/);
@@ -136,7 +145,9 @@ test("five roles take a test from draft to validated, with evidence, notificatio
   // The technique turns validated on the matrix; the creator's bell says so.
   await open(blueLead.page, "/matrix");
   await expect(blueLead.page.locator('[data-technique="T1059.001"]')).toHaveAttribute("data-status", "validated");
-  await expect(blueLead.page.locator('[data-technique="T1059.001"] .test-count')).toHaveText("1 test");
+  await expect(blueLead.page.locator('[data-technique="T1059.001"] .test-count')).toHaveText(
+    `${testsBefore + 1} test${testsBefore === 0 ? "" : "s"}`,
+  );
   await open(redLead.page, "/tests");
   await redLead.page.locator("#notification-bell").click();
   await expect(redLead.page.locator("#notification-panel")).toContainText("was validated");

@@ -6,6 +6,7 @@ mod m20261122_000002_attack_knowledge_base;
 mod m20261123_000003_jobs_notifications_snapshots;
 mod m20261124_000004_test_templates;
 mod m20261125_000005_tests_evidence;
+mod m20261125_000006_job_params;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_jobs_notifications_snapshots::Migration),
             Box::new(m20261124_000004_test_templates::Migration),
             Box::new(m20261125_000005_tests_evidence::Migration),
+            Box::new(m20261125_000006_job_params::Migration),
         ]
     }
 }

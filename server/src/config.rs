@@ -27,6 +27,8 @@ pub struct Config {
     pub log_json: bool,
     pub attack_source: AttackSourceConfig,
     pub jobs: JobsConfig,
+    /// The Atomic Red Team archive (a zip of the repository) that imports download.
+    pub atomics_archive_url: String,
 }
 
 /// Where the online ATT&CK sync fetches from, and how patiently.
@@ -60,6 +62,8 @@ pub struct JobsConfig {
 
 pub const DEFAULT_TAXII_URL: &str = "https://attack-taxii.mitre.org/api/v21/";
 pub const DEFAULT_COLLECTION_ID: &str = "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019";
+pub const DEFAULT_ATOMICS_ARCHIVE_URL: &str =
+    "https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip";
 pub const DEFAULT_BUNDLE_URL: &str = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +180,11 @@ impl Config {
                 attempts: parse(&get, "AEGIS_HTTP_ATTEMPTS", 3)?.max(1),
                 backoff: Duration::from_millis(parse(&get, "AEGIS_HTTP_BACKOFF_MS", 1000)?),
             },
+            atomics_archive_url: url_from(
+                &get,
+                "AEGIS_ATOMICS_ARCHIVE_URL",
+                DEFAULT_ATOMICS_ARCHIVE_URL,
+            )?,
             jobs: JobsConfig {
                 mitre_sync: schedule_from(&get, "AEGIS_SCHEDULE_MITRE_SYNC", "0 0 3 * * *")?,
                 notification_cleanup: schedule_from(

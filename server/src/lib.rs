@@ -90,6 +90,7 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         leptos_options: leptos_options(config),
         jobs,
         evidence,
+        max_import_bytes: config.max_import_bytes as u64,
     };
     Ok((state, generated))
 }
@@ -306,9 +307,9 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
 
 /// `aegis import-atomics PATH`: Atomic Red Team into the template catalog, with a progress bar.
 pub async fn import_atomics_dir(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    use app::server::templates::import::{import_atomics, read_atomics_dir};
+    use app::server::templates::import::{import_atomics, read_atomics};
     let started = std::time::Instant::now();
-    let files = read_atomics_dir(path).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    let files = read_atomics(path).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     println!(
         "Importing {} atomics files from {}",
         files.len(),

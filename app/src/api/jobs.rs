@@ -36,6 +36,7 @@ pub async fn run_job(job: JobName) -> Result<EnqueuedJob, AppError> {
                 job,
                 Trigger::Admin,
                 &ctx.actor(),
+                None,
             )
             .await
         }
@@ -53,6 +54,68 @@ pub async fn job_run(id: Uuid) -> Result<JobRunDto, AppError> {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
             jobs::get(&ctx.state.db, id).await
+        }
+        .await,
+    )
+}
+
+/// The System panel's Atomic Red Team upload: the zip is saved for the import job, which
+/// then runs like any other (follow it with `job_run`).
+#[server(prefix = "/api/fn", endpoint = "upload_atomics", input = server_fn::codec::MultipartFormData)]
+pub async fn upload_atomics(
+    data: server_fn::codec::MultipartData,
+) -> Result<EnqueuedJob, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::jobs;
+    use crate::server::templates::import::save_upload;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            let mut data = data
+                .into_inner()
+                .ok_or_else(|| AppError::BadRequest("Expected a file upload".into()))?;
+            let mut saved = None;
+            while let Some(field) = data
+                .next_field()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
+            {
+                if field.name() != Some("file") || saved.is_some() {
+                    continue;
+                }
+                let name = field.file_name().unwrap_or("atomics.zip").to_owned();
+                let body = Box::pin(futures::StreamExt::map(field, |chunk| {
+                    chunk.map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))
+                }));
+                saved = Some((save_upload(body, ctx.state.max_import_bytes).await?, name));
+            }
+            let upload =
+                saved.ok_or_else(|| AppError::field("file", "Choose a zip of Atomic Red Team"))?;
+            jobs::enqueue_atomics_import(
+                &ctx.state.db,
+                ctx.state.jobs.as_ref(),
+                &ctx.actor(),
+                Some(upload),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The latest runs of one job, newest first: the System panel's import history.
+#[server(prefix = "/api/fn", endpoint = "job_history")]
+pub async fn job_history(job: JobName) -> Result<Vec<JobRunDto>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::jobs;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            jobs::recent_of(&ctx.state.db, job, 20).await
         }
         .await,
     )

@@ -73,6 +73,7 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                 </div>
                 <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
                     <NavLink href="/tests" label="Tests" icon="⚔" collapsed />
+                    <NavLink href="/catalog" label="Test catalog" icon="📚" collapsed />
                     <NavLink href="/matrix" label="Coverage matrix" icon="▦" collapsed />
                     <NavLink href="/threat-actors" label="Threat actors" icon="🎯" collapsed />
                     <NavLink href="/profile" label="My profile" icon="👤" collapsed />

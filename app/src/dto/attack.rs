@@ -17,6 +17,11 @@ pub struct ImportReport {
     pub actors_updated: u32,
     pub actor_links_added: u32,
     pub actor_links_removed: u32,
+    /// Catalog templates from ATT&CK's procedure examples.
+    #[serde(default)]
+    pub procedure_templates_added: u32,
+    #[serde(default)]
+    pub procedure_templates_updated: u32,
     /// ATT&CK techniques not applied because a custom technique holds their id.
     pub skipped_custom: Vec<String>,
     pub changed: Vec<TechniqueChange>,

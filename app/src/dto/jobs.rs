@@ -11,13 +11,15 @@ pub enum JobName {
     MitreSync,
     NotificationCleanup,
     WeeklySnapshot,
+    AtomicsImport,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 3] = [
+    pub const ALL: [JobName; 4] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
+        JobName::AtomicsImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -25,6 +27,7 @@ impl JobName {
             JobName::MitreSync => "mitre_sync",
             JobName::NotificationCleanup => "notification_cleanup",
             JobName::WeeklySnapshot => "weekly_snapshot",
+            JobName::AtomicsImport => "atomics_import",
         }
     }
 
@@ -33,6 +36,9 @@ impl JobName {
             JobName::MitreSync => "Sync ATT&CK from MITRE (TAXII, falling back to GitHub)",
             JobName::NotificationCleanup => "Delete read notifications older than 90 days",
             JobName::WeeklySnapshot => "Record coverage per tactic and overall (keeps 52)",
+            JobName::AtomicsImport => {
+                "Import Atomic Red Team into the test catalog (GitHub archive or an uploaded zip)"
+            }
         }
     }
 }
@@ -82,6 +88,9 @@ pub struct JobRunDto {
     pub enqueued_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The job's input, for jobs that take one (an import's source).
+    #[serde(default)]
+    pub params: Option<serde_json::Value>,
 }
 
 impl JobRunDto {

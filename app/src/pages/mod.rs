@@ -1,6 +1,7 @@
 //! One module per page.
 pub mod actors;
 pub mod audit;
+pub mod catalog;
 pub mod login;
 pub mod matrix;
 pub mod profile;

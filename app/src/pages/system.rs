@@ -1,7 +1,7 @@
 //! The System panel: background jobs (schedules, run now, live progress), offline ATT&CK
 //! import and the history of syncs and imports.
 use crate::api::attack::{import_attack_bundle, sync_runs};
-use crate::api::jobs::{job_run, load_scheduler_status, run_job};
+use crate::api::jobs::{job_history, job_run, load_scheduler_status, run_job, upload_atomics};
 use crate::components::feedback::{ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON};
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::Permission;
@@ -260,6 +260,7 @@ fn JobsSection(refresh: RwSignal<u32>) -> impl IntoView {
             </div>
             <div class="mt-4"><ErrorAlert error=error_signal /></div>
             <div id="job-run">{move || watched.get().map(|run| view! { <RunProgress run /> })}</div>
+            <AtomicsImport watched error refresh run busy=Signal::derive(busy) />
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -314,7 +315,7 @@ fn Schedules(
                                     <p class="font-mono text-xs font-semibold">{name.as_str()}</p>
                                     <p class="text-xs text-slate-500">{job.description.clone()}</p>
                                 </td>
-                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| "disabled".into())}</td>
+                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| if name == JobName::AtomicsImport { "on demand".into() } else { "disabled".into() })}</td>
                                 <td class="whitespace-nowrap px-4 py-2 text-xs">{when(job.next_run)}</td>
                                 <td class="px-4 py-2 text-xs">
                                     {match last {
@@ -391,7 +392,113 @@ fn RunProgress(run: JobRunDto) -> impl IntoView {
     }
 }
 
+/// Atomic Red Team into the catalog: from the project's archive or an uploaded zip, followed
+/// live like any job, with the history of imports.
+#[component]
+fn AtomicsImport(
+    watched: RwSignal<Option<JobRunDto>>,
+    error: RwSignal<Option<AppError>>,
+    refresh: RwSignal<u32>,
+    run: Action<JobName, Result<crate::dto::jobs::EnqueuedJob, AppError>>,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    let upload = Action::new_local(|data: &FormData| upload_atomics(data.clone().into()));
+    Effect::new(move |_| match upload.value().get() {
+        Some(Ok(enqueued)) => {
+            error.set(None);
+            follow(enqueued.job_id, watched, error, refresh);
+        }
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    let history = Resource::new(
+        move || refresh.get(),
+        |_| job_history(JobName::AtomicsImport),
+    );
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = FormData::new_with_form(&form) {
+            upload.dispatch_local(data);
+        }
+    };
+    view! {
+        <div id="atomics-import" class="mt-6 border-t border-slate-100 pt-4">
+            <h3 class="font-semibold">"Atomic Red Team"</h3>
+            <p class="mt-1 text-sm text-slate-600">
+                "Import the test catalog from the project's GitHub archive, or upload a zip of the repository or of its atomics folder. "
+                "Re-imports update changed tests and keep your edits to local fields."
+            </p>
+            <div class="mt-3 flex flex-wrap items-end gap-4">
+                <button id="atomics-archive" type="button" class=PRIMARY_BUTTON disabled=move || busy.get()
+                    on:click=move |_| { run.dispatch(JobName::AtomicsImport); }>
+                    "Import from GitHub"
+                </button>
+                <form id="atomics-upload-form" class="flex flex-wrap items-end gap-2" on:submit=on_submit>
+                    <div>
+                        <label for="atomics-file" class=LABEL_CLASS>"Zip archive"</label>
+                        <input id="atomics-file" name="file" type="file" accept=".zip,application/zip" required class=INPUT_CLASS />
+                    </div>
+                    <button id="atomics-upload" type="submit" class=PRIMARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
+                        {move || if upload.pending().get() { "Uploading…" } else { "Upload and import" }}
+                    </button>
+                </form>
+            </div>
+            <h4 class="mb-2 mt-4 text-sm font-semibold">"Import history"</h4>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(runs) if runs.is_empty() => view! { <p class="text-sm text-slate-500">"No import yet."</p> }.into_any(),
+                        Ok(runs) => view! {
+                            <table id="atomics-history" class="min-w-full divide-y divide-slate-200 text-sm">
+                                <tbody class="divide-y divide-slate-100">
+                                    {runs.into_iter().map(|r| {
+                                        let text = match (&r.result, &r.error) {
+                                            (Some(result), _) if r.status == "succeeded" => outcome_text(&r.job, result),
+                                            (_, Some(error)) => error.clone(),
+                                            _ => String::new(),
+                                        };
+                                        view! {
+                                            <tr data-status=r.status.clone()>
+                                                <td class="whitespace-nowrap px-2 py-1 text-xs">{when(Some(r.enqueued_at))}</td>
+                                                <td class="px-2 py-1"><span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", status_class(&r.status))>{r.status.clone()}</span></td>
+                                                <td class="px-2 py-1 text-xs">{r.requested_by.clone().unwrap_or_default()}</td>
+                                                <td class="px-2 py-1 text-xs">{text}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
 fn outcome_text(job: &str, result: &serde_json::Value) -> String {
+    if job == JobName::AtomicsImport.as_str() {
+        let source = result["source"].as_str().unwrap_or("Atomic Red Team");
+        let r = &result["report"];
+        return format!(
+            "Imported from {source}: {} added, {} updated, {} unchanged, {} files skipped, {} unknown techniques",
+            r["added"],
+            r["updated"],
+            r["unchanged"],
+            r["skipped"].as_array().map(Vec::len).unwrap_or(0),
+            r["unknown_techniques"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0),
+        );
+    }
     if job == JobName::MitreSync.as_str() {
         let source = result["source"].as_str().unwrap_or("MITRE");
         return match serde_json::from_value::<ImportReport>(result["report"].clone()) {

@@ -28,13 +28,21 @@ pub fn TechniquePage() -> impl IntoView {
         },
         crate::api::workflow::list_tests,
     );
+    let templates = Resource::new(
+        move || crate::dto::templates::TemplateQuery {
+            mitre_technique_id: Some(mitre_id()),
+            limit: Some(100),
+            ..Default::default()
+        },
+        crate::api::templates::list_templates,
+    );
     let can_review = signed_in().is_some_and(|u| u.role.can(Permission::ReviewTechniques));
     view! {
         <a href="/matrix" class="text-sm text-indigo-600 hover:underline">"← Coverage matrix"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail can_review review tests /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail can_review review tests templates /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -49,6 +57,7 @@ fn Detail(
     can_review: bool,
     review: ServerAction<MarkReviewed>,
     tests: TestsResource,
+    templates: TemplatesResource,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let error = action_error(review.value());
@@ -123,6 +132,7 @@ fn Detail(
                     </section>
                 })}
                 <TechniqueTests mitre_id=detail.summary.mitre_id.clone() tests />
+                <TechniqueTemplates templates />
                 <section id="technique-actors" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
                     <h2 class="mb-2 font-semibold">{format!("Threat actors using it ({})", detail.actors.len())}</h2>
                     {if detail.actors.is_empty() {
@@ -143,6 +153,34 @@ fn Detail(
 }
 
 type TestsResource = Resource<Result<crate::dto::tests::TestPage, AppError>>;
+type TemplatesResource =
+    Resource<Result<crate::dto::Page<crate::dto::templates::TemplateSummary>, AppError>>;
+
+/// The catalog's procedures for this technique.
+#[component]
+fn TechniqueTemplates(templates: TemplatesResource) -> impl IntoView {
+    view! {
+        <section id="technique-templates" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+            <h2 class="mb-2 font-semibold">"Templates"</h2>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match templates.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="text-slate-500">"No template for this technique."</p> }.into_any(),
+                        Ok(page) => view! {
+                            <ul class="space-y-1">
+                                {page.items.into_iter().map(|t| view! {
+                                    <li><a class="text-indigo-600 hover:underline" href=format!("/catalog/{}", t.id)>{t.name.clone()}</a>
+                                        <span class="text-xs text-slate-500">{format!(" · {}", t.platforms.join(", "))}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
 
 /// The tests behind this technique's coverage status.
 #[component]

@@ -37,6 +37,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub jobs: Arc<dyn JobQueue>,
     pub evidence: Arc<EvidenceStore>,
+    /// Largest uploaded import (ATT&CK bundle, Atomic Red Team archive).
+    pub max_import_bytes: u64,
 }
 
 impl FromRef<AppState> for LeptosOptions {

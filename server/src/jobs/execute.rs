@@ -1,11 +1,12 @@
 //! Runs one queued job: records the attempt, runs the job in its own task (so a panic is a
 //! failed attempt, not a dead worker), keeps its progress visible, and records the outcome.
-use super::{JobContext, JobRequest};
+use super::{JobContext, JobRequest, atomics_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::dto::jobs::{JobName, JobProgress};
 use app::server::attack::import::{Trigger, import_bundle, record_failed_sync};
 use app::server::context::Actor;
 use app::server::services::{jobs as runs, notifications, snapshots};
+use app::server::templates::import::import_atomics;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -36,12 +37,14 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
     let actor = Actor::system(run.requested_by.as_deref().unwrap_or("scheduler"));
     let progress = Reporter::default();
     let saver = progress.keep_saved(context.db.clone(), request.run_id);
+    let params = run.params.clone();
     let task = {
         let context = context.clone();
         let progress = progress.clone();
-        tokio::spawn(
-            async move { run_job(request.job, &context, trigger, &actor, &progress).await },
-        )
+        let params = params.clone();
+        tokio::spawn(async move {
+            run_job(request.job, &context, trigger, &actor, &progress, params).await
+        })
     };
     let outcome = match task.await {
         Ok(result) => result,
@@ -51,6 +54,9 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
     saver.abort();
     progress.save(&context.db, request.run_id).await;
     let failed = outcome.as_ref().err().cloned();
+    if failed.is_none() || last_attempt {
+        discard_upload(params.as_ref());
+    }
     runs::finish(&context.db, request.run_id, outcome, last_attempt).await?;
     match failed {
         None => Ok(()),
@@ -66,14 +72,83 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
     }
 }
 
+/// An uploaded archive is removed once its import is over, whatever the outcome.
+fn discard_upload(params: Option<&Value>) {
+    if let Some(path) = upload_path(params) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// The uploaded archive of an import, only ever inside the upload folder.
+fn upload_path(params: Option<&Value>) -> Option<std::path::PathBuf> {
+    let params = params?;
+    if params.get("source")?.as_str()? != "upload" {
+        return None;
+    }
+    let name = params.get("file")?.as_str()?;
+    (!name.contains('/') && !name.contains('\\') && !name.starts_with('.'))
+        .then(|| app::server::templates::import::upload_dir().join(name))
+}
+
+async fn import_atomics_job(
+    context: &JobContext,
+    actor: &Actor,
+    progress: &Reporter,
+    params: Option<Value>,
+) -> Result<Value, String> {
+    let (files, source) = match upload_path(params.as_ref()) {
+        Some(path) => {
+            progress.set("Reading the archive", 0, 0, None);
+            let name = params
+                .as_ref()
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("upload.zip")
+                .to_owned();
+            (
+                atomics_source::read_zip(&path).await?,
+                format!("upload:{name}"),
+            )
+        }
+        None => {
+            progress.set(
+                "Downloading",
+                0,
+                0,
+                Some(context.atomics.archive_url.clone()),
+            );
+            let files = context
+                .atomics
+                .download(&|bytes| {
+                    progress.set(
+                        "Downloading",
+                        bytes,
+                        0,
+                        Some(format!("{:.1} MB", bytes as f64 / 1e6)),
+                    )
+                })
+                .await?;
+            (files, format!("archive:{}", context.atomics.archive_url))
+        }
+    };
+    let report = import_atomics(&context.db, actor, files, &|done, total| {
+        progress.set("Importing", done as u64, total as u64, None)
+    })
+    .await
+    .map_err(|e| e.detail())?;
+    Ok(json!({ "source": source, "report": report }))
+}
+
 async fn run_job(
     job: JobName,
     context: &JobContext,
     trigger: Trigger,
     actor: &Actor,
     progress: &Reporter,
+    params: Option<Value>,
 ) -> Result<Value, String> {
     match job {
+        JobName::AtomicsImport => import_atomics_job(context, actor, progress, params).await,
         JobName::MitreSync => {
             progress.set(
                 "Downloading",

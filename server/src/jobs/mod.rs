@@ -2,6 +2,7 @@
 //! (SQLite or PostgreSQL), and apalis-cron schedules that feed it. Runs are recorded in
 //! `job_runs` by the jobs service, so the System panel sees queued, running, retrying, failed
 //! and finished runs whichever process ran them.
+pub mod atomics_source;
 pub mod attack_source;
 mod execute;
 
@@ -43,6 +44,7 @@ pub struct JobRequest {
 pub struct JobContext {
     pub db: DatabaseConnection,
     pub source: Arc<AttackSource>,
+    pub atomics: Arc<atomics_source::AtomicsSource>,
 }
 
 #[derive(Clone)]
@@ -120,6 +122,7 @@ async fn on_tick(
         *job,
         Trigger::Schedule,
         &Actor::system("scheduler"),
+        None,
     )
     .await
     .map_err(|e| e.detail())?;
@@ -154,9 +157,16 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
 pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Arc<Jobs>> {
     let source = AttackSource::new(config.attack_source.clone(), config.max_import_bytes)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let atomics = atomics_source::AtomicsSource::new(
+        config.atomics_archive_url.clone(),
+        config.attack_source.timeout,
+        config.max_import_bytes,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let context = JobContext {
         db: db.clone(),
         source: Arc::new(source),
+        atomics: Arc::new(atomics),
     };
     let retry_backoff = config.jobs.retry_backoff;
     let poll = config.jobs.poll_interval;

@@ -46,6 +46,10 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/system/sync-runs", get(attack::sync_runs))
         .route("/system/sync-mitre", post(system::sync_mitre))
+        .route(
+            "/system/import-atomic-red-team",
+            post(system::import_atomics).layer(DefaultBodyLimit::disable()),
+        )
         .route("/system/scheduler-status", get(system::scheduler_status))
         .route("/system/jobs", get(system::job_runs))
         .route("/system/jobs/{id}", get(system::job_run))

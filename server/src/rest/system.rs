@@ -6,8 +6,11 @@ use app::error::AppError;
 use app::server::attack::import::Trigger;
 use app::server::services::jobs;
 use app::server::state::AppState;
+use app::server::templates::import::save_upload;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use futures::StreamExt;
 use http::StatusCode;
 use uuid::Uuid;
 
@@ -23,6 +26,7 @@ async fn enqueue(
         job,
         Trigger::Admin,
         &caller.actor(),
+        None,
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(enqueued)))
@@ -72,4 +76,49 @@ pub async fn job_runs(
 ) -> Result<Json<Vec<JobRunDto>>, AppError> {
     caller.require(Permission::ManageSystem)?;
     Ok(Json(jobs::recent(&state.db, 50).await?))
+}
+
+/// `POST /system/import-atomic-red-team`: with a multipart `file` (a zip of the repository or
+/// of its `atomics` folder) imports that; with no body, downloads the configured archive.
+/// Either way a background job (202 with its id); progress and result via `/system/jobs/{id}`.
+pub async fn import_atomics(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: http::HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
+    caller.require(Permission::ManageSystem)?;
+    let is_multipart = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    let upload = match multipart {
+        Ok(mut form) => {
+            let mut saved = None;
+            while let Some(field) = form.next_field().await.map_err(|e| {
+                AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
+            })? {
+                if field.name() != Some("file") || saved.is_some() {
+                    continue;
+                }
+                let name = field.file_name().unwrap_or("atomics.zip").to_owned();
+                let body = Box::pin(field.map(|chunk| {
+                    chunk.map_err(|e| {
+                        AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
+                    })
+                }));
+                let file = save_upload(body, state.max_import_bytes).await?;
+                saved = Some((file, name));
+            }
+            Some(saved.ok_or_else(|| AppError::field("file", "Attach a zip of Atomic Red Team"))?)
+        }
+        Err(_) if is_multipart => {
+            return Err(AppError::BadRequest("Unreadable multipart upload".into()));
+        }
+        Err(_) => None,
+    };
+    let enqueued =
+        jobs::enqueue_atomics_import(&state.db, state.jobs.as_ref(), &caller.actor(), upload)
+            .await?;
+    Ok((StatusCode::ACCEPTED, Json(enqueued)))
 }

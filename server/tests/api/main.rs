@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
+mod atomics_import;
 mod attack;
 mod audit;
 mod auth;
@@ -14,6 +15,7 @@ mod http_behaviour;
 mod jobs;
 mod lifecycle;
 mod notifications;
+mod procedures;
 mod templates;
 mod users;
 mod workflow;

@@ -9,6 +9,7 @@ use crate::server::db::begin_write;
 use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::services::audit::{self, AuditRecord};
 use crate::server::services::notifications::{self, NewNotification};
+use crate::server::templates::procedures::{TechniqueRef, sync_procedures};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -188,6 +189,21 @@ pub async fn apply(
         data.tactics.len(),
         data.tactics.len(),
     );
+    let procedure_targets: HashMap<String, TechniqueRef> = data
+        .techniques
+        .iter()
+        .filter(|t| !t.deprecated && !t.revoked)
+        .map(|t| {
+            (
+                t.stix_id.clone(),
+                TechniqueRef {
+                    mitre_id: t.mitre_id.clone(),
+                    name: t.name.clone(),
+                    platforms: t.platforms.clone(),
+                },
+            )
+        })
+        .collect();
     let technique_ids = upsert_techniques(&txn, data.techniques, &mut report, progress).await?;
     report_progress(progress, Stage::Actors, 0, data.actors.len());
     let actor_ids = upsert_actors(&txn, &data.actors, &mut report).await?;
@@ -206,8 +222,13 @@ pub async fn apply(
         &mut report,
     )
     .await?;
+    let (added, updated) = sync_procedures(&txn, &data.procedures, &procedure_targets).await?;
+    report.procedure_templates_added = added;
+    report.procedure_templates_updated = updated;
     let summary = json!({
         "source": source,
+        "procedure_templates_added": added,
+        "procedure_templates_updated": updated,
         "tactics_added": report.tactics_added,
         "techniques_added": report.techniques_added,
         "techniques_updated": report.techniques_updated,

@@ -107,6 +107,17 @@ pub struct ActorData {
     pub revoked: bool,
 }
 
+/// A procedure example: how a group or a piece of software used a technique, in ATT&CK's
+/// words (the description of a `uses` relationship).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedureData {
+    pub relationship_id: String,
+    /// The group or software, e.g. "APT29" or "Cobalt Strike".
+    pub user: String,
+    pub technique_stix_id: String,
+    pub description: String,
+}
+
 /// Everything Aegis takes from one bundle.
 #[derive(Debug, Default)]
 pub struct AttackData {
@@ -115,6 +126,7 @@ pub struct AttackData {
     pub actors: Vec<ActorData>,
     /// (actor STIX id, technique STIX id) from `uses` relationships.
     pub actor_uses: Vec<(String, String)>,
+    pub procedures: Vec<ProcedureData>,
 }
 
 pub fn parse_bundle(bytes: &[u8]) -> Result<AttackData, AppError> {
@@ -167,8 +179,18 @@ fn extract(objects: Vec<Object>) -> AttackData {
     let mut detects: Vec<(String, String)> = Vec::new();
     let mut tactics = Vec::new();
     let mut techniques = Vec::new();
+    // Groups and software by STIX id (active ones), and the `uses` that describe a procedure.
+    let mut users: HashMap<String, String> = HashMap::new();
+    let mut procedures: Vec<(String, String, String, String)> = Vec::new();
 
     for object in objects {
+        if matches!(object.kind.as_str(), "intrusion-set" | "malware" | "tool")
+            && !object.revoked
+            && !object.x_mitre_deprecated
+            && let Some(name) = &object.name
+        {
+            users.insert(object.id.clone(), name.clone());
+        }
         match object.kind.as_str() {
             "x-mitre-matrix" => {
                 for (i, tactic) in object.tactic_refs.iter().enumerate() {
@@ -216,13 +238,31 @@ fn extract(objects: Vec<Object>) -> AttackData {
                 let (Some(source), Some(target)) = (object.source_ref, object.target_ref) else {
                     continue;
                 };
+                let active = !object.revoked && !object.x_mitre_deprecated;
+                if object.relationship_type.as_deref() == Some("uses")
+                    && active
+                    && target.starts_with("attack-pattern--")
+                    && (source.starts_with("intrusion-set--")
+                        || source.starts_with("malware--")
+                        || source.starts_with("tool--"))
+                    && let Some(description) = object
+                        .description
+                        .as_deref()
+                        .filter(|d| !d.trim().is_empty())
+                {
+                    procedures.push((
+                        object.id.clone(),
+                        source.clone(),
+                        target.clone(),
+                        description.to_owned(),
+                    ));
+                }
                 match object.relationship_type.as_deref() {
                     // Revoked or deprecated relationships no longer hold.
                     Some("uses")
                         if source.starts_with("intrusion-set--")
                             && target.starts_with("attack-pattern--")
-                            && !object.revoked
-                            && !object.x_mitre_deprecated =>
+                            && active =>
                     {
                         data.actor_uses.push((source, target));
                     }
@@ -235,6 +275,18 @@ fn extract(objects: Vec<Object>) -> AttackData {
             _ => {}
         }
     }
+
+    data.procedures = procedures
+        .into_iter()
+        .filter_map(|(relationship_id, source, target, description)| {
+            Some(ProcedureData {
+                relationship_id,
+                user: users.get(&source)?.clone(),
+                technique_stix_id: target,
+                description,
+            })
+        })
+        .collect();
 
     // ATT&CK v18 links detections through strategies → analytics → data components.
     let mut strategy_names: HashMap<String, BTreeSet<String>> = HashMap::new();

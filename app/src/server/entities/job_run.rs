@@ -19,6 +19,8 @@ pub struct Model {
     pub enqueued_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// The job's input, for jobs that take one.
+    pub params: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,7 @@ pub fn to_dto(model: job_run::Model) -> JobRunDto {
         enqueued_at: model.enqueued_at,
         started_at: model.started_at,
         finished_at: model.finished_at,
+        params: model.params,
     }
 }
 
@@ -73,6 +74,7 @@ pub async fn enqueue(
     job: JobName,
     trigger: Trigger,
     actor: &Actor,
+    params: Option<serde_json::Value>,
 ) -> AppResult<EnqueuedJob> {
     // One writer at a time (SQLite) decides whether a run is already active.
     let txn = begin_write(db).await?;
@@ -94,6 +96,7 @@ pub async fn enqueue(
         enqueued_at: Set(Utc::now()),
         started_at: Set(None),
         finished_at: Set(None),
+        params: Set(params.clone()),
     }
     .insert(&txn)
     .await;
@@ -112,7 +115,7 @@ pub async fn enqueue(
             &txn,
             actor,
             AuditRecord::new("job.run", "job", id.to_string())
-                .after(serde_json::json!({ "job": job.as_str(), "trigger": trigger.as_str() })),
+                .after(serde_json::json!({ "job": job.as_str(), "trigger": trigger.as_str(), "params": params })),
         )
         .await?;
     }
@@ -232,6 +235,22 @@ pub async fn recent(conn: &impl ConnectionTrait, limit: u64) -> AppResult<Vec<Jo
         .collect())
 }
 
+pub async fn recent_of(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+    limit: u64,
+) -> AppResult<Vec<JobRunDto>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.as_str()))
+        .order_by_desc(job_run::Column::EnqueuedAt)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_dto)
+        .collect())
+}
+
 pub async fn scheduler_status(
     conn: &impl ConnectionTrait,
     queue: &dyn JobQueue,
@@ -265,4 +284,45 @@ pub async fn scheduler_status(
         });
     }
     Ok(SchedulerStatus { jobs })
+}
+
+/// Enqueues an Atomic Red Team import: from the configured archive, or from an uploaded zip
+/// saved by `templates::import::save_upload` (`file`, shown as `name`). An upload while an
+/// import is running is refused, not silently joined: its file would be ignored.
+pub async fn enqueue_atomics_import(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    actor: &Actor,
+    upload: Option<(String, String)>,
+) -> AppResult<EnqueuedJob> {
+    let params = match &upload {
+        Some((file, name)) => serde_json::json!({ "source": "upload", "file": file, "name": name }),
+        None => serde_json::json!({ "source": "archive" }),
+    };
+    let enqueued = enqueue(
+        db,
+        queue,
+        JobName::AtomicsImport,
+        Trigger::Admin,
+        actor,
+        Some(params),
+    )
+    .await;
+    if let Some((file, _)) = &upload {
+        let discard = || {
+            let _ = std::fs::remove_file(crate::server::templates::import::upload_dir().join(file));
+        };
+        match &enqueued {
+            Ok(job) if job.already_running => {
+                discard();
+                return Err(AppError::Conflict(
+                    "An Atomic Red Team import is already running; try again when it has finished"
+                        .into(),
+                ));
+            }
+            Err(_) => discard(),
+            Ok(_) => {}
+        }
+    }
+    enqueued
 }

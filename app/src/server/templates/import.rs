@@ -75,6 +75,120 @@ pub fn read_atomics_dir(root: &Path) -> AppResult<Vec<AtomicSourceFile>> {
     Ok(files)
 }
 
+/// Where uploaded archives wait for their import job.
+pub fn upload_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("aegis-atomics-uploads")
+}
+
+/// Saves an uploaded archive for the import job, streaming, at most `max_bytes`; returns the
+/// generated file name (inside [`upload_dir`]).
+pub async fn save_upload<S, E>(mut body: S, max_bytes: u64) -> AppResult<String>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: Into<AppError>,
+{
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    tokio::fs::create_dir_all(upload_dir())
+        .await
+        .map_err(|e| AppError::internal(format!("upload folder: {e}")))?;
+    let name = format!("{}.zip", uuid::Uuid::new_v4());
+    let path = upload_dir().join(&name);
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+    let mut written: u64 = 0;
+    let outcome: AppResult<()> = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(Into::into)?;
+            written += chunk.len() as u64;
+            if written > max_bytes {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The archive is larger than {} MB",
+                    max_bytes / (1024 * 1024)
+                )));
+            }
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+        if written == 0 {
+            return Err(AppError::field("file", "The file is empty"));
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
+    Ok(name)
+}
+
+/// Largest single atomics file read from an archive (the biggest upstream is ~100 KB).
+const MAX_ATOMICS_FILE: u64 = 8 * 1024 * 1024;
+
+/// Reads `atomics/<T-id>/T*.yaml` from a zip of the repository (GitHub's archive has one top
+/// folder) or of its `atomics` folder. Nothing else in the archive is read. A broken archive
+/// is an error that names the problem; then nothing is imported.
+pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<AtomicSourceFile>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| AppError::BadRequest(format!("cannot open {}: {e}", path.display())))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| AppError::BadRequest(format!("not a readable zip archive: {e}")))?;
+    let mut files = Vec::new();
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| AppError::BadRequest(format!("broken zip archive: {e}")))?;
+        if !entry.is_file() {
+            continue;
+        }
+        let name = entry.name().to_owned();
+        let parts: Vec<&str> = name.split('/').collect();
+        let Some(at) = parts.iter().rposition(|p| *p == "atomics") else {
+            continue;
+        };
+        let rest = &parts[at + 1..];
+        if rest.len() != 2 || !(rest[1].starts_with('T') && rest[1].ends_with(".yaml")) {
+            continue;
+        }
+        if entry.size() > MAX_ATOMICS_FILE {
+            return Err(AppError::BadRequest(format!(
+                "{name} is larger than {MAX_ATOMICS_FILE} bytes"
+            )));
+        }
+        let mut text = String::new();
+        entry
+            .read_to_string(&mut text)
+            .map_err(|e| AppError::BadRequest(format!("broken zip archive at {name}: {e}")))?;
+        files.push(AtomicSourceFile {
+            path: format!("atomics/{}/{}", rest[0], rest[1]),
+            text,
+        });
+    }
+    if files.is_empty() {
+        return Err(AppError::BadRequest(
+            "no atomics (atomics/<T-id>/T*.yaml) found in the archive".into(),
+        ));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// A directory, or a zip archive of one.
+pub fn read_atomics(path: &Path) -> AppResult<Vec<AtomicSourceFile>> {
+    if path.is_file() {
+        read_atomics_zip(path)
+    } else {
+        read_atomics_dir(path)
+    }
+}
+
 /// The fields the upstream project owns, as stored; hashed to tell what changed.
 fn upstream_fields(technique_id: &str, test: &AtomicTest) -> Value {
     json!({

