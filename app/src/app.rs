@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::pages::{
     actors::{ThreatActorPage, ThreatActorsPage},
     audit::AuditPage,
-    catalog::{CatalogPage, TemplatePage},
+    catalog::{CatalogPage, NewTemplatePage, TemplatePage},
     login::LoginPage,
     matrix::MatrixPage,
     profile::ProfilePage,
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("matrix") view=MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("tests") view=TestsPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog/new") view=NewTemplatePage ssr=SsrMode::Async />
                     <Route path=path!("catalog/:id") view=TemplatePage ssr=SsrMode::Async />
                     <Route path=path!("tests/new") view=NewTestPage ssr=SsrMode::Async />
                     <Route path=path!("tests/:id") view=TestDetailPage ssr=SsrMode::Async />

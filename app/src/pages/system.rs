@@ -2,7 +2,10 @@
 //! import and the history of syncs and imports.
 use crate::api::attack::{import_attack_bundle, sync_runs};
 use crate::api::jobs::{job_history, job_run, load_scheduler_status, run_job, upload_atomics};
-use crate::components::feedback::{ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON};
+use crate::api::templates::template_stats;
+use crate::components::feedback::{
+    ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
+};
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::Permission;
 use crate::dto::attack::{ImportReport, SyncRunDto};
@@ -59,6 +62,7 @@ fn SystemPanel() -> impl IntoView {
         <div id="system-panel">
         <h1 class="mb-6 text-2xl font-semibold">"System"</h1>
         <JobsSection refresh />
+        <TemplateCatalogSection refresh />
         <section class="mb-8 max-w-2xl rounded-lg border border-slate-200 bg-white p-6">
             <h2 class="text-lg font-semibold">"Import ATT&CK (offline)"</h2>
             <p class="mb-4 mt-1 text-sm text-slate-600">
@@ -180,6 +184,53 @@ fn History(runs: Vec<SyncRunDto>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The template catalog at a glance, with the ways to manage it.
+#[component]
+fn TemplateCatalogSection(refresh: RwSignal<u32>) -> impl IntoView {
+    let stats = Resource::new(move || refresh.get(), |_| template_stats());
+    view! {
+        <section id="template-catalog-admin" class="mb-8 rounded-lg border border-slate-200 bg-white p-6">
+            <div class="flex flex-wrap items-start justify-between gap-4">
+                <div>
+                    <h2 class="text-lg font-semibold">"Test template catalog"</h2>
+                    <p class="mt-1 text-sm text-slate-600">
+                        "Create custom templates, edit or deactivate any template from its page; imports keep your edits to local fields."
+                    </p>
+                </div>
+                <div class="flex gap-2">
+                    <a id="catalog-admin-browse" href="/catalog?include_inactive=true" class=SECONDARY_BUTTON>"Manage templates"</a>
+                    <a id="catalog-admin-new" href="/catalog/new" class=PRIMARY_BUTTON>"New custom template"</a>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match stats.await {
+                        Ok(stats) => {
+                            let counts = |map: &std::collections::BTreeMap<String, u64>| {
+                                map.iter().map(|(k, v)| format!("{} {v}", k.replace('_', " "))).collect::<Vec<_>>().join(" · ")
+                            };
+                            view! {
+                                <dl id="template-stats" class="mt-4 grid gap-3 text-sm md:grid-cols-3">
+                                    <div><dt class="text-xs uppercase text-slate-500">"Templates"</dt>
+                                        <dd data-stat="total">{format!("{} ({} active)", stats.total, stats.active)}</dd></div>
+                                    <div><dt class="text-xs uppercase text-slate-500">"Techniques with a template"</dt>
+                                        <dd data-stat="techniques">{stats.techniques_with_templates}</dd></div>
+                                    <div><dt class="text-xs uppercase text-slate-500">"For unknown techniques"</dt>
+                                        <dd>{stats.unknown_technique_templates}</dd></div>
+                                    <div><dt class="text-xs uppercase text-slate-500">"By source"</dt><dd data-stat="sources">{counts(&stats.by_source)}</dd></div>
+                                    <div><dt class="text-xs uppercase text-slate-500">"By severity"</dt><dd>{counts(&stats.by_severity)}</dd></div>
+                                    <div><dt class="text-xs uppercase text-slate-500">"By platform"</dt><dd>{counts(&stats.by_platform)}</dd></div>
+                                </dl>
+                            }.into_any()
+                        }
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }
 
 /// How often a running job's progress is fetched.
