@@ -279,7 +279,12 @@ async fn list_and_transitions() -> Option<Vec<String>> {
             &red_tech,
         ),
         (
-            "GET /tests?search=test%2012&offset=100",
+            "GET /tests?search=test 4242 (title search, 11 matches)",
+            "/api/v1/tests?search=test%204242&limit=50",
+            &red_tech,
+        ),
+        (
+            "GET /tests?search=test 12&offset=100 (broad title search, 1,111 matches)",
             "/api/v1/tests?search=test%2012&offset=100&limit=50",
             &red_tech,
         ),

@@ -45,3 +45,10 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     })
     .await
 }
+
+/// For `LIKE … ESCAPE '\'`: `%`, `_` and the escape character itself match literally.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

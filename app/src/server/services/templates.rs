@@ -7,16 +7,17 @@ use crate::dto::templates::{
 use crate::dto::{DEFAULT_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::context::Actor;
-use crate::server::db::begin_write;
+use crate::server::db::{begin_write, escape_like};
 use crate::server::entities::{technique, test_template};
 use crate::server::services::audit::{self, AuditRecord};
 use crate::server::services::pagination::page_bounds;
 use crate::server::templates::import::content_hash;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -114,47 +115,48 @@ pub async fn list(
     if !(may_see_inactive && query.include_inactive == Some(true)) {
         select = select.filter(test_template::Column::IsActive.eq(true));
     }
-    // Platforms live in a JSON list and search spans several text columns: both are matched
-    // here, on the rows the indexed filters left (the whole catalog is a few thousand rows).
-    let platform = query
+    // Platforms live in a JSON list of lower-case names: its text holds `"windows"` exactly
+    // when the list does. Search spans name, technique and description.
+    if let Some(platform) = query
         .platform
         .as_deref()
         .map(|p| p.trim().to_lowercase())
-        .filter(|p| !p.is_empty());
-    let search = query
+        .filter(|p| !p.is_empty())
+    {
+        select = select.filter(
+            Expr::expr(Expr::col(test_template::Column::Platforms).cast_as(Alias::new("TEXT")))
+                .like(LikeExpr::new(format!("%\"{}\"%", escape_like(&platform))).escape('\\')),
+        );
+    }
+    if let Some(search) = query
         .search
         .as_deref()
         .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!("%{}%", escape_like(&search));
+        let like = |column: test_template::Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        select = select.filter(
+            Condition::any()
+                .add(like(test_template::Column::Name))
+                .add(like(test_template::Column::TechniqueId))
+                .add(like(test_template::Column::Description)),
+        );
+    }
+    let total = select.clone().count(db).await?;
     let rows = select
         .order_by_asc(test_template::Column::TechniqueId)
         .order_by_asc(test_template::Column::Name)
         .order_by_asc(test_template::Column::Id)
+        .limit(limit)
+        .offset(offset)
         .all(db)
         .await?;
-    let matching: Vec<test_template::Model> = rows
-        .into_iter()
-        .filter(|t| {
-            platform
-                .as_ref()
-                .is_none_or(|p| strings(&t.platforms).iter().any(|tp| tp == p))
-        })
-        .filter(|t| {
-            search.as_ref().is_none_or(|s| {
-                t.name.to_lowercase().contains(s)
-                    || t.technique_id.to_lowercase().contains(s)
-                    || t.description.to_lowercase().contains(s)
-            })
-        })
-        .collect();
     let known = known_techniques(db).await?;
-    let total = matching.len() as u64;
-    let items = matching
-        .iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|t| summary(t, &known))
-        .collect();
+    let items = rows.iter().map(|t| summary(t, &known)).collect();
     Ok(Page {
         items,
         total,

@@ -10,6 +10,7 @@ use crate::dto::tests::{
 };
 use crate::error::{AppError, AppResult};
 use crate::server::context::CurrentUser;
+use crate::server::db::escape_like;
 use crate::server::entities::{
     audit_log, evidence, remediation_step, security_test, technique, user,
 };
@@ -198,14 +199,7 @@ fn filter_condition(user: &CurrentUser, query: &TestQuery) -> AppResult<Conditio
             .add(column.is_null());
     }
     if let Some(search) = trimmed(&query.search) {
-        let pattern = format!(
-            "%{}%",
-            search
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         cond = cond.add(
             Condition::any()
                 .add(
