@@ -7,7 +7,6 @@ mod m20261123_000003_jobs_notifications_snapshots;
 mod m20261124_000004_test_templates;
 mod m20261125_000005_tests_evidence;
 mod m20261125_000006_job_params;
-mod m20261125_000007_search_indexes;
 
 pub struct Migrator;
 
@@ -21,7 +20,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_test_templates::Migration),
             Box::new(m20261125_000005_tests_evidence::Migration),
             Box::new(m20261125_000006_job_params::Migration),
-            Box::new(m20261125_000007_search_indexes::Migration),
         ]
     }
 }
