@@ -182,14 +182,18 @@ impl EvidenceStore {
         Ok(hex::encode(hasher.finalize()))
     }
 
-    fn signature(&self, id: Uuid, expires: i64) -> String {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.url_key) {
-            Ok(mac) => mac,
-            Err(_) => return String::new(),
-        };
+    /// The MAC over one link's evidence id and expiry. HMAC takes keys of any length, so
+    /// `None` cannot happen in practice.
+    fn mac(&self, id: Uuid, expires: i64) -> Option<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.url_key).ok()?;
         mac.update(format!("evidence:{id}:{expires}").as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        Some(mac)
+    }
+
+    fn signature(&self, id: Uuid, expires: i64) -> String {
+        self.mac(id, expires)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default()
     }
 
     /// Is this a valid, unexpired signature for `id`?
@@ -197,13 +201,9 @@ impl EvidenceStore {
         if expires < Utc::now().timestamp() {
             return false;
         }
-        let Ok(given) = hex::decode(signature) else {
+        let (Ok(given), Some(mac)) = (hex::decode(signature), self.mac(id, expires)) else {
             return false;
         };
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.url_key) else {
-            return false;
-        };
-        mac.update(format!("evidence:{id}:{expires}").as_bytes());
         mac.verify_slice(&given).is_ok()
     }
 

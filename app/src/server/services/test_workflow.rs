@@ -315,8 +315,8 @@ async fn check_retest_of(
         errors.insert("retest_of".into(), format!("No test {parent}"));
         return Ok(());
     }
+    // Linking to one of its own retests would close a loop.
     if let Some(this) = this
-        && reads::chain_root(conn, parent).await? == reads::chain_root(conn, this).await?
         && is_ancestor(conn, this, parent).await?
     {
         errors.insert(
@@ -325,6 +325,19 @@ async fn check_retest_of(
         );
     }
     Ok(())
+}
+
+/// A new test's assignees (each of their side) and the test it retests.
+async fn check_new_links(
+    conn: &impl ConnectionTrait,
+    red: Option<Uuid>,
+    blue: Option<Uuid>,
+    retest_of: Option<Uuid>,
+    errors: &mut FieldErrors,
+) -> AppResult<()> {
+    check_user(conn, "assigned_red_id", red, Some(Team::Red), errors).await?;
+    check_user(conn, "assigned_blue_id", blue, Some(Team::Blue), errors).await?;
+    check_retest_of(conn, None, retest_of, errors).await
 }
 
 /// Is `ancestor` on the `retest_of` path up from `test`?
@@ -456,23 +469,14 @@ pub async fn create(
             check_text(field, value, &mut errors);
         }
     }
-    check_user(
+    check_new_links(
         &txn,
-        "assigned_red_id",
         request.assigned_red_id,
-        Some(Team::Red),
-        &mut errors,
-    )
-    .await?;
-    check_user(
-        &txn,
-        "assigned_blue_id",
         request.assigned_blue_id,
-        Some(Team::Blue),
+        request.retest_of,
         &mut errors,
     )
     .await?;
-    check_retest_of(&txn, None, request.retest_of, &mut errors).await?;
     AppError::invalid("The test is not valid", errors)?;
     let model = insert_draft(&txn, user, request, technique_id, severity, platform, None).await?;
     audit::record(
@@ -536,23 +540,14 @@ pub async fn create_from_template(
             .or_else(|| (platforms.len() == 1).then(|| platforms[0].clone())),
         &mut errors,
     );
-    check_user(
+    check_new_links(
         &txn,
-        "assigned_red_id",
         request.assigned_red_id,
-        Some(Team::Red),
-        &mut errors,
-    )
-    .await?;
-    check_user(
-        &txn,
-        "assigned_blue_id",
         request.assigned_blue_id,
-        Some(Team::Blue),
+        request.retest_of,
         &mut errors,
     )
     .await?;
-    check_retest_of(&txn, None, request.retest_of, &mut errors).await?;
     let title = request
         .title
         .clone()

@@ -521,7 +521,7 @@ pub async fn timeline(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Ti
 const MAX_CHAIN: usize = 1000;
 
 /// The first test of the chain `id` belongs to.
-pub async fn chain_root(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Uuid> {
+async fn chain_root(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Uuid> {
     let mut current = id;
     let mut seen = HashSet::from([id]);
     while seen.len() < MAX_CHAIN {
