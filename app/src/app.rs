@@ -6,9 +6,11 @@ use crate::pages::{
     actors::{ThreatActorPage, ThreatActorsPage},
     audit::AuditPage,
     catalog::{CatalogPage, NewTemplatePage, TemplatePage},
+    dashboard::DashboardPage,
     login::LoginPage,
     matrix::MatrixPage,
     profile::ProfilePage,
+    reports::ReportsPage,
     system::SystemPage,
     technique::TechniquePage,
     test_detail::TestDetailPage,
@@ -77,7 +79,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
-                    <Route path=path!("") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("reports") view=ReportsPage ssr=SsrMode::Async />
                     <Route path=path!("profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("admin/users/:id") view=UserEditPage ssr=SsrMode::Async />

@@ -29,7 +29,7 @@ test("admin signs in, creates a red_tech user and signs out", async ({ page }) =
   await expect(page).toHaveURL(/\/$/);
   await expect(page.locator("#current-user")).toHaveText("Administrator");
   await expect(page.locator("#current-role")).toHaveText("Administrator");
-  await expect(page.getByRole("heading", { name: "My profile" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.locator("#nav-admin")).toBeVisible();
 
   // The sidebar collapses and expands.

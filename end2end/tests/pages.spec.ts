@@ -27,6 +27,10 @@ test("every page renders on the server and hydrates without errors", async ({ pa
   const test = await created.json();
   const pages = [
     "/",
+    "/?platform=windows&granularity=week&date_from=2026-01-01",
+    "/reports",
+    "/reports?kind=test-results&state=draft",
+    "/reports?kind=remediation&status=in_progress",
     "/profile",
     "/matrix",
     "/matrix?platform=Windows&status=not_covered",

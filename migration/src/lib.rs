@@ -7,6 +7,8 @@ mod m20261123_000003_jobs_notifications_snapshots;
 mod m20261124_000004_test_templates;
 mod m20261125_000005_tests_evidence;
 mod m20261125_000006_job_params;
+mod m20261125_000007_template_search_text;
+mod m20261125_000008_technique_sets_metrics;
 
 pub struct Migrator;
 
@@ -20,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_test_templates::Migration),
             Box::new(m20261125_000005_tests_evidence::Migration),
             Box::new(m20261125_000006_job_params::Migration),
+            Box::new(m20261125_000007_template_search_text::Migration),
+            Box::new(m20261125_000008_technique_sets_metrics::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod jobs;
 pub mod middleware;
 mod progress_bar;
 pub mod rest;
+pub mod seed;
 
 use app::server::context::Actor;
 use app::server::evidence_store::{EvidenceStore, S3Settings};

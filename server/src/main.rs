@@ -42,6 +42,24 @@ enum Command {
     },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
     Healthcheck,
+    /// Fill the database with a large demo data set: users, tests in every state, evidence
+    /// metadata and a year of audit history. Import ATT&CK first. The seeded users
+    /// (seed-red-1, seed-blue-lead-1, ...) share the password in AEGIS_SEED_PASSWORD
+    /// (default "seed-password-123").
+    SeedDemo {
+        /// How many tests to create
+        #[arg(long, default_value_t = 100_000)]
+        tests: usize,
+        /// Audit entries in total: the tests' own history, then sign-ins and edits
+        #[arg(long, default_value_t = 1_000_000)]
+        audit: usize,
+        /// Spread the tests over this many days up to now
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// The same seed gives the same data
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -67,6 +85,21 @@ async fn main() -> ExitCode {
         Command::ImportAttack { file } => server::import_attack_file(&config, &file).await,
         Command::ImportAtomics { path } => server::import_atomics_dir(&config, &path).await,
         Command::Healthcheck => healthcheck(&config).await,
+        Command::SeedDemo {
+            tests,
+            audit,
+            days,
+            seed,
+        } => {
+            let options = server::seed::SeedOptions {
+                tests,
+                audit,
+                days,
+                seed,
+                ..Default::default()
+            };
+            seed_demo(&config, options).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,6 +143,18 @@ async fn create_user(
         "Created user {} ({}) with id {}",
         user.username, user.role, user.id
     );
+    Ok(())
+}
+
+async fn seed_demo(config: &Config, mut options: server::seed::SeedOptions) -> anyhow::Result<()> {
+    if let Ok(password) = std::env::var(server::seed::PASSWORD_ENV)
+        && !password.is_empty()
+    {
+        options.password = password;
+    }
+    let db = server::open_database(config).await?;
+    let report = server::seed::seed(&db, &options).await?;
+    println!("{report}");
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub struct MatrixData {
     pub techniques: Vec<TechniqueSummary>,
     pub actors: Vec<ThreatActorSummary>,
     pub platforms: Vec<String>,
+    pub technique_sets: Vec<crate::dto::reports::TechniqueSetSummary>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "matrix")]
@@ -37,6 +38,7 @@ pub async fn matrix(#[server(default)] query: TechniqueQuery) -> Result<MatrixDa
                 techniques: knowledge::list_techniques(db, &query).await?,
                 actors: knowledge::threat_actors(db, None).await?,
                 platforms,
+                technique_sets: crate::server::services::technique_sets::list(db).await?,
             })
         }
         .await,

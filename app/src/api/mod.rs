@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod jobs;
 pub mod notifications;
+pub mod reports;
 pub mod templates;
 pub mod users;
 pub mod workflow;

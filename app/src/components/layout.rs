@@ -72,10 +72,12 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                     </button>
                 </div>
                 <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
+                    <NavLink href="/" label="Dashboard" icon="◔" collapsed />
                     <NavLink href="/tests" label="Tests" icon="⚔" collapsed />
                     <NavLink href="/catalog" label="Test catalog" icon="📚" collapsed />
                     <NavLink href="/matrix" label="Coverage matrix" icon="▦" collapsed />
                     <NavLink href="/threat-actors" label="Threat actors" icon="🎯" collapsed />
+                    <NavLink href="/reports" label="Reports" icon="🗎" collapsed />
                     <NavLink href="/profile" label="My profile" icon="👤" collapsed />
                     <Show when=move || is_admin || sees_audit || manages_system>
                         <div id="nav-admin" class="pt-4">
@@ -116,9 +118,18 @@ fn NavLink(
     collapsed: RwSignal<bool>,
 ) -> impl IntoView {
     let location = use_location();
-    let active = move || location.pathname.get().starts_with(href);
+    // The dashboard lives at `/`, which every path starts with.
+    let exact = href == "/";
+    let active = move || {
+        let path = location.pathname.get();
+        if exact {
+            path == href
+        } else {
+            path.starts_with(href)
+        }
+    };
     view! {
-        <A href=href attr:class="flex items-center gap-3 rounded-md px-3 py-2 text-slate-200 hover:bg-slate-800 aria-[current=page]:bg-slate-800">
+        <A href=href exact attr:class="flex items-center gap-3 rounded-md px-3 py-2 text-slate-200 hover:bg-slate-800 aria-[current=page]:bg-slate-800">
             <span aria-hidden="true">{icon}</span>
             <span class:hidden=move || collapsed.get() class:font-semibold=active>{label}</span>
         </A>

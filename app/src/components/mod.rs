@@ -1,7 +1,9 @@
 //! Reusable UI pieces: the page frame, guards and form feedback.
+pub mod charts;
 pub mod coverage;
 pub mod evidence;
 pub mod feedback;
 pub mod layout;
+pub mod links;
 pub mod markdown;
 pub mod test_state;

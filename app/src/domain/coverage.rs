@@ -30,6 +30,27 @@ impl CoverageStatus {
         }
     }
 
+    /// The status colour as hex, for charts and exported Navigator layers (the matrix cells'
+    /// Tailwind colours).
+    pub fn color(self) -> &'static str {
+        match self {
+            CoverageStatus::Validated => "#10b981",
+            CoverageStatus::Partial => "#fcd34d",
+            CoverageStatus::InProgress => "#7dd3fc",
+            CoverageStatus::NotCovered => "#e2e8f0",
+        }
+    }
+
+    /// A Navigator layer score: how far the technique is covered, 0–100.
+    pub fn score(self) -> u8 {
+        match self {
+            CoverageStatus::Validated => 100,
+            CoverageStatus::Partial => 50,
+            CoverageStatus::InProgress => 25,
+            CoverageStatus::NotCovered => 0,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             CoverageStatus::Validated => "Validated",

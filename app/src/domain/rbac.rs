@@ -154,10 +154,12 @@ pub enum Permission {
     ControlTimer,
     /// Edit remediation plans and their steps.
     ManageRemediation,
+    /// Import and delete technique sets (ATT&CK Navigator layers).
+    ManageTechniqueSets,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewData,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,
@@ -168,6 +170,7 @@ impl Permission {
         Permission::ManageTemplates,
         Permission::ControlTimer,
         Permission::ManageRemediation,
+        Permission::ManageTechniqueSets,
     ];
 }
 
@@ -179,7 +182,7 @@ fn allowed(role: Role, permission: Permission) -> bool {
     match permission {
         ViewData | ManageOwnAccount => true,
         ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates => false,
-        ReviewTechniques | ManageRemediation => role.is_lead(),
+        ReviewTechniques | ManageRemediation | ManageTechniqueSets => role.is_lead(),
         ControlTimer => role != Role::Viewer,
     }
 }
@@ -210,6 +213,7 @@ mod tests {
             (ManageTemplates, &[Admin]),
             (ControlTimer, &[Admin, RedTech, BlueTech, RedLead, BlueLead]),
             (ManageRemediation, &[Admin, RedLead, BlueLead]),
+            (ManageTechniqueSets, &[Admin, RedLead, BlueLead]),
         ];
         table
             .iter()

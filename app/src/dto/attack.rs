@@ -152,6 +152,9 @@ pub struct TechniqueQuery {
     /// Deprecated and revoked techniques are hidden unless asked for.
     #[serde(default)]
     pub include_deprecated: Option<bool>,
+    /// Only the techniques of this technique set (an imported Navigator layer), by id or name.
+    #[serde(default)]
+    pub technique_set: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ pub fn MatrixPage() -> impl IntoView {
             actor: text("actor"),
             search: text("search"),
             review_required: text("review_required").map(|v| v == "true"),
+            technique_set: text("technique_set"),
             ..Default::default()
         }
     });
@@ -51,7 +52,7 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <Form method="GET" action="">
-            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-6">
+            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-7">
                 <div>
                     <label for="filter-platform" class=LABEL_CLASS>"Platform"</label>
                     <select id="filter-platform" name="platform" class=INPUT_CLASS>
@@ -71,6 +72,13 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
                     <select id="filter-actor" name="actor" class=INPUT_CLASS>
                         <option value="">"Any actor"</option>
                         {data.actors.iter().map(|a| view! { <option value=a.mitre_id.clone() selected=selected(&query.actor, &a.mitre_id)>{format!("{} ({})", a.name, a.mitre_id)}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="filter-set" class=LABEL_CLASS>"Technique set"</label>
+                    <select id="filter-set" name="technique_set" class=INPUT_CLASS>
+                        <option value="">"All techniques"</option>
+                        {data.technique_sets.iter().map(|s| view! { <option value=s.id.to_string() selected=selected(&query.technique_set, &s.id.to_string())>{s.name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div>

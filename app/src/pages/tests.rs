@@ -2,6 +2,7 @@
 use crate::api::workflow::list_tests;
 use crate::components::feedback::{INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::layout::{Loading, PageError, signed_in};
+use crate::components::links::urlencode;
 use crate::components::test_state::StateBadge;
 use crate::domain::workflow::{self, TestState};
 use crate::dto::tests::{TestPage, TestQuery};
@@ -103,19 +104,6 @@ fn with_param(query: &TestQuery, name: &str, value: Option<String>) -> String {
     } else {
         format!("/tests?{}", encoded.join("&"))
     }
-}
-
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[component]

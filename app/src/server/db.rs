@@ -52,3 +52,76 @@ pub fn escape_like(text: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// A raw statement written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL. Raw SQL
+/// is kept to the aggregate queries the query builder cannot express on both backends; the
+/// SQL text never contains a literal `?`.
+pub fn statement(
+    backend: sea_orm::DbBackend,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push('$');
+                    numbered.push_str(&n.to_string());
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_owned(),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// SQL for the text of `key` in the JSON object in `column` (NULL when absent).
+pub fn json_text(backend: sea_orm::DbBackend, column: &str, key: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("({column}->>'{key}')"),
+        _ => format!("json_extract({column}, '$.{key}')"),
+    }
+}
+
+/// SQL for the UTC calendar day (`YYYY-MM-DD`) of the timestamp in `column`. SQLite keeps
+/// timestamps as RFC 3339 text in UTC, so the day is its first ten characters.
+pub fn utc_day(backend: sea_orm::DbBackend, column: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+        }
+        _ => format!("substr({column}, 1, 10)"),
+    }
+}
+
+/// SQL (and its one bound value) that is true when the JSON list of strings in `column` holds
+/// `item`, compared lower-case: the list's text holds `"item"` exactly when the list does.
+pub fn json_list_contains(column: &str, item: &str) -> (String, sea_orm::Value) {
+    (
+        format!("lower(CAST({column} AS TEXT)) LIKE ? ESCAPE '\\'"),
+        format!("%\"{}\"%", escape_like(&item.to_lowercase())).into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = statement(
+            sea_orm::DbBackend::Postgres,
+            "a = ? AND b IN (?, ?)",
+            vec![1.into(), 2.into(), 3.into()],
+        );
+        assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
+        let lite = statement(sea_orm::DbBackend::Sqlite, "a = ?", vec![1.into()]);
+        assert_eq!(lite.sql, "a = ?");
+    }
+}

@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod db;
 pub mod entities;
 pub mod evidence_store;
+pub mod export;
 pub mod jobs;
 pub mod rate_limit;
 pub mod services;

@@ -5,7 +5,9 @@ mod audit;
 mod auth;
 mod evidence;
 pub mod extract;
+mod metrics;
 mod notifications;
+mod reports;
 mod system;
 mod templates;
 mod tests;
@@ -16,6 +18,9 @@ use app::server::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
+
+/// A Navigator layer of the whole Enterprise matrix with comments is well under this.
+const LAYER_LIMIT: usize = 10 * 1024 * 1024;
 
 /// `max_import_bytes` bounds the one route that takes whole ATT&CK bundles.
 pub fn router(max_import_bytes: usize) -> Router<AppState> {
@@ -102,6 +107,31 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/evidence/{id}", get(evidence::get))
         .route("/evidence/{id}/download", get(evidence::download))
+        .route("/metrics/summary", get(metrics::summary))
+        .route("/metrics/by-tactic", get(metrics::by_tactic))
+        .route("/metrics/test-pipeline", get(metrics::test_pipeline))
+        .route("/metrics/team-activity", get(metrics::team_activity))
+        .route("/metrics/validation-rate", get(metrics::validation_rate))
+        .route("/metrics/recent-tests", get(metrics::recent_tests))
+        .route("/metrics/coverage-history", get(metrics::coverage_history))
+        .route("/reports/coverage-summary", get(reports::coverage_summary))
+        .route("/reports/coverage-csv", get(reports::coverage_csv))
+        .route("/reports/test-results", get(reports::test_results))
+        .route(
+            "/reports/remediation-status",
+            get(reports::remediation_status),
+        )
+        .route(
+            "/reports/navigator-layer",
+            get(reports::export_layer)
+                .post(reports::import_layer)
+                .layer(DefaultBodyLimit::max(LAYER_LIMIT)),
+        )
+        .route("/technique-sets", get(reports::list_sets))
+        .route(
+            "/technique-sets/{key}",
+            get(reports::get_set).delete(reports::delete_set),
+        )
         .method_not_allowed_fallback(|| async {
             AppError::MethodNotAllowed("Method not allowed on this endpoint".into())
         })

@@ -16,6 +16,7 @@ mod jobs;
 mod lifecycle;
 mod notifications;
 mod procedures;
+mod reports;
 mod templates;
 mod users;
 mod workflow;

@@ -11,6 +11,8 @@ pub mod security_test;
 pub mod sync_run;
 pub mod tactic;
 pub mod technique;
+pub mod technique_set;
+pub mod technique_set_item;
 pub mod test_template;
 pub mod threat_actor;
 pub mod user;

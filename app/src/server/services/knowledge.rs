@@ -13,6 +13,7 @@ use crate::server::entities::{
     actor_technique, security_test, sync_run, tactic, technique, threat_actor,
 };
 use crate::server::services::audit::{self, AuditRecord};
+use crate::server::services::technique_sets;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -126,6 +127,19 @@ async fn actor_technique_ids(
         .collect())
 }
 
+/// A tactic named by shortname (`execution`) or ATT&CK id (`TA0002`); unknown is a 400.
+pub async fn resolve_tactic(conn: &impl ConnectionTrait, key: &str) -> AppResult<tactic::Model> {
+    tactic::Entity::find()
+        .filter(
+            tactic::Column::Shortname
+                .eq(key.to_lowercase())
+                .or(tactic::Column::MitreId.eq(key.to_uppercase())),
+        )
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::BadRequest(format!("Unknown tactic '{key}'")))
+}
+
 /// Techniques matching the filters, parents and sub-techniques alike, sorted by ATT&CK id.
 /// Unknown filter values are a 400, not an empty list that looks like "no coverage".
 pub async fn list_techniques(
@@ -138,18 +152,13 @@ pub async fn list_techniques(
     };
     // A tactic may be named by shortname (`execution`) or ATT&CK id (`TA0002`).
     let tactic_shortname = match non_empty(&query.tactic) {
-        Some(key) => Some(
-            tactic::Entity::find()
-                .filter(
-                    tactic::Column::Shortname
-                        .eq(key.to_lowercase())
-                        .or(tactic::Column::MitreId.eq(key.to_uppercase())),
-                )
-                .one(conn)
-                .await?
-                .ok_or_else(|| AppError::BadRequest(format!("Unknown tactic '{key}'")))?
-                .shortname,
-        ),
+        Some(key) => Some(resolve_tactic(conn, key).await?.shortname),
+        None => None,
+    };
+    let set_members = match non_empty(&query.technique_set) {
+        Some(key) => {
+            Some(technique_sets::members(conn, technique_sets::resolve(conn, key).await?.id).await?)
+        }
         None => None,
     };
     let actor_filter = match non_empty(&query.actor) {
@@ -210,6 +219,11 @@ pub async fn list_techniques(
         }
         if let Some(ids) = &actor_filter
             && !ids.contains(&t.id)
+        {
+            return false;
+        }
+        if let Some(members) = &set_members
+            && !members.contains(&t.mitre_id)
         {
             return false;
         }

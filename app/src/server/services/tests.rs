@@ -117,7 +117,7 @@ fn summary(
     }
 }
 
-async fn summaries(
+pub(crate) async fn summaries(
     conn: &impl ConnectionTrait,
     models: &[security_test::Model],
 ) -> AppResult<Vec<TestSummary>> {

@@ -1,0 +1,637 @@
+//! The dashboard and reports performance targets, on PostgreSQL with the real ATT&CK
+//! Enterprise bundle, 100,000 tests and 1,000,000 audit entries from the `aegis seed-demo`
+//! generator:
+//! - every dashboard metrics endpoint: median < 100 ms;
+//! - the coverage summary report: median < 300 ms;
+//! - the CSV export of all test results: < 3 s to the last byte, with flat server memory
+//!   (< 50 MB above its resident size before the export);
+//! - the dashboard page, rendered on the server: median < 200 ms.
+//!
+//! Run with `cargo bench -p server --bench reports` (release profile). Prints a Markdown table
+//! for BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432; skips with a reason without it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use app::server::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::context::Actor;
+use server::config::Config;
+use server::seed::{SeedOptions, SeedReport};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const TESTS: usize = 100_000;
+const AUDIT: usize = 1_000_000;
+const REQUESTS: usize = 200;
+/// For the heavier responses: the coverage report and the dashboard page.
+const BIG_REQUESTS: usize = 50;
+const EXPORT_RUNS: usize = 5;
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+
+/// The Enterprise bundle, or the small fixture (with a note) when the shared data is missing.
+fn bundle() -> (Vec<u8>, String) {
+    let path = std::env::var_os("AEGIS_BENCH_BUNDLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/data/attack/enterprise-attack.json")
+        });
+    if let Ok(bytes) = std::fs::read(&path) {
+        let label = format!(
+            "{} ({:.1} MB)",
+            path.file_name().unwrap_or_default().to_string_lossy(),
+            bytes.len() as f64 / 1e6
+        );
+        return (bytes, label);
+    }
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attack-mini.json");
+    println!(
+        "Note: {} is not present (set AEGIS_BENCH_BUNDLE); using the 5-technique test fixture, \
+         so per-technique and per-tactic figures are not representative.\n",
+        path.display()
+    );
+    (
+        std::fs::read(fixture).unwrap(),
+        "attack-mini.json (test fixture)".to_owned(),
+    )
+}
+
+fn config(database_url: &str, dir: &Path) -> Config {
+    let mut vars = HashMap::new();
+    vars.insert("DATABASE_URL", database_url.to_owned());
+    vars.insert("AEGIS_DATA_DIR", dir.display().to_string());
+    vars.insert(
+        "AEGIS_SECRET_KEY",
+        "bench-secret-key-that-is-long-enough-0123456789".to_owned(),
+    );
+    vars.insert("AEGIS_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned());
+    vars.insert("AEGIS_BIND", "127.0.0.1:0".to_owned());
+    vars.insert("AEGIS_SITE_ROOT", dir.join("site").display().to_string());
+    // No scheduled job may run in the middle of a measurement.
+    vars.insert("AEGIS_SCHEDULE_MITRE_SYNC", "off".to_owned());
+    vars.insert("AEGIS_SCHEDULE_NOTIFICATION_CLEANUP", "off".to_owned());
+    vars.insert("AEGIS_SCHEDULE_WEEKLY_SNAPSHOT", "off".to_owned());
+    Config::from_lookup(|name| vars.get(name).cloned()).unwrap()
+}
+
+/// The child: Aegis serving the seeded database, printing its address.
+async fn run_server(database_url: String, dir: PathBuf) {
+    let config = config(&database_url, &dir);
+    let (state, _) = server::bootstrap(&config).await.unwrap();
+    let router = server::router(state, &config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    println!("addr={}", listener.local_addr().unwrap());
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .unwrap();
+}
+
+/// The server in its own process, so its memory is its own; killed when dropped, even when a
+/// measurement panics.
+struct ServerProcess {
+    child: std::process::Child,
+    pid: u32,
+    base: String,
+}
+
+impl ServerProcess {
+    fn start(database_url: &str, dir: &Path) -> Option<Self> {
+        let mut child = std::process::Command::new(std::env::current_exe().ok()?)
+            .args(["--reports-server", database_url, &dir.display().to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        let pid = child.id();
+        let mut lines = BufReader::new(child.stdout.take()?).lines();
+        let addr = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("addr=").map(str::to_owned));
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        };
+        Some(Self {
+            child,
+            pid,
+            base: format!("http://{addr}"),
+        })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A field of `/proc/<pid>/status`, in kB.
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+/// One table row: median (bold when it misses `target`), p95, max.
+fn row(
+    label: &str,
+    samples: Vec<Duration>,
+    target: Duration,
+    show: fn(Duration) -> String,
+) -> String {
+    let mid = median(samples.clone());
+    let shown = if mid > target {
+        format!("**{}**", show(mid))
+    } else {
+        show(mid)
+    };
+    format!(
+        "| {label} | {shown} | {} | {} | median < {} |",
+        show(percentile(samples.clone(), 0.95)),
+        show(*samples.iter().max().unwrap()),
+        show(target).replace(".0 ms", " ms").replace(".00 s", " s"),
+    )
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// Signs in over REST; the response carries the bearer token and the session cookie a
+    /// browser would keep.
+    async fn login(base: &str) -> (Self, String) {
+        let client = reqwest::Client::builder()
+            // A page that redirects to the sign-in form must count as a failure, not be
+            // followed and timed.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": "admin", "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "login: {}",
+            response.status()
+        );
+        let cookie = response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("aegis_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let login: serde_json::Value = response.json().await.unwrap();
+        let token = login["access_token"].as_str().unwrap().to_owned();
+        let cookie = cookie.unwrap_or_else(|| format!("aegis_session={token}"));
+        (
+            Self {
+                client,
+                base: base.to_owned(),
+                token,
+            },
+            cookie,
+        )
+    }
+
+    /// `warmup` untimed requests, then `n` timed to the last byte of the body.
+    async fn timed(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        warmup: usize,
+        n: usize,
+    ) -> Result<Vec<Duration>, String> {
+        let url = format!("{}{path}", self.base);
+        let mut samples = Vec::with_capacity(n);
+        for i in 0..warmup + n {
+            let request = self.client.get(&url);
+            let request = match cookie {
+                Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
+                None => request.bearer_auth(&self.token),
+            };
+            let started = Instant::now();
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            let took = started.elapsed();
+            if !status.is_success() {
+                return Err(format!("HTTP {status}"));
+            }
+            if body.is_empty() {
+                return Err("empty body".into());
+            }
+            if i >= warmup {
+                samples.push(took);
+            }
+        }
+        Ok(samples)
+    }
+}
+
+/// Counts RFC 4180 records as the bytes arrive: a line break inside quotes belongs to the
+/// field, a doubled quote is a quote, blank lines are no records.
+#[derive(Default)]
+struct CsvRecords {
+    complete: usize,
+    in_quotes: bool,
+    /// The current record has begun.
+    open: bool,
+}
+
+impl CsvRecords {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_quotes {
+                // `""` leaves the quotes and enters them again at once.
+                self.in_quotes = b != b'"';
+                continue;
+            }
+            match b {
+                b'"' => {
+                    self.in_quotes = true;
+                    self.open = true;
+                }
+                b'\n' => {
+                    self.complete += usize::from(self.open);
+                    self.open = false;
+                }
+                b'\r' => {}
+                _ => self.open = true,
+            }
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.complete + usize::from(self.open)
+    }
+}
+
+struct Export {
+    took: Duration,
+    records: usize,
+    bytes: usize,
+    rss_before_kb: u64,
+    /// The highest VmRSS sampled every 10 ms during the export.
+    rss_peak_kb: u64,
+    /// VmHWM after the export, when it could be reset just before.
+    hwm_kb: Option<u64>,
+}
+
+/// One full CSV export, streamed and counted, while another thread samples the server's RSS.
+async fn export(api: &Api, pid: u32) -> Result<Export, String> {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss_before_kb = status_kb(pid, "VmRSS:").ok_or("cannot read the server's VmRSS")?;
+    // Resets VmHWM to the current RSS (Linux, "echo 5 > clear_refs").
+    let reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(rss_before_kb));
+    let sampler = {
+        let (stop, peak) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(kb) = status_kb(pid, "VmRSS:") {
+                    peak.fetch_max(kb, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let started = Instant::now();
+    let result = async {
+        let mut response = api
+            .client
+            .get(format!(
+                "{}/api/v1/reports/test-results?format=csv",
+                api.base
+            ))
+            .bearer_auth(&api.token)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        let mut records = CsvRecords::default();
+        let mut bytes = 0;
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            bytes += chunk.len();
+            records.feed(&chunk);
+        }
+        Ok::<_, String>((records.total(), bytes))
+    }
+    .await;
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    let (records, bytes) = result?;
+    Ok(Export {
+        took,
+        records,
+        bytes,
+        rss_before_kb,
+        rss_peak_kb: peak.load(Ordering::Relaxed),
+        hwm_kb: if reset {
+            status_kb(pid, "VmHWM:")
+        } else {
+            None
+        },
+    })
+}
+
+/// Creates the database, imports ATT&CK and runs the generator in this process.
+async fn prepare(database_url: &str) -> (String, SeedReport) {
+    let db = app::server::db::connect(database_url).await.unwrap();
+    app::server::db::migrate(&db).await.unwrap();
+    let (bytes, label) = bundle();
+    let started = Instant::now();
+    import_bundle(
+        &db,
+        &Actor::system("bench"),
+        bytes,
+        Trigger::Cli,
+        "bench",
+        &no_progress,
+    )
+    .await
+    .unwrap();
+    let imported = started.elapsed();
+    let options = SeedOptions {
+        tests: TESTS,
+        audit: AUDIT,
+        days: 365,
+        seed: 42,
+        password: "bench-seed-password".to_owned(),
+        progress: true,
+    };
+    let report = server::seed::seed(&db, &options).await.unwrap();
+    db.close().await.unwrap();
+    (format!("{label}, imported in {}", secs(imported)), report)
+}
+
+async fn measure(pg_name: &str, dir: &Path) -> Vec<String> {
+    let database_url = format!("postgres://postgres@127.0.0.1:5432/{pg_name}");
+    let (bundle, report) = prepare(&database_url).await;
+    let mut rows = vec![
+        format!("ATT&CK: {bundle}."),
+        format!(
+            "Generator (`server::seed::seed`, the code behind `aegis seed-demo`): {} tests, {} \
+             audit entries ({} history), {} evidence rows, {} remediation steps, {} snapshots \
+             in {} ({:.0} tests/s, {:.0} audit entries/s overall).",
+            report.tests,
+            report.audit_total(),
+            report.audit_history,
+            report.evidence,
+            report.remediation_steps,
+            report.snapshots,
+            secs(report.elapsed),
+            report.tests as f64 / report.elapsed.as_secs_f64(),
+            report.audit_total() as f64 / report.elapsed.as_secs_f64(),
+        ),
+        String::new(),
+        format!(
+            "| Measure (PostgreSQL, {TESTS} tests, {AUDIT} audit entries) | Median | p95 | Max | Target |"
+        ),
+        "|---|---|---|---|---|".to_owned(),
+    ];
+    rows.push(format!(
+        "| Generator: {TESTS} tests + {AUDIT} audit entries, one run | {} | | | ~1–2 min |",
+        secs(report.elapsed)
+    ));
+
+    let Some(server) = ServerProcess::start(&database_url, dir) else {
+        rows.push("| Server | could not start the server child | | | |".to_owned());
+        return rows;
+    };
+    let (api, cookie) = Api::login(&server.base).await;
+
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - chrono::Days::new(365);
+    let weekly = format!(
+        "/api/v1/metrics/team-activity?date_from={year_ago}&date_to={today}&granularity=week"
+    );
+    let small = Duration::from_millis(100);
+    let endpoints: [(&str, String, usize, Duration); 9] = [
+        (
+            "GET /metrics/summary",
+            "/api/v1/metrics/summary".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/by-tactic",
+            "/api/v1/metrics/by-tactic".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/test-pipeline",
+            "/api/v1/metrics/test-pipeline".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/team-activity (default range)",
+            "/api/v1/metrics/team-activity".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/team-activity (365 days, by week)",
+            weekly,
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/validation-rate",
+            "/api/v1/metrics/validation-rate".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/recent-tests",
+            "/api/v1/metrics/recent-tests".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /metrics/coverage-history",
+            "/api/v1/metrics/coverage-history".into(),
+            REQUESTS,
+            small,
+        ),
+        (
+            "GET /reports/coverage-summary",
+            "/api/v1/reports/coverage-summary".into(),
+            BIG_REQUESTS,
+            Duration::from_millis(300),
+        ),
+    ];
+    for (label, path, n, target) in endpoints {
+        let warmup = if n == REQUESTS { 10 } else { 3 };
+        match api.timed(&path, None, warmup, n).await {
+            Ok(samples) => rows.push(row(&format!("{label} ({n} requests)"), samples, target, ms)),
+            Err(e) => rows.push(format!("| {label} | failed: {e} | | | |")),
+        }
+    }
+
+    // The export: no warm-up, so the first, cold run's memory counts too.
+    let mut exports = Vec::new();
+    let mut failure = None;
+    for _ in 0..EXPORT_RUNS {
+        match export(&api, server.pid).await {
+            Ok(e) => exports.push(e),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(e) = failure {
+        rows.push(format!(
+            "| GET /reports/test-results?format=csv | failed: {e} | | | |"
+        ));
+    } else {
+        let records: Vec<usize> = exports.iter().map(|e| e.records).collect();
+        let expected = TESTS + 1;
+        let check = if records.iter().all(|r| *r == expected) {
+            format!("{expected} records incl. header, checked")
+        } else {
+            format!("**records {records:?}, expected {expected}**")
+        };
+        rows.push(row(
+            &format!(
+                "GET /reports/test-results?format=csv ({check}; {:.1} MB; {EXPORT_RUNS} runs, to the last byte)",
+                exports[0].bytes as f64 / 1e6
+            ),
+            exports.iter().map(|e| e.took).collect(),
+            Duration::from_secs(3),
+            secs,
+        ));
+        let before = exports[0].rss_before_kb;
+        let peak = exports
+            .iter()
+            .map(|e| e.rss_peak_kb.max(e.hwm_kb.unwrap_or(0)))
+            .max()
+            .unwrap_or(before);
+        let extra = exports
+            .iter()
+            .map(|e| {
+                e.rss_peak_kb
+                    .max(e.hwm_kb.unwrap_or(0))
+                    .saturating_sub(e.rss_before_kb)
+            })
+            .max()
+            .unwrap_or(0);
+        let hwm = exports.iter().filter_map(|e| e.hwm_kb).max();
+        let shown = if extra > 50 * 1024 {
+            format!("**+{}**", mb(extra))
+        } else {
+            format!("+{}", mb(extra))
+        };
+        rows.push(format!(
+            "| Server memory during the CSV export (child process, VmRSS every 10 ms{}) | {shown} | RSS before {}, peak {} | {} | < 50 MB extra |",
+            if hwm.is_some() { " and VmHWM" } else { "; VmHWM not resettable" },
+            mb(before),
+            mb(peak),
+            hwm.map(|h| format!("VmHWM {}", mb(h))).unwrap_or_default(),
+        ));
+    }
+
+    match api.timed("/", Some(&cookie), 3, BIG_REQUESTS).await {
+        Ok(samples) => rows.push(row(
+            &format!(
+                "GET / (dashboard page, server-rendered, session cookie; {BIG_REQUESTS} requests)"
+            ),
+            samples,
+            Duration::from_millis(200),
+            ms,
+        )),
+        Err(e) => rows.push(format!("| GET / (dashboard page) | failed: {e} | | | |")),
+    }
+    drop(server);
+    rows
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--reports-server") {
+        run_server(args[i + 1].clone(), PathBuf::from(&args[i + 2])).await;
+        return;
+    }
+    let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await else {
+        println!("skipping the reports benchmarks: PostgreSQL is not reachable at {PG_ADMIN_URL}");
+        return;
+    };
+    let name = format!("aegis_bench_reports_{}", std::process::id());
+    let create = async {
+        // A run killed half-way with this pid leaves its database behind.
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await?;
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+            .await?;
+        Ok::<(), sea_orm::DbErr>(())
+    };
+    if let Err(e) = create.await {
+        println!("skipping the reports benchmarks: cannot create database {name}: {e}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("aegis-bench-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for row in measure(&name, &dir).await {
+        println!("{row}");
+    }
+    let _ = sea_orm::ConnectionTrait::execute_unprepared(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await;
+    let _ = admin.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
