@@ -115,14 +115,15 @@ pub fn EvidenceUpload(test_id: Uuid, team: Team, on_done: Callback<()>) -> impl 
 }
 
 #[cfg(feature = "hydrate")]
-mod upload {
+pub(crate) mod upload {
     use crate::domain::rbac::Team;
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::Closure;
     use web_sys::{File, FormData, ProgressEvent, XmlHttpRequest};
 
-    fn detail(xhr: &XmlHttpRequest) -> String {
+    /// The server's `{"detail", "fields"}` of a failed request, as one message.
+    pub fn detail(xhr: &XmlHttpRequest) -> String {
         let status = xhr.status().unwrap_or(0);
         xhr.response_text()
             .ok()

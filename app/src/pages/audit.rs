@@ -1,6 +1,7 @@
 use crate::api::audit::{audit_filter_options, list_audit};
 use crate::components::feedback::{INPUT_CLASS, LABEL_CLASS, SECONDARY_BUTTON};
 use crate::components::layout::{Loading, PageError, RequirePermission};
+use crate::components::links::urlencode;
 use crate::domain::rbac::Permission;
 use crate::dto::audit::{AuditEntryDto, AuditQuery};
 use crate::dto::{DEFAULT_PAGE_SIZE, Page};
@@ -200,20 +201,7 @@ fn page_href(query: &AuditQuery, offset: u64) -> String {
     pairs.push(("offset", offset.to_string()));
     let encoded: Vec<String> = pairs
         .into_iter()
-        .map(|(k, v)| format!("{k}={}", encode(&v)))
+        .map(|(k, v)| format!("{k}={}", urlencode(&v)))
         .collect();
     format!("/admin/audit?{}", encoded.join("&"))
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass through).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -489,25 +489,7 @@ mod layer_upload {
                 }));
                 changed.update(|n| *n += 1);
             } else {
-                let detail = body
-                    .and_then(|b| {
-                        let detail = b.get("detail")?.as_str()?.to_owned();
-                        let fields: Vec<String> = b
-                            .get("fields")
-                            .and_then(|f| f.as_object())
-                            .map(|f| {
-                                f.iter()
-                                    .filter_map(|(k, v)| Some(format!("{k}: {}", v.as_str()?)))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        Some(if fields.is_empty() {
-                            detail
-                        } else {
-                            format!("{detail} ({})", fields.join("; "))
-                        })
-                    })
-                    .unwrap_or_else(|| format!("The import failed (HTTP {status})"));
+                let detail = crate::components::evidence::upload::detail(&done);
                 error.set(Some(detail));
             }
         });
