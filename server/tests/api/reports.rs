@@ -12,6 +12,7 @@ on_both_backends!(
     metrics_match_the_hand_computed_scenario,
     reports_match_the_scenario_and_csv_parses_back,
     navigator_layers_export_import_and_filter,
+    generated_data_adds_up_in_the_metrics,
 );
 
 /// The seeded tests, by letter (see `seed`).
@@ -812,5 +813,114 @@ async fn navigator_layers_export_import_and_filter(app: TestApp) -> TestApp {
         .collect();
     assert!(actions.contains(&"technique_set.import"));
     assert!(actions.contains(&"technique_set.delete"));
+    app
+}
+
+/// The generator's data, read back through the metrics, agrees with plain counts of its rows.
+async fn generated_data_adds_up_in_the_metrics(app: TestApp) -> TestApp {
+    use app::server::entities::{audit_log, security_test, technique};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let admin = app.admin_token().await;
+    assert_eq!(
+        app.import_bundle(
+            &admin,
+            "bundle.json",
+            crate::workflow::BUNDLE.as_bytes().to_vec()
+        )
+        .await
+        .status(),
+        200
+    );
+    let db = app.database().await;
+    let options = server::seed::SeedOptions {
+        tests: 400,
+        audit: 6_000,
+        days: 40,
+        seed: 7,
+        password: "seed-test-password".into(),
+        progress: false,
+    };
+    let report = server::seed::seed(&db, &options).await.unwrap();
+    assert_eq!(report.tests, 400);
+    assert!(audit_log::Entity::find().count(&db).await.unwrap() >= 6_000);
+    let again = server::seed::seed(&db, &options).await;
+    assert!(again.is_err(), "seeding twice with one seed is refused");
+
+    let summary = get(&app, &admin, "/api/v1/metrics/summary").await;
+    assert_eq!(summary["total_tests"], 400);
+    for state in [
+        "draft",
+        "red_executing",
+        "blue_evaluating",
+        "in_review",
+        "validated",
+        "rejected",
+    ] {
+        let rows = security_test::Entity::find()
+            .filter(security_test::Column::State.eq(state))
+            .count(&db)
+            .await
+            .unwrap();
+        let reported = summary["tests_by_state"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["state"] == state)
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(reported, rows, "{state}");
+        assert!(rows > 0, "the generator leaves tests in {state}");
+    }
+    let validated = technique::Entity::find()
+        .filter(technique::Column::CoverageStatus.eq("validated"))
+        .filter(technique::Column::Deprecated.eq(false))
+        .filter(technique::Column::Revoked.eq(false))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(summary["techniques"]["validated"], validated);
+
+    // Every vote in the generated period shows in the validation rates.
+    let votes = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("test.vote"))
+        .count(&db)
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(60);
+    let range = format!("date_from={from}&date_to={today}");
+    let rates = get(
+        &app,
+        &admin,
+        &format!("/api/v1/metrics/validation-rate?{range}"),
+    )
+    .await;
+    let counted: u64 = rates["by_side"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["approved"].as_u64().unwrap() + s["rejected"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, votes);
+    let activity = get(
+        &app,
+        &admin,
+        &format!("/api/v1/metrics/team-activity?granularity=week&{range}"),
+    )
+    .await;
+    let weekly: u64 = activity["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["red_executions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        weekly,
+        activity["totals"]["red_executions"].as_u64().unwrap()
+    );
+    assert!(weekly > 0);
+    let csv = csv(&app, &admin, "/api/v1/reports/test-results?format=csv").await;
+    assert_eq!(csv.len(), 401);
     app
 }
