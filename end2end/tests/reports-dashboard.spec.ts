@@ -1,3 +1,4 @@
+// Runs after knowledge-base.spec.ts (file order), which needs an empty knowledge base first.
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
