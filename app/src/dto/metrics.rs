@@ -36,6 +36,18 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
+    /// Counts `n` techniques under `status`.
+    pub fn add(&mut self, status: crate::domain::coverage::CoverageStatus, n: u64) {
+        use crate::domain::coverage::CoverageStatus::*;
+        self.total += n;
+        match status {
+            Validated => self.validated += n,
+            Partial => self.partial += n,
+            InProgress => self.in_progress += n,
+            NotCovered => self.not_covered += n,
+        }
+    }
+
     /// Validated techniques as a share of all, in percent with one decimal (the same figure
     /// the weekly snapshots keep).
     pub fn percent(&self) -> f64 {

@@ -17,6 +17,15 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{HeaderValue, StatusCode, header};
 
+/// Marks a response as a file to save under `filename`.
+fn attachment(response: &mut Response, filename: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+}
+
 /// A download: the body as it is produced, with a dated file name.
 fn download(body: export::Body, format: Format, name: &str) -> Response {
     let stream = futures::stream::unfold(body, |mut rx| async move {
@@ -28,14 +37,12 @@ fn download(body: export::Body, format: Format, name: &str) -> Response {
         format.extension()
     );
     let mut response = Body::from_stream(stream).into_response();
+    attachment(&mut response, &filename);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -101,11 +108,7 @@ pub async fn export_layer(
         report.generated_at.format("%Y%m%d-%H%M%S")
     );
     let mut response = Json(layer).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, value);
-    }
+    attachment(&mut response, &filename);
     Ok(response)
 }
 

@@ -47,13 +47,7 @@ fn count(row: &QueryResult, index: usize) -> AppResult<u64> {
 }
 
 fn add_status(counts: &mut StatusCounts, status: &str, n: u64) {
-    counts.total += n;
-    match status.parse().unwrap_or(CoverageStatus::NotCovered) {
-        CoverageStatus::Validated => counts.validated += n,
-        CoverageStatus::Partial => counts.partial += n,
-        CoverageStatus::InProgress => counts.in_progress += n,
-        CoverageStatus::NotCovered => counts.not_covered += n,
-    }
+    counts.add(status.parse().unwrap_or(CoverageStatus::NotCovered), n);
 }
 
 fn states(counts: &HashMap<String, u64>) -> Vec<StateCount> {

@@ -232,13 +232,7 @@ pub async fn coverage(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<C
         .into_iter()
         .map(|t| {
             let tally = tallies.remove(&t.mitre_id).unwrap_or_default();
-            totals.total += 1;
-            match t.coverage_status {
-                CoverageStatus::Validated => totals.validated += 1,
-                CoverageStatus::Partial => totals.partial += 1,
-                CoverageStatus::InProgress => totals.in_progress += 1,
-                CoverageStatus::NotCovered => totals.not_covered += 1,
-            }
+            totals.add(t.coverage_status, 1);
             CoverageRow {
                 coverage_status: t.coverage_status.as_str().to_owned(),
                 tests_active: tally.total - tally.validated - tally.rejected,
