@@ -9,6 +9,7 @@ mod m20261125_000005_tests_evidence;
 mod m20261125_000006_job_params;
 mod m20261125_000007_template_search_text;
 mod m20261125_000008_technique_sets_metrics;
+mod m20261125_000009_activity_counts;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_job_params::Migration),
             Box::new(m20261125_000007_template_search_text::Migration),
             Box::new(m20261125_000008_technique_sets_metrics::Migration),
+            Box::new(m20261125_000009_activity_counts::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! Run with `cargo bench -p server --bench reports` (release profile). Prints a Markdown table
 //! for BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432; skips with a reason without it.
+//! With `AEGIS_BENCH_KEEP_DB` set, the seeded database is kept (for `EXPLAIN`), not dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::server::attack::import::{Trigger, import_bundle, no_progress};
@@ -630,6 +631,10 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     for row in measure(&name, &dir).await {
         println!("{row}");
+    }
+    if std::env::var_os("AEGIS_BENCH_KEEP_DB").is_some() {
+        println!("\nAEGIS_BENCH_KEEP_DB: the seeded database {name} is kept; drop it when done.");
+        return;
     }
     let _ = sea_orm::ConnectionTrait::execute_unprepared(
         &admin,

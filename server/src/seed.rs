@@ -17,6 +17,7 @@ use app::server::entities::{
     audit_log, coverage_snapshot, evidence, remediation_step, security_test, tactic, technique,
     user,
 };
+use app::server::services::activity::ActivityTally;
 use app::server::services::audit::AuditRecord;
 use app::server::services::tests::ENTITY as TEST_ENTITY;
 use app::server::services::{passwords, users};
@@ -453,6 +454,8 @@ struct Generator<'a> {
     /// Audit rows of the users' and tests' own history.
     history_rows: usize,
     last_login: HashMap<usize, DateTime<Utc>>,
+    /// The dashboard's activity counts of the audit rows, as `audit::record` keeps them.
+    activity: ActivityTally,
 }
 
 fn state_index(state: TestState) -> usize {
@@ -544,13 +547,19 @@ impl Generator<'_> {
         record: AuditRecord,
     ) {
         let person = actor.map(|i| &self.staff.people[i]);
+        let username = person.map_or_else(|| "seed-demo".to_owned(), |p| p.username.clone());
+        self.activity.add(
+            at,
+            person.map(|p| p.id),
+            Some(&username),
+            record.action,
+            record.after.as_ref(),
+        );
         let row = audit_log::Model {
             id: self.rng.uuid(),
             occurred_at: at,
             actor_id: person.map(|p| p.id),
-            actor_username: Some(
-                person.map_or_else(|| "seed-demo".to_owned(), |p| p.username.clone()),
-            ),
+            actor_username: Some(username),
             action: record.action.to_owned(),
             entity_type: record.entity_type.to_owned(),
             entity_id: record.entity_id,
@@ -1756,8 +1765,8 @@ async fn write_snapshots(
 async fn analyze(db: &DatabaseConnection) -> anyhow::Result<()> {
     let sql = match db.get_database_backend() {
         DbBackend::Postgres => {
-            "VACUUM (ANALYZE) tests, evidence, remediation_steps, audit_logs, techniques, users, \
-             coverage_snapshots"
+            "VACUUM (ANALYZE) tests, evidence, remediation_steps, audit_logs, activity_counts, \
+             techniques, users, coverage_snapshots"
         }
         _ => "ANALYZE",
     };
@@ -1843,6 +1852,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
         steps: 0,
         history_rows: 0,
         last_login: HashMap::new(),
+        activity: ActivityTally::default(),
     };
 
     let postgres = db.get_database_backend() == DbBackend::Postgres;
@@ -1915,6 +1925,14 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
         writer.submit(Batch::Audit(audit)).await?;
     }
     writer.finish().await?;
+    // Once, after the batches: written alongside them, concurrent batches would lock the
+    // same day's counters in different orders.
+    let txn = begin_write(db).await?;
+    std::mem::take(&mut generator.activity)
+        .save(&txn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    txn.commit().await?;
 
     for (person, last) in &generator.last_login {
         user::Entity::update_many()

@@ -81,25 +81,6 @@ pub fn statement(
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// SQL for the text of `key` in the JSON object in `column` (NULL when absent).
-pub fn json_text(backend: sea_orm::DbBackend, column: &str, key: &str) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => format!("({column}->>'{key}')"),
-        _ => format!("json_extract({column}, '$.{key}')"),
-    }
-}
-
-/// SQL for the UTC calendar day (`YYYY-MM-DD`) of the timestamp in `column`. SQLite keeps
-/// timestamps as RFC 3339 text in UTC, so the day is its first ten characters.
-pub fn utc_day(backend: sea_orm::DbBackend, column: &str) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => {
-            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
-        }
-        _ => format!("substr({column}, 1, 10)"),
-    }
-}
-
 /// SQL (and its one bound value) that is true when the JSON list of strings in `column` holds
 /// `item`, compared lower-case: the list's text holds `"item"` exactly when the list does.
 pub fn json_list_contains(column: &str, item: &str) -> (String, sea_orm::Value) {

@@ -4,6 +4,7 @@ use crate::dto::{DEFAULT_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
 use crate::server::entities::audit_log;
+use crate::server::services::activity::ActivityTally;
 use crate::server::services::pagination::page_bounds;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::sea_query::Condition;
@@ -51,9 +52,18 @@ pub async fn record(
     actor: &Actor,
     record: AuditRecord,
 ) -> AppResult<()> {
+    let now = Utc::now();
+    let mut activity = ActivityTally::default();
+    activity.add(
+        now,
+        actor.id,
+        actor.username.as_deref(),
+        record.action,
+        record.after.as_ref(),
+    );
     let row = audit_log::ActiveModel {
         id: Set(Uuid::new_v4()),
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(now),
         actor_id: Set(actor.id),
         actor_username: Set(actor.username.clone()),
         action: Set(record.action.to_owned()),
@@ -67,6 +77,9 @@ pub async fn record(
     audit_log::Entity::insert(row)
         .exec_without_returning(conn)
         .await?;
+    if !activity.is_empty() {
+        activity.save(conn).await?;
+    }
     Ok(())
 }
 

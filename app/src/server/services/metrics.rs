@@ -1,8 +1,8 @@
 //! Dashboard metrics, aggregated by the database: coverage per status and tactic, tests per
-//! state, team activity and validation votes from the audit log. Only aggregates leave the
-//! database; the largest result is one row per (day, kind) or (user, kind).
+//! state, team activity and validation votes from the activity counts the audit writer keeps.
+//! Only aggregates leave the database; the largest result is one row per (technique, state).
 use crate::domain::coverage::CoverageStatus;
-use crate::domain::workflow::{TestState, Vote};
+use crate::domain::workflow::TestState;
 use crate::dto::metrics::{
     ActivityCounts, ActivityPoint, CoveragePoint, Dashboard, LeadValidation, MetricsQuery,
     MetricsSummary, PipelineStage, SideValidation, StateCount, StatusCounts, TacticMetrics,
@@ -11,14 +11,15 @@ use crate::dto::metrics::{
 use crate::dto::tests::{TestQuery, TestSummary};
 use crate::error::{AppError, AppResult};
 use crate::server::context::CurrentUser;
-use crate::server::db::{json_text, statement, utc_day};
+use crate::server::db::statement;
 use crate::server::entities::{coverage_snapshot, security_test, tactic, user};
-use crate::server::services::scope::{Scope, closed_range, start_of};
+use crate::server::services::activity::{self, ActivityKind};
+use crate::server::services::scope::{Scope, closed_range};
 use crate::server::services::tests as test_reads;
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, Value,
+    QueryResult, QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -91,66 +92,82 @@ async fn technique_counts(
     Ok((all, top))
 }
 
-/// Tests in scope per state.
-async fn test_states(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-) -> AppResult<HashMap<String, u64>> {
+/// The tests in scope of one technique in one state, and how many of them have an open
+/// remediation.
+struct TestGroup {
+    technique: String,
+    state: String,
+    n: u64,
+    open: u64,
+}
+
+/// The SQL condition for a test whose remediation is open: a gap found (or an owner named),
+/// and the work not done or declined.
+const OPEN_REMEDIATION: &str = "(s.detection_result IN ('not_detected', 'partial') \
+     OR s.remediation_owner IS NOT NULL) \
+     AND s.remediation_status IN ('not_started', 'in_progress')";
+
+/// Tests in scope per technique and state: every per-state figure of the summary, the funnel
+/// and the tactics comes from this one pass (over the `ix_tests_tally` index, not the rows;
+/// grouped in the index's order, so PostgreSQL aggregates as it reads instead of hashing).
+async fn test_tally(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<TestGroup>> {
     let mut values = Vec::new();
     let condition = scope.test_sql(&mut values);
     let rows = conn
         .query_all_raw(statement(
             conn.get_database_backend(),
-            &format!("SELECT s.state, COUNT(*) FROM tests s WHERE {condition} GROUP BY s.state"),
+            &format!(
+                "SELECT s.technique_id, s.state, COUNT(*), \
+                 CAST(SUM(CASE WHEN {OPEN_REMEDIATION} THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM tests s WHERE {condition} GROUP BY s.state, s.technique_id"
+            ),
             values,
         ))
         .await?;
-    let mut counts = HashMap::new();
-    for row in rows {
-        counts.insert(row.try_get_by_index::<String>(0)?, count(&row, 1)?);
-    }
-    Ok(counts)
+    rows.iter()
+        .map(|row| {
+            Ok(TestGroup {
+                technique: row.try_get_by_index(0)?,
+                state: row.try_get_by_index(1)?,
+                n: count(row, 2)?,
+                open: count(row, 3)?,
+            })
+        })
+        .collect()
 }
 
-/// The SQL condition for a test whose remediation is open: a gap found (or an owner named),
-/// and the work not done or declined.
-pub const OPEN_REMEDIATION: &str = "(s.detection_result IN ('not_detected', 'partial') \
-     OR s.remediation_owner IS NOT NULL) \
-     AND s.remediation_status IN ('not_started', 'in_progress')";
+fn per_state<'a>(groups: impl Iterator<Item = &'a TestGroup>) -> HashMap<String, u64> {
+    let mut counts = HashMap::new();
+    for g in groups {
+        *counts.entry(g.state.clone()).or_default() += g.n;
+    }
+    counts
+}
 
-pub async fn summary(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<MetricsSummary> {
-    let (techniques, top_level) = technique_counts(conn, scope).await?;
-    let by_state = test_states(conn, scope).await?;
-    let mut values = Vec::new();
-    let condition = scope.test_sql(&mut values);
-    let open = conn
-        .query_one_raw(statement(
-            conn.get_database_backend(),
-            &format!("SELECT COUNT(*) FROM tests s WHERE {condition} AND {OPEN_REMEDIATION}"),
-            values,
-        ))
-        .await?
-        .map(|row| count(&row, 0))
-        .transpose()?
-        .unwrap_or(0);
-    Ok(MetricsSummary {
+fn summarize(
+    (techniques, top_level): (StatusCounts, StatusCounts),
+    tally: &[TestGroup],
+) -> MetricsSummary {
+    let by_state = per_state(tally.iter());
+    MetricsSummary {
         coverage_percent: techniques.percent(),
         top_level_coverage_percent: top_level.percent(),
         techniques,
         top_level,
         total_tests: by_state.values().sum(),
         tests_by_state: states(&by_state),
-        open_remediations: open,
-    })
+        open_remediations: tally.iter().map(|g| g.open).sum(),
+    }
 }
 
-/// The same figures per tactic, in matrix order (every tactic, even the empty ones, unless a
-/// tactic filter picks one).
-pub async fn by_tactic(
-    conn: &impl ConnectionTrait,
-    scope: &Scope,
-) -> AppResult<Vec<TacticMetrics>> {
-    let backend = conn.get_database_backend();
+pub async fn summary(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<MetricsSummary> {
+    let (techniques, tally) = tokio::join!(technique_counts(conn, scope), test_tally(conn, scope));
+    Ok(summarize(techniques?, &tally?))
+}
+
+/// The tactics shown, in matrix order: every tactic (even the empty ones), unless a tactic
+/// filter picks one.
+async fn tactics(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<Vec<tactic::Model>> {
     let mut tactics = tactic::Entity::find()
         .order_by_asc(tactic::Column::MatrixOrder)
         .order_by_asc(tactic::Column::MitreId)
@@ -159,25 +176,34 @@ pub async fn by_tactic(
     if let Some(only) = &scope.tactic {
         tactics.retain(|t| t.id == only.id);
     }
-    // Techniques per tactic and status: a tactic's techniques are those whose JSON list of
-    // tactic shortnames holds it.
+    Ok(tactics)
+}
+
+/// The join of a technique (`t`) to its tactics (`ta`): a tactic's techniques are those whose
+/// JSON list of tactic shortnames holds it.
+const TECHNIQUE_TACTICS: &str =
+    "techniques t JOIN tactics ta ON CAST(t.tactics AS TEXT) LIKE '%\"' || ta.shortname || '\"%'";
+
+/// Techniques in scope per tactic: (all, top-level only) per status.
+async fn tactic_technique_counts(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+) -> AppResult<HashMap<String, (StatusCounts, StatusCounts)>> {
     let mut values = Vec::new();
     let condition = scope.technique_sql(&mut values);
-    let technique_rows = conn
+    let rows = conn
         .query_all_raw(statement(
-            backend,
+            conn.get_database_backend(),
             &format!(
                 "SELECT ta.shortname, t.coverage_status, t.is_subtechnique, COUNT(*) \
-                 FROM techniques t JOIN tactics ta \
-                 ON CAST(t.tactics AS TEXT) LIKE '%\"' || ta.shortname || '\"%' \
-                 WHERE {condition} \
+                 FROM {TECHNIQUE_TACTICS} WHERE {condition} \
                  GROUP BY ta.shortname, t.coverage_status, t.is_subtechnique"
             ),
             values,
         ))
         .await?;
     let mut statuses: HashMap<String, (StatusCounts, StatusCounts)> = HashMap::new();
-    for row in technique_rows {
+    for row in rows {
         let shortname: String = row.try_get_by_index(0)?;
         let status: String = row.try_get_by_index(1)?;
         let sub: bool = row.try_get_by_index(2)?;
@@ -188,48 +214,59 @@ pub async fn by_tactic(
             add_status(&mut entry.1, &status, n);
         }
     }
-    // Tests per tactic and state: grouped per technique first (a few thousand groups at
-    // most), so the join to tactics touches groups, not every test.
+    Ok(statuses)
+}
+
+/// The tactics of each technique within the tactic and set filters. Not the platform filter:
+/// a test has its own platform, which the test condition checks.
+async fn tactic_members(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+) -> AppResult<HashMap<String, Vec<String>>> {
     let mut values = Vec::new();
-    let test_condition = scope.test_sql(&mut values);
-    let mut technique_values = Vec::new();
-    let technique_condition = Scope {
+    let condition = Scope {
         platform: None,
         ..scope.clone()
     }
-    .technique_sql(&mut technique_values);
-    values.extend(technique_values);
-    let test_rows = conn
+    .technique_sql(&mut values);
+    let rows = conn
         .query_all_raw(statement(
-            backend,
-            &format!(
-                "SELECT ta.shortname, g.state, CAST(SUM(g.n) AS BIGINT) FROM \
-                 (SELECT s.technique_id, s.state, COUNT(*) AS n FROM tests s \
-                  WHERE {test_condition} GROUP BY s.technique_id, s.state) g \
-                 JOIN techniques t ON t.mitre_id = g.technique_id \
-                 JOIN tactics ta ON CAST(t.tactics AS TEXT) LIKE '%\"' || ta.shortname || '\"%' \
-                 WHERE {technique_condition} \
-                 GROUP BY ta.shortname, g.state"
-            ),
+            conn.get_database_backend(),
+            &format!("SELECT t.mitre_id, ta.shortname FROM {TECHNIQUE_TACTICS} WHERE {condition}"),
             values,
         ))
         .await?;
-    let mut tests: HashMap<String, HashMap<String, u64>> = HashMap::new();
-    for row in test_rows {
-        let shortname: String = row.try_get_by_index(0)?;
-        let state: String = row.try_get_by_index(1)?;
-        let n = count(&row, 2)?;
-        *tests
-            .entry(shortname)
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        members
+            .entry(row.try_get_by_index(0)?)
             .or_default()
-            .entry(state)
-            .or_default() += n;
+            .push(row.try_get_by_index(1)?);
     }
-    Ok(tactics
+    Ok(members)
+}
+
+fn per_tactic(
+    tactics: Vec<tactic::Model>,
+    mut statuses: HashMap<String, (StatusCounts, StatusCounts)>,
+    tally: &[TestGroup],
+    members: &HashMap<String, Vec<String>>,
+) -> Vec<TacticMetrics> {
+    let mut tests: HashMap<&str, HashMap<String, u64>> = HashMap::new();
+    for g in tally {
+        for shortname in members.get(&g.technique).into_iter().flatten() {
+            *tests
+                .entry(shortname.as_str())
+                .or_default()
+                .entry(g.state.clone())
+                .or_default() += g.n;
+        }
+    }
+    tactics
         .into_iter()
         .map(|t| {
             let (techniques, top_level) = statuses.remove(&t.shortname).unwrap_or_default();
-            let by_state = tests.remove(&t.shortname).unwrap_or_default();
+            let by_state = tests.remove(t.shortname.as_str()).unwrap_or_default();
             TacticMetrics {
                 coverage_percent: techniques.percent(),
                 top_level_coverage_percent: top_level.percent(),
@@ -242,12 +279,26 @@ pub async fn by_tactic(
                 name: t.name,
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The same figures per tactic, in matrix order.
+pub async fn by_tactic(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+) -> AppResult<Vec<TacticMetrics>> {
+    let (tactics, statuses, tally, members) = tokio::join!(
+        tactics(conn, scope),
+        tactic_technique_counts(conn, scope),
+        test_tally(conn, scope),
+        tactic_members(conn, scope),
+    );
+    Ok(per_tactic(tactics?, statuses?, &tally?, &members?))
 }
 
 /// The funnel: tests per state, and how many reached each stage.
 pub async fn pipeline(conn: &impl ConnectionTrait, scope: &Scope) -> AppResult<TestPipeline> {
-    Ok(funnel(&test_states(conn, scope).await?))
+    Ok(funnel(&per_state(test_tally(conn, scope).await?.iter())))
 }
 
 fn funnel(counts: &HashMap<String, u64>) -> TestPipeline {
@@ -321,23 +372,13 @@ impl Names {
     }
 }
 
-/// The kind of a team-activity event, from its audit entry.
-fn activity_kind(action: &str, state: Option<&str>, team: Option<&str>) -> Option<usize> {
-    match (action, state, team) {
-        ("test.transition", Some(s), _) if s == TestState::BlueEvaluating.as_str() => Some(0),
-        ("test.transition", Some(s), _) if s == TestState::InReview.as_str() => Some(1),
-        ("evidence.upload", _, Some("red")) => Some(2),
-        ("evidence.upload", _, Some("blue")) => Some(3),
-        _ => None,
-    }
-}
-
-fn bump(counts: &mut ActivityCounts, kind: usize, n: u64) {
+fn bump(counts: &mut ActivityCounts, kind: ActivityKind, n: u64) {
     match kind {
-        0 => counts.red_executions += n,
-        1 => counts.blue_evaluations += n,
-        2 => counts.red_evidence_uploads += n,
-        _ => counts.blue_evidence_uploads += n,
+        ActivityKind::RedExecution => counts.red_executions += n,
+        ActivityKind::BlueEvaluation => counts.blue_evaluations += n,
+        ActivityKind::RedEvidence => counts.red_evidence_uploads += n,
+        ActivityKind::BlueEvidence => counts.blue_evidence_uploads += n,
+        _ => {}
     }
 }
 
@@ -345,8 +386,68 @@ fn week_start(day: NaiveDate) -> NaiveDate {
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 
+/// One group of the activity counts: per day or per actor, and kind.
+struct ActivitySum {
+    day: Option<NaiveDate>,
+    actor: Option<Uuid>,
+    username: Option<String>,
+    kind: ActivityKind,
+    n: u64,
+}
+
+/// The activity counts of `kinds` from `from` to `to` (inclusive), summed per day and kind, or
+/// per actor and kind.
+async fn activity_sums(
+    conn: &impl ConnectionTrait,
+    kinds: &[ActivityKind],
+    (from, to): (NaiveDate, NaiveDate),
+    per_actor: bool,
+) -> AppResult<Vec<ActivitySum>> {
+    let kinds = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (select, group) = if per_actor {
+        ("actor_id, MAX(actor_username)", "actor_id")
+    } else {
+        ("day", "day")
+    };
+    let rows = conn
+        .query_all_raw(statement(
+            conn.get_database_backend(),
+            &format!(
+                "SELECT {select}, kind, CAST(SUM(count) AS BIGINT) FROM activity_counts \
+                 WHERE day >= ? AND day <= ? AND kind IN ({kinds}) GROUP BY {group}, kind"
+            ),
+            vec![from.into(), to.into()],
+        ))
+        .await?;
+    let mut sums = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (day, actor, username, next) = if per_actor {
+            let actor: Uuid = row.try_get_by_index(0)?;
+            (None, activity::actor_of(actor), row.try_get_by_index(1)?, 2)
+        } else {
+            (Some(row.try_get_by_index::<NaiveDate>(0)?), None, None, 1)
+        };
+        let kind: String = row.try_get_by_index(next)?;
+        let Some(kind) = ActivityKind::parse(&kind) else {
+            continue;
+        };
+        sums.push(ActivitySum {
+            day,
+            actor,
+            username,
+            kind,
+            n: count(&row, next + 1)?,
+        });
+    }
+    Ok(sums)
+}
+
 /// Red executions (submissions to the blue team), blue evaluations (submissions to review)
-/// and evidence uploads, per day or ISO week and per user, from the audit log.
+/// and evidence uploads, per day or ISO week and per user.
 pub async fn team_activity(
     conn: &impl ConnectionTrait,
     query: &MetricsQuery,
@@ -362,33 +463,6 @@ pub async fn team_activity(
             ));
         }
     };
-    let backend = conn.get_database_backend();
-    let state = json_text(backend, "a.after_value", "state");
-    let team = json_text(backend, "a.after_value", "team");
-    let day = utc_day(backend, "a.occurred_at");
-    let window = "a.action IN ('test.transition', 'evidence.upload') \
-                  AND a.occurred_at >= ? AND a.occurred_at < ?";
-    let bounds = || -> Vec<Value> {
-        vec![
-            start_of(from).into(),
-            start_of(to + Duration::days(1)).into(),
-        ]
-    };
-    let relevant = format!(
-        "(a.action = 'evidence.upload' OR {state} IN ('{}', '{}'))",
-        TestState::BlueEvaluating.as_str(),
-        TestState::InReview.as_str()
-    );
-    let per_day = conn
-        .query_all_raw(statement(
-            backend,
-            &format!(
-                "SELECT {day}, a.action, {state}, {team}, COUNT(*) FROM audit_logs a \
-                 WHERE {window} AND {relevant} GROUP BY 1, 2, 3, 4"
-            ),
-            bounds(),
-        ))
-        .await?;
     let period_of = |d: NaiveDate| if weekly { week_start(d) } else { d };
     let mut series: BTreeMap<NaiveDate, ActivityCounts> = BTreeMap::new();
     let mut cursor = period_of(from);
@@ -397,45 +471,18 @@ pub async fn team_activity(
         cursor += Duration::days(if weekly { 7 } else { 1 });
     }
     let mut totals = ActivityCounts::default();
-    for row in per_day {
-        let day: String = row.try_get_by_index(0)?;
-        let action: String = row.try_get_by_index(1)?;
-        let state: Option<String> = row.try_get_by_index(2)?;
-        let team: Option<String> = row.try_get_by_index(3)?;
-        let n = count(&row, 4)?;
-        let (Some(kind), Ok(day)) = (
-            activity_kind(&action, state.as_deref(), team.as_deref()),
-            NaiveDate::parse_from_str(&day, "%Y-%m-%d"),
-        ) else {
-            continue;
-        };
-        bump(series.entry(period_of(day)).or_default(), kind, n);
-        bump(&mut totals, kind, n);
-    }
-    let per_user = conn
-        .query_all_raw(statement(
-            backend,
-            &format!(
-                "SELECT a.actor_id, MAX(a.actor_username), a.action, {state}, {team}, COUNT(*) \
-                 FROM audit_logs a WHERE {window} AND {relevant} \
-                 GROUP BY a.actor_id, a.action, {state}, {team}"
-            ),
-            bounds(),
-        ))
-        .await?;
-    let mut users: HashMap<Option<Uuid>, (Option<String>, ActivityCounts)> = HashMap::new();
-    for row in per_user {
-        let actor: Option<Uuid> = row.try_get_by_index(0)?;
-        let username: Option<String> = row.try_get_by_index(1)?;
-        let action: String = row.try_get_by_index(2)?;
-        let state: Option<String> = row.try_get_by_index(3)?;
-        let team: Option<String> = row.try_get_by_index(4)?;
-        let n = count(&row, 5)?;
-        if let Some(kind) = activity_kind(&action, state.as_deref(), team.as_deref()) {
-            let entry = users.entry(actor).or_default();
-            entry.0 = entry.0.take().or(username);
-            bump(&mut entry.1, kind, n);
+    let kinds = &ActivityKind::TEAM_WORK;
+    for sum in activity_sums(conn, kinds, (from, to), false).await? {
+        if let Some(day) = sum.day {
+            bump(series.entry(period_of(day)).or_default(), sum.kind, sum.n);
+            bump(&mut totals, sum.kind, sum.n);
         }
+    }
+    let mut users: HashMap<Option<Uuid>, (Option<String>, ActivityCounts)> = HashMap::new();
+    for sum in activity_sums(conn, kinds, (from, to), true).await? {
+        let entry = users.entry(sum.actor).or_default();
+        entry.0 = entry.0.take().or(sum.username);
+        bump(&mut entry.1, sum.kind, sum.n);
     }
     let names = Names::load(conn, users.keys().flatten().copied().collect()).await?;
     let mut by_user: Vec<UserActivity> = users
@@ -479,47 +526,27 @@ pub async fn validation_rate(
     query: &MetricsQuery,
 ) -> AppResult<ValidationRate> {
     let (from, to) = closed_range(&query.date_from, &query.date_to, DEFAULT_DAYS)?;
-    let backend = conn.get_database_backend();
-    let team = json_text(backend, "a.after_value", "team");
-    let status = json_text(backend, "a.after_value", "status");
-    let rows = conn
-        .query_all_raw(statement(
-            backend,
-            &format!(
-                "SELECT a.actor_id, MAX(a.actor_username), {team}, {status}, COUNT(*) \
-                 FROM audit_logs a \
-                 WHERE a.action = 'test.vote' AND a.occurred_at >= ? AND a.occurred_at < ? \
-                 GROUP BY a.actor_id, {team}, {status}"
-            ),
-            vec![
-                start_of(from).into(),
-                start_of(to + Duration::days(1)).into(),
-            ],
-        ))
-        .await?;
     // (actor, side) → (username, approved, rejected)
     type Votes = (Option<String>, u64, u64);
     let mut leads: BTreeMap<(Option<Uuid>, String), Votes> = BTreeMap::new();
     let mut sides: BTreeMap<String, (u64, u64)> =
         [("red".to_owned(), (0, 0)), ("blue".to_owned(), (0, 0))].into();
-    for row in rows {
-        let actor: Option<Uuid> = row.try_get_by_index(0)?;
-        let username: Option<String> = row.try_get_by_index(1)?;
-        let Some(side) = row.try_get_by_index::<Option<String>>(2)? else {
-            continue;
+    for sum in activity_sums(conn, &ActivityKind::VOTES, (from, to), true).await? {
+        let (side, approved) = match sum.kind {
+            ActivityKind::RedApproved => ("red", true),
+            ActivityKind::RedRejected => ("red", false),
+            ActivityKind::BlueApproved => ("blue", true),
+            _ => ("blue", false),
         };
-        let status: Option<String> = row.try_get_by_index(3)?;
-        let n = count(&row, 4)?;
-        let approved = status.as_deref() == Some(Vote::Approved.as_str());
-        let entry = leads.entry((actor, side.clone())).or_default();
-        entry.0 = entry.0.take().or(username);
-        let totals = sides.entry(side).or_default();
+        let entry = leads.entry((sum.actor, side.to_owned())).or_default();
+        entry.0 = entry.0.take().or(sum.username);
+        let totals = sides.entry(side.to_owned()).or_default();
         if approved {
-            entry.1 += n;
-            totals.0 += n;
+            entry.1 += sum.n;
+            totals.0 += sum.n;
         } else {
-            entry.2 += n;
-            totals.1 += n;
+            entry.2 += sum.n;
+            totals.1 += sum.n;
         }
     }
     let names = Names::load(conn, leads.keys().filter_map(|(id, _)| *id).collect()).await?;
@@ -638,22 +665,37 @@ pub async fn dashboard(
         limit: Some(8),
         ..Default::default()
     };
-    let (summary, by_tactic, activity, validation, recent, history, pending) = tokio::join!(
-        summary(db, &scope),
-        by_tactic(db, &scope),
+    // Every query at once, each on its own pooled connection; the per-state test figures of
+    // the summary, the tactics and the funnel share one pass over the tests.
+    let (
+        techniques,
+        tactics,
+        statuses,
+        tally,
+        members,
+        activity,
+        validation,
+        recent,
+        history,
+        pending,
+    ) = tokio::join!(
+        technique_counts(db, &scope),
+        tactics(db, &scope),
+        tactic_technique_counts(db, &scope),
+        test_tally(db, &scope),
+        tactic_members(db, &scope),
         team_activity(db, query),
         validation_rate(db, query),
         recent_tests(db, &scope),
         coverage_history(db, &scope),
         test_reads::list(db, user, &pending_query),
     );
-    let summary = summary?;
-    let pipeline = pipeline_from(&summary.tests_by_state);
+    let tally = tally?;
     let pending = pending?;
     Ok(Dashboard {
-        summary,
-        by_tactic: by_tactic?,
-        pipeline,
+        summary: summarize(techniques?, &tally),
+        by_tactic: per_tactic(tactics?, statuses?, &tally, &members?),
+        pipeline: funnel(&per_state(tally.iter())),
         activity: activity?,
         validation: validation?,
         recent: recent?,
@@ -661,10 +703,4 @@ pub async fn dashboard(
         pending_total: pending.total,
         pending: pending.items,
     })
-}
-
-/// The funnel from per-state counts already at hand.
-fn pipeline_from(states: &[StateCount]) -> TestPipeline {
-    let counts: HashMap<String, u64> = states.iter().map(|s| (s.state.clone(), s.count)).collect();
-    funnel(&counts)
 }

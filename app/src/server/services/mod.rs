@@ -1,5 +1,6 @@
 //! Services own the rules and the transactions. Each mutation writes its audit entry in the
 //! same transaction as the change.
+pub mod activity;
 pub mod audit;
 pub mod custom_techniques;
 pub mod evidence;
