@@ -38,16 +38,24 @@ atomic_tests:
     command: echo '* * * * * id' | crontab -
 `;
 
-/** A zip laid out like GitHub's archive of Atomic Red Team (built with Python's zipfile). */
-function atomicsZip(): string {
+/** A checkout of Atomic Red Team: two atomics, and files the import leaves alone. */
+function atomicsFolder(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aegis-atomics-"));
-  const root = path.join(dir, "atomic-red-team-master", "atomics");
-  fs.mkdirSync(path.join(root, "T1059.001"), { recursive: true });
+  const checkout = path.join(dir, "atomic-red-team-master");
+  const root = path.join(checkout, "atomics");
+  fs.mkdirSync(path.join(root, "T1059.001", "src"), { recursive: true });
   fs.mkdirSync(path.join(root, "T1053"), { recursive: true });
+  fs.writeFileSync(path.join(checkout, "README.md"), "# Atomic Red Team\n");
   fs.writeFileSync(path.join(root, "T1059.001", "T1059.001.yaml"), POWERSHELL);
+  fs.writeFileSync(path.join(root, "T1059.001", "src", "payload.ps1"), "Write-Host hi\n");
   fs.writeFileSync(path.join(root, "T1053", "T1053.yaml"), CRON);
-  const zip = path.join(dir, "atomic-red-team.zip");
-  execFileSync("python3", ["-m", "zipfile", "-c", zip, path.join(dir, "atomic-red-team-master")]);
+  return checkout;
+}
+
+/** The same checkout zipped like GitHub's archive (with Python's zipfile). */
+function atomicsZip(checkout: string): string {
+  const zip = path.join(path.dirname(checkout), "atomic-red-team.zip");
+  execFileSync("python3", ["-m", "zipfile", "-c", zip, checkout]);
   return zip;
 }
 
@@ -79,11 +87,21 @@ test("an admin imports Atomic Red Team, a red tech starts a test from a template
   const adminProblems = watchProblems(admin);
   await signInAndWait(admin, "admin", adminPassword);
   await admin.goto("/admin/system", { waitUntil: "networkidle" });
-  await admin.locator("#atomics-file").setInputFiles(atomicsZip());
+  const checkout = atomicsFolder();
+  await admin.locator("#atomics-file").setInputFiles(atomicsZip(checkout));
   await admin.locator("#atomics-upload").click();
   await expect(admin.locator("#job-progress")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
   await expect(admin.locator("#job-outcome")).toContainText("2 added");
   await expect(admin.locator('#atomics-history tr[data-status="succeeded"]').first()).toContainText("upload:atomic-red-team.zip");
+
+  // The same atomics as a folder picked in the browser: only they are sent, nothing changes.
+  await admin.locator("#atomics-folder").setInputFiles(checkout);
+  await admin.locator("#atomics-folder-upload").click();
+  await expect(admin.locator('#atomics-history tr[data-status="succeeded"]').first()).toContainText(
+    "upload:atomic-red-team-master/ (folder)",
+    { timeout: 30_000 },
+  );
+  await expect(admin.locator("#job-outcome")).toContainText("0 added, 0 updated, 2 unchanged, 0 files skipped");
 
   // A red tech finds it for T1059.001 and creates a test from it.
   const redContext = await browser.newContext();

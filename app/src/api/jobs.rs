@@ -59,8 +59,8 @@ pub async fn job_run(id: Uuid) -> Result<JobRunDto, AppError> {
     )
 }
 
-/// The System panel's Atomic Red Team upload: the zip is saved for the import job, which
-/// then runs like any other (follow it with `job_run`).
+/// The System panel's Atomic Red Team upload: the zip, or the atomics of a folder, saved for
+/// the import job, which then runs like any other (follow it with `job_run`).
 #[server(prefix = "/api/fn", endpoint = "upload_atomics", input = server_fn::codec::MultipartFormData)]
 pub async fn upload_atomics(
     data: server_fn::codec::MultipartData,
@@ -68,7 +68,7 @@ pub async fn upload_atomics(
     use crate::domain::rbac::Permission;
     use crate::server::context::ServerFnContext;
     use crate::server::services::jobs;
-    use crate::server::templates::import::save_upload;
+    use crate::server::templates::import::AtomicsUpload;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -76,23 +76,22 @@ pub async fn upload_atomics(
             let mut data = data
                 .into_inner()
                 .ok_or_else(|| AppError::BadRequest("Expected a file upload".into()))?;
-            let mut saved = None;
+            let mut upload = AtomicsUpload::new(ctx.state.max_import_bytes);
             while let Some(field) = data
                 .next_field()
                 .await
                 .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
             {
-                if field.name() != Some("file") || saved.is_some() {
-                    continue;
-                }
-                let name = field.file_name().unwrap_or("atomics.zip").to_owned();
+                let name = field.name().map(str::to_owned);
+                let file_name = field.file_name().map(str::to_owned);
                 let body = Box::pin(futures::StreamExt::map(field, |chunk| {
                     chunk.map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))
                 }));
-                saved = Some((save_upload(body, ctx.state.max_import_bytes).await?, name));
+                upload
+                    .field(name.as_deref(), file_name.as_deref(), body)
+                    .await?;
             }
-            let upload =
-                saved.ok_or_else(|| AppError::field("file", "Choose a zip of Atomic Red Team"))?;
+            let upload = upload.finish().await?;
             jobs::enqueue_atomics_import(
                 &ctx.state.db,
                 ctx.state.jobs.as_ref(),

@@ -478,11 +478,21 @@ fn AtomicsImport(
             upload.dispatch_local(data);
         }
     };
+    let on_folder = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        match folder_form_data(&ev) {
+            Ok(data) => {
+                upload.dispatch_local(data);
+            }
+            Err(message) => error.set(Some(AppError::field("files", message))),
+        }
+    };
     view! {
         <div id="atomics-import" class="mt-6 border-t border-slate-100 pt-4">
             <h3 class="font-semibold">"Atomic Red Team"</h3>
             <p class="mt-1 text-sm text-slate-600">
-                "Import the test catalog from the project's GitHub archive, or upload a zip of the repository or of its atomics folder. "
+                "Import the test catalog from the project's GitHub archive, or upload a zip or a folder: the repository, its atomics folder or one technique's folder. "
                 "Re-imports update changed tests and keep your edits to local fields."
             </p>
             <div class="mt-3 flex flex-wrap items-end gap-4">
@@ -497,6 +507,15 @@ fn AtomicsImport(
                     </div>
                     <button id="atomics-upload" type="submit" class=PRIMARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
                         {move || if upload.pending().get() { "Uploading…" } else { "Upload and import" }}
+                    </button>
+                </form>
+                <form id="atomics-folder-form" class="flex flex-wrap items-end gap-2" on:submit=on_folder>
+                    <div>
+                        <label for="atomics-folder" class=LABEL_CLASS>"Folder"</label>
+                        <input id="atomics-folder" type="file" prop:webkitdirectory=true multiple=true required class=INPUT_CLASS />
+                    </div>
+                    <button id="atomics-folder-upload" type="submit" class=SECONDARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
+                        "Upload folder and import"
                     </button>
                 </form>
             </div>
@@ -532,6 +551,42 @@ fn AtomicsImport(
             </Transition>
         </div>
     }
+}
+
+/// The picked folder's atomics as a multipart form: each `atomics/<T-id>/T*.yaml` file as a
+/// `files` part named by its path in the folder. Nothing else is sent: the repository also
+/// holds payloads and binaries the import never reads.
+#[cfg(feature = "hydrate")]
+fn folder_form_data(ev: &SubmitEvent) -> Result<FormData, String> {
+    use crate::domain::atomics::folder_entry;
+    use web_sys::js_sys::Reflect;
+    let files = ev
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        .and_then(|form| form.query_selector("input[type=file]").ok().flatten())
+        .and_then(|input| input.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .filter(|files| files.length() > 0)
+        .ok_or("Choose a folder first")?;
+    let data = FormData::new().map_err(|_| "This browser cannot send the folder")?;
+    let mut atomics = 0;
+    for file in (0..files.length()).filter_map(|i| files.get(i)) {
+        let path = Reflect::get(&file, &"webkitRelativePath".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| file.name());
+        if folder_entry(&path).is_none() {
+            continue;
+        }
+        data.append_with_blob_and_filename("files", &file, &path)
+            .map_err(|_| format!("{path} could not be added to the upload"))?;
+        atomics += 1;
+    }
+    if atomics == 0 {
+        return Err("The folder holds no atomics (atomics/<T-id>/T*.yaml)".into());
+    }
+    Ok(data)
 }
 
 fn outcome_text(job: &str, result: &serde_json::Value) -> String {

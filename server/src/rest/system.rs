@@ -6,7 +6,7 @@ use app::error::AppError;
 use app::server::attack::import::Trigger;
 use app::server::services::jobs;
 use app::server::state::AppState;
-use app::server::templates::import::save_upload;
+use app::server::templates::import::AtomicsUpload;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
@@ -79,7 +79,8 @@ pub async fn job_runs(
 }
 
 /// `POST /system/import-atomic-red-team`: with a multipart `file` (a zip of the repository or
-/// of its `atomics` folder) imports that; with no body, downloads the configured archive.
+/// of its `atomics` folder) or `files` (a folder's files, each part named by its path in the
+/// folder) imports that; with no body, downloads the configured archive.
 /// Either way a background job (202 with its id); progress and result via `/system/jobs/{id}`.
 pub async fn import_atomics(
     State(state): State<AppState>,
@@ -94,23 +95,22 @@ pub async fn import_atomics(
         .is_some_and(|v| v.starts_with("multipart/"));
     let upload = match multipart {
         Ok(mut form) => {
-            let mut saved = None;
+            let mut upload = AtomicsUpload::new(state.max_import_bytes);
             while let Some(field) = form.next_field().await.map_err(|e| {
                 AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
             })? {
-                if field.name() != Some("file") || saved.is_some() {
-                    continue;
-                }
-                let name = field.file_name().unwrap_or("atomics.zip").to_owned();
+                let name = field.name().map(str::to_owned);
+                let file_name = field.file_name().map(str::to_owned);
                 let body = Box::pin(field.map(|chunk| {
                     chunk.map_err(|e| {
                         AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
                     })
                 }));
-                let file = save_upload(body, state.max_import_bytes).await?;
-                saved = Some((file, name));
+                upload
+                    .field(name.as_deref(), file_name.as_deref(), body)
+                    .await?;
             }
-            Some(saved.ok_or_else(|| AppError::field("file", "Attach a zip of Atomic Red Team"))?)
+            Some(upload.finish().await?)
         }
         Err(_) if is_multipart => {
             return Err(AppError::BadRequest("Unreadable multipart upload".into()));

@@ -9,7 +9,10 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 
-for_each_backend!(atomics_import_from_archive_and_upload);
+for_each_backend!(
+    atomics_import_from_archive_and_upload,
+    atomics_import_from_an_uploaded_folder
+);
 
 const BUNDLE: &str = include_str!("../fixtures/attack-mini.json");
 
@@ -248,5 +251,132 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
         .filter(|r| r["job"] == "atomics_import")
         .collect();
     assert_eq!(imports.len(), 4);
+    app.finish().await;
+}
+
+/// A folder's files, each part named by its path inside the folder, as the System panel's
+/// folder picker sends them.
+fn folder_form(files: &[(&str, &str)]) -> reqwest::multipart::Form {
+    files
+        .iter()
+        .fold(reqwest::multipart::Form::new(), |form, (path, text)| {
+            form.part(
+                "files",
+                reqwest::multipart::Part::bytes(text.as_bytes().to_vec())
+                    .file_name((*path).to_owned()),
+            )
+        })
+}
+
+async fn post_import(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/system/import-atomic-red-team",
+            Some(token),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, json_body(response).await)
+}
+
+async fn atomics_import_from_an_uploaded_folder(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.admin_token().await;
+    app.import_bundle(&admin, "bundle.json", BUNDLE.as_bytes().to_vec())
+        .await;
+
+    // The repository folder as picked: atomics among other files, which are left out.
+    let enqueued = start_import(
+        &app,
+        &admin,
+        Some(folder_form(&[
+            ("atomic-red-team/README.md", "# Atomic Red Team"),
+            (
+                "atomic-red-team/atomics/T1059.001/T1059.001.yaml",
+                POWERSHELL,
+            ),
+            (
+                "atomic-red-team/atomics/T1059.001/T1059.001.md",
+                "# PowerShell",
+            ),
+            ("atomic-red-team/atomics/T1053/T1053.yaml", CRON),
+            ("atomic-red-team/atomics/T1053/src/payload.bin", "MZ\0\0"),
+            ("atomic-red-team/atomics/Indexes/index.yaml", "x: [unclosed"),
+        ])),
+    )
+    .await;
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["result"]["source"], "upload:atomic-red-team/ (folder)");
+    let report = &run["result"]["report"];
+    assert_eq!(report["files"], 2, "only the atomics are read: {report}");
+    assert_eq!(report["added"], 3);
+    assert_eq!(templates_total(&app, &admin).await, 3);
+
+    // One technique's folder, re-imported with a change upstream: one updated, one unchanged.
+    let changed = POWERSHELL.replace(
+        "Downloads and runs a script.",
+        "Downloads and runs a remote script.",
+    );
+    assert_ne!(changed, POWERSHELL);
+    let enqueued = start_import(
+        &app,
+        &admin,
+        Some(folder_form(&[("T1059.001/T1059.001.yaml", &changed)])),
+    )
+    .await;
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["result"]["report"]["updated"], 1, "{run}");
+    assert_eq!(templates_total(&app, &admin).await, 3);
+
+    // A folder without atomics, two files that are the same atomic, a zip and a folder at
+    // once: field errors.
+    let (status, body) = post_import(
+        &app,
+        &admin,
+        folder_form(&[("docs/README.md", "# nothing"), ("docs/T1.txt", "no")]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["fields"]["files"]
+            .as_str()
+            .unwrap()
+            .contains("no atomics"),
+        "{body}"
+    );
+    let (status, body) = post_import(
+        &app,
+        &admin,
+        folder_form(&[
+            ("a/atomics/T1053/T1053.yaml", CRON),
+            ("b/atomics/T1053/T1053.yaml", CRON),
+        ]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["fields"]["files"]
+            .as_str()
+            .unwrap()
+            .contains("atomics/T1053/T1053.yaml"),
+        "{body}"
+    );
+    let both = upload_form(
+        "atomics.zip",
+        archive(&[("atomics/T1053/T1053.yaml", CRON)]),
+    )
+    .part(
+        "files",
+        reqwest::multipart::Part::bytes(CRON.as_bytes().to_vec())
+            .file_name("atomics/T1053/T1053.yaml"),
+    );
+    let (status, body) = post_import(&app, &admin, both).await;
+    assert_eq!(status, 422, "{body}");
     app.finish().await;
 }

@@ -3,6 +3,7 @@
 //! keeps the admins' local fields (active flag, severity, expected detection, tools,
 //! remediation steps). A malformed file is skipped with its path and line; the rest goes on.
 use super::atomics::{AtomicTest, parse_atomic_file};
+use crate::domain::atomics::folder_entry;
 use crate::dto::templates::{AtomicImportReport, SkippedFile};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
@@ -130,6 +131,166 @@ where
 
 /// Largest single atomics file read from an archive (the biggest upstream is ~100 KB).
 const MAX_ATOMICS_FILE: u64 = 8 * 1024 * 1024;
+
+/// An upload of atomics for the import job, from the System panel or the API: one zip (the
+/// multipart field `file`) or the files of a folder (`files`, each part named by its path
+/// inside the folder), which are written into a zip as they arrive so the job reads both the
+/// same way. What is saved is removed again unless [`AtomicsUpload::finish`] hands it over.
+pub struct AtomicsUpload {
+    max_bytes: u64,
+    /// The saved file (inside [`upload_dir`]) and the name shown for it.
+    saved: Option<(String, String)>,
+    folder: Option<zip::ZipWriter<std::fs::File>>,
+    folder_entries: HashSet<String>,
+    folder_bytes: u64,
+    folder_skipped: usize,
+}
+
+fn upload_error(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("upload file: {e}"))
+}
+
+impl AtomicsUpload {
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            saved: None,
+            folder: None,
+            folder_entries: HashSet::new(),
+            folder_bytes: 0,
+            folder_skipped: 0,
+        }
+    }
+
+    /// Takes one multipart field: `file` (a zip), `files` (one file of a folder), or anything
+    /// else (ignored).
+    pub async fn field<S, E>(
+        &mut self,
+        name: Option<&str>,
+        file_name: Option<&str>,
+        body: S,
+    ) -> AppResult<()>
+    where
+        S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: Into<AppError>,
+    {
+        match name {
+            Some("file") => {
+                if self.saved.is_some() {
+                    return Err(AppError::field(
+                        "file",
+                        "Upload one zip, or one folder, at a time",
+                    ));
+                }
+                let name = file_name.unwrap_or("atomics.zip").to_owned();
+                let file = save_upload(body, self.max_bytes).await?;
+                self.saved = Some((file, name));
+                Ok(())
+            }
+            Some("files") => self.folder_file(file_name.unwrap_or_default(), body).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn folder_file<S, E>(&mut self, relative: &str, mut body: S) -> AppResult<()>
+    where
+        S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: Into<AppError>,
+    {
+        use futures::StreamExt;
+        let Some(entry) = folder_entry(relative) else {
+            self.folder_skipped += 1;
+            return Ok(());
+        };
+        if self.folder.is_none() {
+            if self.saved.is_some() {
+                return Err(AppError::field(
+                    "files",
+                    "Upload one zip, or one folder, at a time",
+                ));
+            }
+            tokio::fs::create_dir_all(upload_dir())
+                .await
+                .map_err(upload_error)?;
+            let file = format!("{}.zip", Uuid::new_v4());
+            let handle = std::fs::File::create(upload_dir().join(&file)).map_err(upload_error)?;
+            let root = relative
+                .split(['/', '\\'])
+                .find(|p| !p.is_empty())
+                .unwrap_or("atomics");
+            self.saved = Some((file, format!("{root}/ (folder)")));
+            self.folder = Some(zip::ZipWriter::new(handle));
+        }
+        if !self.folder_entries.insert(entry.clone()) {
+            return Err(AppError::field(
+                "files",
+                format!("Two files of the folder are both {entry}"),
+            ));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(Into::into)?;
+            self.folder_bytes += chunk.len() as u64;
+            if self.folder_bytes > self.max_bytes {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The folder's atomics are larger than {} MB",
+                    self.max_bytes / (1024 * 1024)
+                )));
+            }
+            if (bytes.len() + chunk.len()) as u64 > MAX_ATOMICS_FILE {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "{relative} is larger than {} MB",
+                    MAX_ATOMICS_FILE / (1024 * 1024)
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let Some(mut writer) = self.folder.take() else {
+            return Err(AppError::internal("upload file: no archive open"));
+        };
+        let writer = tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            writer.start_file(entry, options).map_err(upload_error)?;
+            writer.write_all(&bytes).map_err(upload_error)?;
+            Ok::<_, AppError>(writer)
+        })
+        .await
+        .map_err(upload_error)??;
+        self.folder = Some(writer);
+        Ok(())
+    }
+
+    /// The saved upload (file inside [`upload_dir`], shown name), handed to the import job.
+    pub async fn finish(mut self) -> AppResult<(String, String)> {
+        if let Some(writer) = self.folder.take() {
+            tokio::task::spawn_blocking(move || writer.finish().map(drop))
+                .await
+                .map_err(upload_error)?
+                .map_err(upload_error)?;
+        }
+        match self.saved.take() {
+            Some(saved) => Ok(saved),
+            None if self.folder_skipped > 0 => Err(AppError::field(
+                "files",
+                "The folder holds no atomics (atomics/<T-id>/T*.yaml)",
+            )),
+            None => Err(AppError::field(
+                "file",
+                "Attach a zip of Atomic Red Team, or the files of its atomics folder",
+            )),
+        }
+    }
+}
+
+impl Drop for AtomicsUpload {
+    fn drop(&mut self) {
+        if let Some((file, _)) = &self.saved {
+            let _ = std::fs::remove_file(upload_dir().join(file));
+        }
+    }
+}
 
 /// Reads `atomics/<T-id>/T*.yaml` from a zip of the repository (GitHub's archive has one top
 /// folder) or of its `atomics` folder. Nothing else in the archive is read. A broken archive
