@@ -427,6 +427,36 @@ async fn the_real_enterprise_bundle_matches_its_published_counts(app: TestApp) -
     let windows = json_body(app.get("/api/v1/techniques?platform=Windows", &admin).await).await;
     assert_eq!(windows.as_array().unwrap().len(), 472);
 
+    // So many procedure templates at once rebuild PostgreSQL's search index after the insert
+    // rather than updating it row by row: it is there again, and finds them.
+    assert!(
+        report["procedure_templates_added"].as_u64().unwrap() > 2_000,
+        "{report}"
+    );
+    if app.backend == crate::common::Backend::Postgres {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = app.database().await;
+        let index = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT indexdef FROM pg_indexes \
+                 WHERE indexname = 'ix_test_templates_search_text'",
+            ))
+            .await
+            .unwrap();
+        let definition: String = index.unwrap().try_get_by_index(0).unwrap();
+        assert!(definition.contains("gin_trgm_ops"), "{definition}");
+    }
+    let found = json_body(
+        app.get(
+            "/api/v1/test-templates?search=mimikatz&source=mitre",
+            &admin,
+        )
+        .await,
+    )
+    .await;
+    assert!(found["total"].as_u64().unwrap() > 10, "{found}");
+
     let again = json_body(upload(&app, &admin, "enterprise-attack.json", bytes).await).await;
     assert_eq!(again["techniques_added"], 0);
     assert_eq!(again["techniques_updated"], 0);
