@@ -505,3 +505,55 @@ pub async fn import_atomics(
     txn.commit().await?;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &'static str) -> impl futures::Stream<Item = AppResult<bytes::Bytes>> + Unpin {
+        futures::stream::iter(vec![Ok(bytes::Bytes::from_static(text.as_bytes()))])
+    }
+
+    #[tokio::test]
+    async fn a_folder_upload_becomes_a_zip_of_its_atomics_or_leaves_nothing_behind() {
+        let mut upload = AtomicsUpload::new(1 << 20);
+        for (path, text) in [
+            ("repo/README.md", "# not an atomic"),
+            ("repo/atomics/T1053/T1053.yaml", "attack_technique: T1053\n"),
+        ] {
+            upload
+                .field(Some("files"), Some(path), body(text))
+                .await
+                .unwrap();
+        }
+        let (file, name) = upload.finish().await.unwrap();
+        assert_eq!(name, "repo/ (folder)");
+        let path = upload_dir().join(&file);
+        let files = read_atomics_zip(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "atomics/T1053/T1053.yaml");
+        assert_eq!(files[0].text, "attack_technique: T1053\n");
+
+        // Dropped before `finish` (the request failed): the partial archive is removed.
+        let mut upload = AtomicsUpload::new(1 << 20);
+        upload
+            .field(Some("files"), Some("T1053/T1053.yaml"), body("x: 1\n"))
+            .await
+            .unwrap();
+        let Some((file, _)) = upload.saved.clone() else {
+            panic!("the archive is started with the first atomic");
+        };
+        assert!(upload_dir().join(&file).exists());
+        drop(upload);
+        assert!(!upload_dir().join(&file).exists());
+
+        // Over the size limit: 413, and nothing kept.
+        let mut upload = AtomicsUpload::new(4);
+        let err = upload
+            .field(Some("files"), Some("T1053/T1053.yaml"), body("too long"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 413);
+    }
+}
