@@ -1,16 +1,19 @@
-//! Where Atomic Red Team files live in a folder the user uploads: shared by the browser, which
-//! sends only those files, and the server, which keeps only those.
+//! Which files are Atomic Red Team atomics, wherever they are read from: a folder the user
+//! uploads (the browser sends only these), a zip archive, or a directory on disk.
 
-/// The zip entry an uploaded folder's file becomes, from its path relative to the folder the
-/// user picked (the repository, its `atomics` folder or one technique's folder): only
-/// `<T-id folder>/T*.yaml` is kept, as `atomics/<T-id folder>/<file>`. Anything else, and
-/// any path whose last two parts are not plain names, is not an atomic.
-pub fn folder_entry(relative: &str) -> Option<String> {
-    let parts: Vec<&str> = relative
-        .split(['/', '\\'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    let [.., dir, file] = parts.as_slice() else {
+/// The place of an atomics file, `atomics/<technique folder>/T*.yaml`, from its path in a
+/// folder or an archive; `None` for any other file. The path may lead there through the
+/// repository (`…/atomics/T1053/T1053.yaml`: the two parts after the last `atomics`); without
+/// an `atomics` folder in it, it is the atomics folder itself under another name
+/// (`my-atomics/T1053/T1053.yaml`) or one technique's folder (`T1053/T1053.yaml`).
+pub fn atomics_entry(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let rest = match parts.iter().rposition(|p| *p == "atomics") {
+        Some(at) => &parts[at + 1..],
+        None if parts.len() <= 3 => &parts[parts.len().saturating_sub(2)..],
+        None => return None,
+    };
+    let [dir, file] = rest else {
         return None;
     };
     let plain = |p: &str| p != "." && p != ".." && !p.contains(':');
@@ -20,17 +23,23 @@ pub fn folder_entry(relative: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::folder_entry;
+    use super::atomics_entry;
 
     #[test]
     fn only_technique_folders_yaml_files_are_atomics() {
         for (path, entry) in [
             (
-                "atomic-red-team/atomics/T1059.001/T1059.001.yaml",
+                "atomic-red-team-master/atomics/T1059.001/T1059.001.yaml",
                 Some("atomics/T1059.001/T1059.001.yaml"),
             ),
             ("atomics/T1053/T1053.yaml", Some("atomics/T1053/T1053.yaml")),
+            (
+                "my-atomics/T1053/T1053.yaml",
+                Some("atomics/T1053/T1053.yaml"),
+            ),
             ("T1053\\T1053.yaml", Some("atomics/T1053/T1053.yaml")),
+            ("repo/atomics/T1053/src/T1053-helper.yaml", None),
+            ("repo/old/T1105/T1105.yaml", None),
             ("atomics/T1053/src/payload.exe", None),
             ("atomics/T1053/T1053.md", None),
             ("atomics/Indexes/index.yaml", None),
@@ -38,7 +47,7 @@ mod tests {
             ("atomics/../T1053.yaml", None),
             ("", None),
         ] {
-            assert_eq!(folder_entry(path).as_deref(), entry, "{path}");
+            assert_eq!(atomics_entry(path).as_deref(), entry, "{path}");
         }
     }
 }

@@ -558,7 +558,7 @@ fn AtomicsImport(
 /// holds payloads and binaries the import never reads.
 #[cfg(feature = "hydrate")]
 fn folder_form_data(ev: &SubmitEvent) -> Result<FormData, String> {
-    use crate::domain::atomics::folder_entry;
+    use crate::domain::atomics::atomics_entry;
     use web_sys::js_sys::Reflect;
     let files = ev
         .target()
@@ -576,7 +576,7 @@ fn folder_form_data(ev: &SubmitEvent) -> Result<FormData, String> {
             .and_then(|v| v.as_string())
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| file.name());
-        if folder_entry(&path).is_none() {
+        if atomics_entry(&path).is_none() {
             continue;
         }
         data.append_with_blob_and_filename("files", &file, &path)

@@ -9,7 +9,7 @@ use crate::server::db::begin_write;
 use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::services::audit::{self, AuditRecord};
 use crate::server::services::notifications::{self, NewNotification};
-use crate::server::templates::procedures::{TechniqueRef, sync_procedures};
+use crate::server::templates::procedures::{TechniqueRef, set_search_index_aside, sync_procedures};
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -180,6 +180,7 @@ pub async fn apply(
     progress: ProgressFn<'_>,
 ) -> AppResult<ImportReport> {
     let txn = begin_write(db).await?;
+    let search_index = set_search_index_aside(&txn, &data.procedures).await?;
     let mut report = ImportReport::default();
     report_progress(progress, Stage::Tactics, 0, data.tactics.len());
     upsert_tactics(&txn, &data.tactics, &mut report).await?;
@@ -222,7 +223,8 @@ pub async fn apply(
         &mut report,
     )
     .await?;
-    let (added, updated) = sync_procedures(&txn, &data.procedures, &procedure_targets).await?;
+    let (added, updated) =
+        sync_procedures(&txn, &data.procedures, &procedure_targets, search_index).await?;
     report.procedure_templates_added = added;
     report.procedure_templates_updated = updated;
     let summary = json!({

@@ -665,36 +665,33 @@ pub async fn dashboard(
         limit: Some(8),
         ..Default::default()
     };
-    // Every query at once, each on its own pooled connection; the per-state test figures of
-    // the summary, the tactics and the funnel share one pass over the tests.
-    let (
-        techniques,
-        tactics,
-        statuses,
-        tally,
-        members,
-        activity,
-        validation,
-        recent,
-        history,
-        pending,
-    ) = tokio::join!(
-        technique_counts(db, &scope),
-        tactics(db, &scope),
-        tactic_technique_counts(db, &scope),
+    // The small queries on the knowledge base one after another, the rest at once, each on
+    // its own pooled connection (seven at most, so a few dashboards at once do not drain the
+    // pool). The per-state test figures of the summary, the tactics and the funnel share one
+    // pass over the tests.
+    let knowledge = async {
+        Ok::<_, AppError>((
+            technique_counts(db, &scope).await?,
+            tactics(db, &scope).await?,
+            tactic_technique_counts(db, &scope).await?,
+            tactic_members(db, &scope).await?,
+        ))
+    };
+    let (knowledge, tally, activity, validation, recent, history, pending) = tokio::join!(
+        knowledge,
         test_tally(db, &scope),
-        tactic_members(db, &scope),
         team_activity(db, query),
         validation_rate(db, query),
         recent_tests(db, &scope),
         coverage_history(db, &scope),
         test_reads::list(db, user, &pending_query),
     );
+    let (techniques, tactics, statuses, members) = knowledge?;
     let tally = tally?;
     let pending = pending?;
     Ok(Dashboard {
-        summary: summarize(techniques?, &tally),
-        by_tactic: per_tactic(tactics?, statuses?, &tally, &members?),
+        summary: summarize(techniques, &tally),
+        by_tactic: per_tactic(tactics, statuses, &tally, &members),
         pipeline: funnel(&per_state(tally.iter())),
         activity: activity?,
         validation: validation?,

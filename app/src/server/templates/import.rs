@@ -3,7 +3,7 @@
 //! keeps the admins' local fields (active flag, severity, expected detection, tools,
 //! remediation steps). A malformed file is skipped with its path and line; the rest goes on.
 use super::atomics::{AtomicTest, parse_atomic_file};
-use crate::domain::atomics::folder_entry;
+use crate::domain::atomics::atomics_entry;
 use crate::dto::templates::{AtomicImportReport, SkippedFile};
 use crate::error::{AppError, AppResult};
 use crate::server::context::Actor;
@@ -47,9 +47,10 @@ pub fn read_atomics_dir(root: &Path) -> AppResult<Vec<AtomicSourceFile>> {
         let Ok(inner) = std::fs::read_dir(dir.path()) else {
             continue;
         };
+        let folder = dir.file_name().to_string_lossy().into_owned();
         for file in inner.flatten() {
             let name = file.file_name().to_string_lossy().into_owned();
-            if !(name.starts_with('T') && name.ends_with(".yaml")) {
+            if atomics_entry(&format!("{folder}/{name}")).is_none() {
                 continue;
             }
             let path = file.path();
@@ -198,8 +199,12 @@ impl AtomicsUpload {
         E: Into<AppError>,
     {
         use futures::StreamExt;
-        let Some(entry) = folder_entry(relative) else {
+        let Some(entry) = atomics_entry(relative) else {
+            // Not kept, but not free either: other files count towards the size limit too.
             self.folder_skipped += 1;
+            while let Some(chunk) = body.next().await {
+                self.count_folder_bytes(chunk.map_err(Into::into)?.len())?;
+            }
             return Ok(());
         };
         if self.folder.is_none() {
@@ -230,13 +235,7 @@ impl AtomicsUpload {
         let mut bytes = Vec::new();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(Into::into)?;
-            self.folder_bytes += chunk.len() as u64;
-            if self.folder_bytes > self.max_bytes {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "The folder's atomics are larger than {} MB",
-                    self.max_bytes / (1024 * 1024)
-                )));
-            }
+            self.count_folder_bytes(chunk.len())?;
             if (bytes.len() + chunk.len()) as u64 > MAX_ATOMICS_FILE {
                 return Err(AppError::PayloadTooLarge(format!(
                     "{relative} is larger than {} MB",
@@ -259,6 +258,17 @@ impl AtomicsUpload {
         .await
         .map_err(upload_error)??;
         self.folder = Some(writer);
+        Ok(())
+    }
+
+    fn count_folder_bytes(&mut self, n: usize) -> AppResult<()> {
+        self.folder_bytes += n as u64;
+        if self.folder_bytes > self.max_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "The folder's files are larger than {} MB",
+                self.max_bytes / (1024 * 1024)
+            )));
+        }
         Ok(())
     }
 
@@ -292,8 +302,9 @@ impl Drop for AtomicsUpload {
     }
 }
 
-/// Reads `atomics/<T-id>/T*.yaml` from a zip of the repository (GitHub's archive has one top
-/// folder) or of its `atomics` folder. Nothing else in the archive is read. A broken archive
+/// Reads the atomics ([`atomics_entry`]) from a zip of the repository (GitHub's archive has
+/// one top folder), of its `atomics` folder or of one technique's folder. Nothing else in the
+/// archive is read. A broken archive
 /// is an error that names the problem; then nothing is imported.
 pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<AtomicSourceFile>> {
     use std::io::Read;
@@ -310,14 +321,9 @@ pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<AtomicSourceFile>> {
             continue;
         }
         let name = entry.name().to_owned();
-        let parts: Vec<&str> = name.split('/').collect();
-        let Some(at) = parts.iter().rposition(|p| *p == "atomics") else {
+        let Some(path) = atomics_entry(&name) else {
             continue;
         };
-        let rest = &parts[at + 1..];
-        if rest.len() != 2 || !(rest[1].starts_with('T') && rest[1].ends_with(".yaml")) {
-            continue;
-        }
         if entry.size() > MAX_ATOMICS_FILE {
             return Err(AppError::BadRequest(format!(
                 "{name} is larger than {MAX_ATOMICS_FILE} bytes"
@@ -327,10 +333,7 @@ pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<AtomicSourceFile>> {
         entry
             .read_to_string(&mut text)
             .map_err(|e| AppError::BadRequest(format!("broken zip archive at {name}: {e}")))?;
-        files.push(AtomicSourceFile {
-            path: format!("atomics/{}/{}", rest[0], rest[1]),
-            text,
-        });
+        files.push(AtomicSourceFile { path, text });
     }
     if files.is_empty() {
         return Err(AppError::BadRequest(
@@ -552,6 +555,13 @@ mod tests {
         let mut upload = AtomicsUpload::new(4);
         let err = upload
             .field(Some("files"), Some("T1053/T1053.yaml"), body("too long"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 413);
+        // Files that are not atomics are not kept, but they count towards the limit.
+        let mut upload = AtomicsUpload::new(4);
+        let err = upload
+            .field(Some("files"), Some("repo/payload.bin"), body("MZ binary"))
             .await
             .unwrap_err();
         assert_eq!(err.status(), 413);

@@ -9,8 +9,8 @@ use crate::server::templates::import::content_hash;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Statement,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -45,11 +45,14 @@ pub fn without_citations(text: &str) -> String {
         .replace(" .", ".")
 }
 
-/// Adds and updates procedure templates; returns (added, updated).
+/// Adds and updates procedure templates; returns (added, updated). `suspended` is what
+/// [`set_search_index_aside`] returned at the start of the transaction: the index is built
+/// again once the rows are in.
 pub async fn sync_procedures(
     txn: &impl ConnectionTrait,
     procedures: &[ProcedureData],
     techniques: &HashMap<String, TechniqueRef>,
+    suspended: Option<SearchIndex>,
 ) -> AppResult<(u32, u32)> {
     let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
         .select_only()
@@ -132,11 +135,6 @@ pub async fn sync_procedures(
             }
         }
     }
-    let suspended = if new_rows.len() > REBUILD_INDEX_ABOVE {
-        suspend_search_index(txn).await?
-    } else {
-        None
-    };
     // Batches keep each statement under the databases' bind-parameter limits.
     let mut rows = new_rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -145,7 +143,7 @@ pub async fn sync_procedures(
             .exec_without_returning(txn)
             .await?;
     }
-    if let Some(definition) = suspended {
+    if let Some(SearchIndex(definition)) = suspended {
         txn.execute_unprepared("SET LOCAL maintenance_work_mem = '256MB'")
             .await?;
         txn.execute_unprepared(&definition).await?;
@@ -153,15 +151,36 @@ pub async fn sync_procedures(
     Ok((added, updated))
 }
 
-/// Above this many new templates at once (the first ATT&CK import adds ~15,000), PostgreSQL's
-/// trigram index on the search text is dropped and built again once the rows are in, in the
-/// same transaction: one build costs less than updating the index row by row.
+/// Above this many new procedures at once (the first ATT&CK import brings ~15,000),
+/// PostgreSQL's trigram index on the catalog's search text is dropped and built again once the
+/// rows are in, in the same transaction: one build costs less than updating the index row by
+/// row.
 const REBUILD_INDEX_ABOVE: usize = 2_000;
 
-/// Drops the catalog's search index (migration 7) where there is one, and returns its
-/// definition to build it again. Readers of the catalog wait for the import's commit.
-async fn suspend_search_index(txn: &impl ConnectionTrait) -> AppResult<Option<String>> {
+/// The definition of a search index set aside by [`set_search_index_aside`].
+pub struct SearchIndex(String);
+
+/// First thing in an import's transaction: when `procedures` outnumber the stored ones by more
+/// than [`REBUILD_INDEX_ABOVE`] (PostgreSQL only), drops the catalog's search index (migration
+/// 7) and returns its definition. Dropping it locks the templates table until commit; taking
+/// that lock before the import locks any technique keeps the order of a test created from a
+/// template (template read, then technique written), which then waits instead of deadlocking.
+pub async fn set_search_index_aside(
+    txn: &impl ConnectionTrait,
+    procedures: &[ProcedureData],
+) -> AppResult<Option<SearchIndex>> {
     if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let stored = test_template::Entity::find()
+        .filter(test_template::Column::Source.eq(SOURCE))
+        .count(txn)
+        .await?;
+    if procedures.len()
+        <= usize::try_from(stored)
+            .unwrap_or(usize::MAX)
+            .saturating_add(REBUILD_INDEX_ABOVE)
+    {
         return Ok(None);
     }
     let definition = txn
@@ -177,7 +196,7 @@ async fn suspend_search_index(txn: &impl ConnectionTrait) -> AppResult<Option<St
         txn.execute_unprepared("DROP INDEX ix_test_templates_search_text")
             .await?;
     }
-    Ok(definition)
+    Ok(definition.map(SearchIndex))
 }
 
 #[cfg(test)]
