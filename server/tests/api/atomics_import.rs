@@ -101,17 +101,7 @@ async fn templates_total(app: &TestApp, token: &str) -> u64 {
 }
 
 async fn start_import(app: &TestApp, token: &str, form: Option<reqwest::multipart::Form>) -> Value {
-    let mut request = app.request(
-        reqwest::Method::POST,
-        "/api/v1/system/import-atomic-red-team",
-        Some(token),
-    );
-    if let Some(form) = form {
-        request = request.multipart(form);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let body = json_body(response).await;
+    let (status, body) = post_import(app, token, form).await;
     assert_eq!(status, 202, "{body}");
     body
 }
@@ -268,17 +258,20 @@ fn folder_form(files: &[(&str, &str)]) -> reqwest::multipart::Form {
         })
 }
 
-async fn post_import(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/system/import-atomic-red-team",
-            Some(token),
-        )
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+async fn post_import(
+    app: &TestApp,
+    token: &str,
+    form: Option<reqwest::multipart::Form>,
+) -> (u16, Value) {
+    let mut request = app.request(
+        reqwest::Method::POST,
+        "/api/v1/system/import-atomic-red-team",
+        Some(token),
+    );
+    if let Some(form) = form {
+        request = request.multipart(form);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, json_body(response).await)
 }
@@ -339,7 +332,10 @@ async fn atomics_import_from_an_uploaded_folder(backend: Backend) {
     let (status, body) = post_import(
         &app,
         &admin,
-        folder_form(&[("docs/README.md", "# nothing"), ("docs/T1.txt", "no")]),
+        Some(folder_form(&[
+            ("docs/README.md", "# nothing"),
+            ("docs/T1.txt", "no"),
+        ])),
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -353,10 +349,10 @@ async fn atomics_import_from_an_uploaded_folder(backend: Backend) {
     let (status, body) = post_import(
         &app,
         &admin,
-        folder_form(&[
+        Some(folder_form(&[
             ("a/atomics/T1053/T1053.yaml", CRON),
             ("b/atomics/T1053/T1053.yaml", CRON),
-        ]),
+        ])),
     )
     .await;
     assert_eq!(status, 422, "{body}");
@@ -376,7 +372,7 @@ async fn atomics_import_from_an_uploaded_folder(backend: Backend) {
         reqwest::multipart::Part::bytes(CRON.as_bytes().to_vec())
             .file_name("atomics/T1053/T1053.yaml"),
     );
-    let (status, body) = post_import(&app, &admin, both).await;
+    let (status, body) = post_import(&app, &admin, Some(both)).await;
     assert_eq!(status, 422, "{body}");
     app.finish().await;
 }

@@ -93,12 +93,10 @@ where
     use tokio::io::AsyncWriteExt;
     tokio::fs::create_dir_all(upload_dir())
         .await
-        .map_err(|e| AppError::internal(format!("upload folder: {e}")))?;
+        .map_err(upload_error)?;
     let name = format!("{}.zip", uuid::Uuid::new_v4());
     let path = upload_dir().join(&name);
-    let mut file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+    let mut file = tokio::fs::File::create(&path).await.map_err(upload_error)?;
     let mut written: u64 = 0;
     let outcome: AppResult<()> = async {
         while let Some(chunk) = body.next().await {
@@ -110,13 +108,9 @@ where
                     max_bytes / (1024 * 1024)
                 )));
             }
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+            file.write_all(&chunk).await.map_err(upload_error)?;
         }
-        file.flush()
-            .await
-            .map_err(|e| AppError::internal(format!("upload file: {e}")))?;
+        file.flush().await.map_err(upload_error)?;
         if written == 0 {
             return Err(AppError::field("file", "The file is empty"));
         }
