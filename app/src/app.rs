@@ -1,24 +1,22 @@
 //! The document shell, the router and the signed-in user's context.
 use crate::components::layout::{NotFound, Shell};
-use crate::dto::auth::UserProfile;
+use crate::dto::admin::auth::UserProfile;
 use crate::error::AppError;
-use crate::pages::{
-    actors::{ThreatActorPage, ThreatActorsPage},
-    audit::AuditPage,
-    catalog::{CatalogPage, NewTemplatePage, TemplatePage},
-    dashboard::DashboardPage,
-    login::LoginPage,
-    matrix::MatrixPage,
-    profile::ProfilePage,
-    reports::ReportsPage,
-    system::SystemPage,
-    technique::TechniquePage,
-    test_detail::TestDetailPage,
-    test_new::NewTestPage,
-    tests::TestsPage,
-    user_edit::UserEditPage,
-    users::UsersPage,
-};
+use crate::pages::account::login::LoginPage;
+use crate::pages::account::profile::ProfilePage;
+use crate::pages::admin::audit::AuditPage;
+use crate::pages::admin::system::SystemPage;
+use crate::pages::admin::user_edit::UserEditPage;
+use crate::pages::admin::users::UsersPage;
+use crate::pages::catalog::{CatalogPage, NewTemplatePage, TemplatePage};
+use crate::pages::knowledge::actors::{ThreatActorPage, ThreatActorsPage};
+use crate::pages::knowledge::matrix::MatrixPage;
+use crate::pages::knowledge::technique::TechniquePage;
+use crate::pages::reporting::dashboard::DashboardPage;
+use crate::pages::reporting::reports::ReportsPage;
+use crate::pages::workflow::detail::TestDetailPage;
+use crate::pages::workflow::list::TestsPage;
+use crate::pages::workflow::new::NewTestPage;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -31,7 +29,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let Some(nonce) = use_context::<http::request::Parts>().and_then(|parts| {
         parts
             .extensions
-            .get::<crate::server::context::CspNonce>()
+            .get::<crate::server::platform::context::CspNonce>()
             .cloned()
     }) {
         provide_context(Nonce::from_value(nonce.0));
@@ -67,7 +65,7 @@ pub fn use_auth() -> AuthContext {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let user = Resource::new(|| (), |_| crate::api::auth::current_user());
+    let user = Resource::new(|| (), |_| crate::api::admin::auth::current_user());
     provide_context(AuthContext { user });
 
     view! {

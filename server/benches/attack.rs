@@ -11,8 +11,8 @@
 //! reason when the shared data or PostgreSQL is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::server::attack::import::{Trigger, import_bundle, no_progress};
-use app::server::context::Actor;
+use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::platform::context::Actor;
 use server::config::Config;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -111,8 +111,10 @@ async fn import_times(backend: &str, bytes: &[u8]) -> Option<(Vec<Duration>, Vec
     let mut again = Vec::new();
     for _ in 0..RUNS {
         let scratch = Scratch::new(backend).await?;
-        let db = app::server::db::connect(&scratch.url).await.unwrap();
-        app::server::db::migrate(&db).await.unwrap();
+        let db = app::server::platform::db::connect(&scratch.url)
+            .await
+            .unwrap();
+        app::server::platform::db::migrate(&db).await.unwrap();
         let actor = Actor::system("bench");
         let started = Instant::now();
         let report = import_bundle(
@@ -152,12 +154,14 @@ fn atomics_root() -> PathBuf {
 
 /// All atomics from a local directory (read + parse + import) into an empty database.
 async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
-    use app::server::templates::import::{import_atomics, read_atomics_dir};
+    use app::server::importers::atomics::import::{import_atomics, read_atomics_dir};
     let mut samples = Vec::new();
     for _ in 0..RUNS {
         let scratch = Scratch::new(backend).await?;
-        let db = app::server::db::connect(&scratch.url).await.unwrap();
-        app::server::db::migrate(&db).await.unwrap();
+        let db = app::server::platform::db::connect(&scratch.url)
+            .await
+            .unwrap();
+        app::server::platform::db::migrate(&db).await.unwrap();
         let started = Instant::now();
         let files = read_atomics_dir(&atomics_root()).ok()?;
         let report = import_atomics(&db, &Actor::system("bench"), files, &|_, _| {})
@@ -192,8 +196,10 @@ fn memory_probe(bundle: &std::path::Path) -> Option<f64> {
 
 async fn run_memory_probe(bundle: PathBuf) {
     let scratch = Scratch::new("sqlite").await.unwrap();
-    let db = app::server::db::connect(&scratch.url).await.unwrap();
-    app::server::db::migrate(&db).await.unwrap();
+    let db = app::server::platform::db::connect(&scratch.url)
+        .await
+        .unwrap();
+    app::server::platform::db::migrate(&db).await.unwrap();
     let bytes = std::fs::read(&bundle).unwrap();
     import_bundle(
         &db,
@@ -244,9 +250,9 @@ async fn list_times(
     )
     .await
     .unwrap();
-    let atomics = app::server::templates::import::read_atomics_dir(&atomics_root()).ok();
+    let atomics = app::server::importers::atomics::import::read_atomics_dir(&atomics_root()).ok();
     if let Some(files) = atomics {
-        app::server::templates::import::import_atomics(
+        app::server::importers::atomics::import::import_atomics(
             &state.db,
             &Actor::system("bench"),
             files,

@@ -12,8 +12,8 @@
 //! With `AEGIS_BENCH_KEEP_DB` set, the seeded database is kept (for `EXPLAIN`), not dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::server::attack::import::{Trigger, import_bundle, no_progress};
-use app::server::context::Actor;
+use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::platform::context::Actor;
 use server::config::Config;
 use server::seed::{SeedOptions, SeedReport};
 use std::collections::HashMap;
@@ -388,8 +388,10 @@ async fn export(api: &Api, pid: u32) -> Result<Export, String> {
 
 /// Creates the database, imports ATT&CK and runs the generator in this process.
 async fn prepare(database_url: &str) -> (String, SeedReport) {
-    let db = app::server::db::connect(database_url).await.unwrap();
-    app::server::db::migrate(&db).await.unwrap();
+    let db = app::server::platform::db::connect(database_url)
+        .await
+        .unwrap();
+    app::server::platform::db::migrate(&db).await.unwrap();
     let (bytes, label) = bundle();
     let started = Instant::now();
     import_bundle(

@@ -7,8 +7,11 @@
 //! for BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432; skips with a reason without it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use app::domain::values::DetectionResult;
+use app::domain::workflow::{TestState, Vote};
 use app::server::entities::security_test;
-use sea_orm::{ActiveValue::Set, EntityTrait};
+use app::server::workflow::rows::{NewTest, draft_row};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
 use server::config::Config;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -42,7 +45,7 @@ fn config(database_url: &str, dir: &std::path::Path) -> Config {
     Config::from_lookup(|name| vars.get(name).cloned()).unwrap()
 }
 
-async fn serve(config: &Config) -> (SocketAddr, app::server::state::AppState) {
+async fn serve(config: &Config) -> (SocketAddr, app::server::platform::state::AppState) {
     let (state, _) = server::bootstrap(config).await.unwrap();
     let router = server::router(state.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -120,14 +123,7 @@ fn ms(d: Duration) -> String {
 }
 
 const TECHNIQUES: [&str; 5] = ["T1059", "T1059.001", "T1059.004", "T1053", "T1595"];
-const STATES: [&str; 6] = [
-    "draft",
-    "red_executing",
-    "blue_evaluating",
-    "in_review",
-    "validated",
-    "rejected",
-];
+const STATES: [TestState; 6] = TestState::ALL;
 const PLATFORMS: [&str; 3] = ["windows", "linux", "macos"];
 
 /// 50,000 tests spread over states, techniques, platforms and creators, inserted directly.
@@ -137,64 +133,25 @@ async fn seed(db: &sea_orm::DatabaseConnection, creators: &[uuid::Uuid]) {
         let rows = (0..1000).map(|i| {
             let n = batch * 1000 + i;
             let state = STATES[n % STATES.len()];
-            let done = matches!(state, "validated" | "rejected");
-            security_test::ActiveModel {
-                id: Set(uuid::Uuid::new_v4()),
-                title: Set(format!("Seeded test {n}")),
-                description: Set(String::new()),
-                technique_id: Set(TECHNIQUES[n % TECHNIQUES.len()].into()),
-                objective: Set("Seeded".into()),
-                target_environment: Set(String::new()),
-                severity: Set("medium".into()),
-                platform: Set(Some(PLATFORMS[n % PLATFORMS.len()].into())),
-                campaign_id: Set(None),
-                retest_of: Set(None),
-                template_id: Set(None),
-                procedure: Set(String::new()),
-                expected_detection: Set(String::new()),
-                suggested_tools: Set(serde_json::json!([])),
-                assigned_red_id: Set(None),
-                assigned_blue_id: Set(None),
-                state: Set(state.into()),
-                version: Set(1),
-                created_by: Set(creators[n % creators.len()]),
-                tool_used: Set(None),
-                command_executed: Set(None),
-                output_observed: Set(None),
-                red_notes: Set(None),
-                attacker_ip: Set(None),
-                target_ip: Set(None),
-                start_time: Set(None),
-                end_time: Set(None),
-                detection_result: Set(done.then(|| "detected".into())),
-                detection_notes: Set(None),
-                alert_fired: Set(None),
-                alert_name: Set(None),
-                response_action: Set(None),
-                time_to_detect_seconds: Set(None),
-                blue_notes: Set(None),
-                red_validation_status: Set(done.then(|| "approved".into())),
-                red_validation_notes: Set(None),
-                red_validated_by: Set(None),
-                red_validated_at: Set(None),
-                blue_validation_status: Set(None),
-                blue_validation_notes: Set(None),
-                blue_validated_by: Set(None),
-                blue_validated_at: Set(None),
-                timer_started_at: Set(None),
-                timer_paused_at: Set(None),
-                timer_paused_seconds: Set(0),
-                timer_stopped_at: Set(None),
-                remediation_status: Set("not_started".into()),
-                remediation_notes: Set(String::new()),
-                remediation_owner: Set(None),
-                remediation_due_date: Set(None),
-                red_submitted_at: Set(None),
-                blue_submitted_at: Set(None),
-                completed_at: Set(None),
-                created_at: Set(now - chrono::Duration::seconds(n as i64)),
-                updated_at: Set(now - chrono::Duration::seconds(n as i64)),
-            }
+            let done = matches!(state, TestState::Validated | TestState::Rejected);
+            let created = now - chrono::Duration::seconds(n as i64);
+            // The row the workflow would insert for this draft, moved on to `state`.
+            let mut row = draft_row(
+                uuid::Uuid::new_v4(),
+                NewTest {
+                    title: format!("Seeded test {n}"),
+                    technique_id: TECHNIQUES[n % TECHNIQUES.len()].into(),
+                    objective: "Seeded".into(),
+                    platform: Some(PLATFORMS[n % PLATFORMS.len()].into()),
+                    created_by: creators[n % creators.len()],
+                    ..NewTest::default()
+                },
+                created,
+            );
+            row.state = state;
+            row.detection_result = done.then_some(DetectionResult::Detected);
+            row.red_validation_status = done.then_some(Vote::Approved);
+            row.into_active_model().reset_all()
         });
         security_test::Entity::insert_many(rows)
             .exec_without_returning(db)

@@ -7,11 +7,11 @@ mod progress_bar;
 pub mod rest;
 pub mod seed;
 
-use app::server::context::Actor;
-use app::server::evidence_store::{EvidenceStore, S3Settings};
-use app::server::rate_limit::RateLimiter;
-use app::server::services::users;
-use app::server::state::{AppState, AuthSettings};
+use app::server::admin::users;
+use app::server::platform::context::Actor;
+use app::server::platform::rate_limit::RateLimiter;
+use app::server::platform::state::{AppState, AuthSettings};
+use app::server::workflow::evidence_store::{EvidenceStore, S3Settings};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -206,16 +206,16 @@ async fn shutdown_signal() {
 /// migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let db = app::server::db::connect(&config.database_url).await?;
-    app::server::db::migrate(&db).await?;
+    let db = app::server::platform::db::connect(&config.database_url).await?;
+    app::server::platform::db::migrate(&db).await?;
     Ok(db)
 }
 
 /// `aegis create-user`: the same service, and audit entry, as the admin UI.
 pub async fn create_user(
     config: &Config,
-    request: app::dto::users::CreateUserRequest,
-) -> anyhow::Result<app::dto::users::UserDto> {
+    request: app::dto::admin::users::CreateUserRequest,
+) -> anyhow::Result<app::dto::admin::users::UserDto> {
     let db = open_database(config).await?;
     users::create(&db, &Actor::system("cli"), request)
         .await
@@ -247,7 +247,7 @@ pub fn init_tracing(json: bool) {
 /// `aegis import-attack FILE`: the same importer as the System panel, with a progress bar on
 /// the terminal.
 pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    use app::server::attack::import::{Trigger, import_bundle};
+    use app::server::importers::attack::import::{Trigger, import_bundle};
     let started = std::time::Instant::now();
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
@@ -308,7 +308,7 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
 
 /// `aegis import-atomics PATH`: Atomic Red Team into the template catalog, with a progress bar.
 pub async fn import_atomics_dir(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
-    use app::server::templates::import::{import_atomics, read_atomics};
+    use app::server::importers::atomics::import::{import_atomics, read_atomics};
     let started = std::time::Instant::now();
     let files = read_atomics(path).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     println!(

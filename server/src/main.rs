@@ -131,7 +131,7 @@ async fn create_user(
             input.lines().next().unwrap_or("").to_owned()
         }
     };
-    let request = app::dto::users::CreateUserRequest {
+    let request = app::dto::admin::users::CreateUserRequest {
         username,
         password,
         role,

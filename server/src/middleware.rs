@@ -1,10 +1,10 @@
 //! Request pipeline: request ids and logging, security headers, authentication, cross-site
 //! request refusal and the sign-in redirect for pages.
 use app::error::{AppError, InternalErrorMarker};
-use app::server::context::{Auth, CspNonce, RequestMeta};
-use app::server::cookies::session_token;
-use app::server::services::sessions;
-use app::server::state::AppState;
+use app::server::admin::sessions;
+use app::server::platform::context::{Auth, CspNonce, RequestMeta};
+use app::server::platform::cookies::session_token;
+use app::server::platform::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -1,6 +1,6 @@
 //! A terminal progress bar for long CLI imports: one redrawn line per stage on a terminal, one
 //! plain line per stage otherwise (logs, CI).
-use app::server::attack::import::{Progress, Stage};
+use app::server::importers::attack::import::{Progress, Stage};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 

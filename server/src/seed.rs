@@ -8,19 +8,22 @@
 //! read them as they read real work. Every choice comes from one seeded PRNG, so a seed always
 //! gives the same data relative to the moment it runs.
 use anyhow::{Context, bail};
-use app::domain::coverage::{CoverageStatus, Detection, TestOutcome, coverage_status};
+use app::domain::audit::AuditAction;
+use app::domain::audit::TEST_ENTITY;
+use app::domain::coverage::{CoverageStatus, TestOutcome, coverage_status};
 use app::domain::rbac::{Role, Team};
 use app::domain::validation::{PASSWORD_MAX_LEN, PASSWORD_MIN_LEN};
+use app::domain::values::{DetectionResult, RemediationStatus, Severity};
 use app::domain::workflow::{TestState, Vote, review_outcome};
-use app::server::db::begin_write;
+use app::server::admin::passwords;
+use app::server::admin::users;
 use app::server::entities::{
     audit_log, coverage_snapshot, evidence, remediation_step, security_test, tactic, technique,
     user,
 };
-use app::server::services::activity::ActivityTally;
-use app::server::services::audit::AuditRecord;
-use app::server::services::tests::ENTITY as TEST_ENTITY;
-use app::server::services::{passwords, users};
+use app::server::platform::audit::AuditRecord;
+use app::server::platform::db::begin_write;
+use app::server::reporting::activity::ActivityTally;
 use chrono::{DateTime, Duration as Span, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -229,7 +232,7 @@ impl Rng {
     }
 
     /// Two different values of `items` (at least two): an edit that changes something.
-    fn change<'a>(&mut self, items: &[&'a str]) -> (&'a str, &'a str) {
+    fn change<T: Copy>(&mut self, items: &[T]) -> (T, T) {
         let old = self.below(items.len());
         let new = (old + 1 + self.below(items.len() - 1)) % items.len();
         (items[old], items[new])
@@ -284,7 +287,11 @@ struct Tech {
 const WELL_SEEN: [u32; 3] = [75, 15, 10];
 const POORLY_SEEN: [u32; 3] = [20, 30, 50];
 const UNSEEN: [u32; 3] = [0, 25, 75];
-const DETECTIONS: [&str; 3] = ["detected", "partial", "not_detected"];
+const DETECTIONS: [DetectionResult; 3] = [
+    DetectionResult::Detected,
+    DetectionResult::Partial,
+    DetectionResult::NotDetected,
+];
 
 struct Person {
     id: Uuid,
@@ -343,7 +350,7 @@ const STATE_MIX: [TestState; 6] = [
     TestState::Rejected,
 ];
 const STATE_WEIGHTS: [u32; 6] = [10, 10, 10, 10, 50, 10];
-const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+const SEVERITIES: [Severity; 4] = Severity::ALL;
 const SEVERITY_WEIGHTS: [u32; 4] = [15, 40, 30, 15];
 const VARIANTS: [&str; 10] = [
     "baseline execution",
@@ -401,7 +408,7 @@ const EVIDENCE_FILES: [(&str, &str); 6] = [
     ("sysmon-events.evtx", "application/octet-stream"),
     ("siem-export.csv", "text/csv"),
 ];
-const REMEDIATION_STATUSES: [&str; 4] = ["not_started", "in_progress", "done", "wont_fix"];
+const REMEDIATION_STATUSES: [RemediationStatus; 4] = RemediationStatus::ALL;
 const REMEDIATION_STEPS: [&str; 6] = [
     "Write a detection rule for the observed behaviour",
     "Enable the missing log source",
@@ -552,7 +559,7 @@ impl Generator<'_> {
             at,
             person.map(|p| p.id),
             Some(&username),
-            record.action,
+            record.action.as_str(),
             record.after.as_ref(),
         );
         let row = audit_log::Model {
@@ -560,7 +567,7 @@ impl Generator<'_> {
             occurred_at: at,
             actor_id: person.map(|p| p.id),
             actor_username: Some(username),
-            action: record.action.to_owned(),
+            action: record.action.as_str().to_owned(),
             entity_type: record.entity_type.to_owned(),
             entity_id: record.entity_id,
             before_value: record.before,
@@ -595,7 +602,7 @@ impl Generator<'_> {
             out,
             at,
             actor,
-            AuditRecord::new("test.transition", TEST_ENTITY, id)
+            AuditRecord::new(AuditAction::TestTransition, TEST_ENTITY, id)
                 .before(json!({ "state": from.as_str() }))
                 .after(json!({ "state": to.as_str() })),
         );
@@ -761,7 +768,7 @@ impl Generator<'_> {
         let remediation_status = if remediated {
             REMEDIATION_STATUSES[rng.weighted(&[30, 35, 25, 10])]
         } else {
-            "not_started"
+            RemediationStatus::NotStarted
         };
         let owner = remediated.then(|| {
             let pool = if rng.chance(0.5) {
@@ -818,7 +825,7 @@ impl Generator<'_> {
             technique_id: tech.mitre_id.clone(),
             objective: format!("Verify that {} is detected and alerted on", tech.name),
             target_environment: environment.to_owned(),
-            severity: severity.to_owned(),
+            severity,
             platform: platform.clone(),
             campaign_id: None,
             retest_of: None,
@@ -831,7 +838,7 @@ impl Generator<'_> {
             suggested_tools: json!(tools),
             assigned_red_id: assigned_red.map(|i| staff.people[i].id),
             assigned_blue_id: assigned_blue.map(|i| staff.people[i].id),
-            state: state.as_str().to_owned(),
+            state,
             version: 1,
             created_by: staff.people[creator].id,
             tool_used: red_filled.then(|| tool.to_owned()),
@@ -848,7 +855,7 @@ impl Generator<'_> {
             end_time: red_window
                 .filter(|_| red_filled && red_done)
                 .map(|(from, to)| within(from, to, 0.6)),
-            detection_result: detection.map(|d| DETECTIONS[d].to_owned()),
+            detection_result: detection.map(|d| DETECTIONS[d]),
             detection_notes: detection.map(|d| match d {
                 0 => "Alert raised and triaged by the SOC".to_owned(),
                 1 => "Telemetry present, but no alert fired on its own".to_owned(),
@@ -859,11 +866,11 @@ impl Generator<'_> {
             response_action: detection.filter(|d| *d < 2).map(|_| response.to_owned()),
             time_to_detect_seconds: time_to_detect,
             blue_notes: detection.map(|_| "Checked EDR, SIEM and proxy logs for the window.".to_owned()),
-            red_validation_status: red_vote.map(|(v, _)| v.as_str().to_owned()),
+            red_validation_status: red_vote.map(|(v, _)| v),
             red_validation_notes: red_vote.and_then(|(v, _)| vote_notes(v)),
             red_validated_by: red_vote.map(|_| staff.people[red_lead].id),
             red_validated_at: red_vote.map(|(_, when)| when),
-            blue_validation_status: blue_vote.map(|(v, _)| v.as_str().to_owned()),
+            blue_validation_status: blue_vote.map(|(v, _)| v),
             blue_validation_notes: blue_vote.and_then(|(v, _)| vote_notes(v)),
             blue_validated_by: blue_vote.map(|_| staff.people[blue_lead].id),
             blue_validated_at: blue_vote.map(|(_, when)| when),
@@ -873,7 +880,7 @@ impl Generator<'_> {
                 .map(|(from, to)| within(from, to, 0.5)),
             timer_paused_seconds: paused_seconds,
             timer_stopped_at: time.red_end.filter(|_| red_done),
-            remediation_status: remediation_status.to_owned(),
+            remediation_status,
             remediation_notes: if remediated {
                 "Detection gap confirmed; fix tracked with the detection engineering team."
                     .to_owned()
@@ -896,7 +903,8 @@ impl Generator<'_> {
             &mut audit,
             created,
             creator,
-            AuditRecord::new("test.create", TEST_ENTITY, id).after(general_fields(&model)),
+            AuditRecord::new(AuditAction::TestCreate, TEST_ENTITY, id)
+                .after(general_fields(&model)),
         );
         if let Some((from, to)) = red_window {
             self.transition(
@@ -911,9 +919,10 @@ impl Generator<'_> {
             if pause {
                 let (paused, resumed) = (within(from, to, 0.3), within(from, to, 0.45));
                 let elapsed = (paused - from).num_seconds();
-                for (action, moment) in
-                    [("test.timer_pause", paused), ("test.timer_resume", resumed)]
-                {
+                for (action, moment) in [
+                    (AuditAction::TestTimerPause, paused),
+                    (AuditAction::TestTimerResume, resumed),
+                ] {
                     self.history(
                         &mut audit,
                         moment,
@@ -929,7 +938,7 @@ impl Generator<'_> {
                     &mut audit,
                     paused,
                     red,
-                    AuditRecord::new("test.timer_pause", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestTimerPause, TEST_ENTITY, id)
                         .after(json!({ "elapsed_seconds": (paused - from).num_seconds() })),
                 );
                 saves.push(paused);
@@ -956,7 +965,7 @@ impl Generator<'_> {
                     &mut audit,
                     moment,
                     red,
-                    AuditRecord::new("test.red_update", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestRedUpdate, TEST_ENTITY, id)
                         .before(before)
                         .after(after),
                 );
@@ -1004,7 +1013,7 @@ impl Generator<'_> {
                     &mut audit,
                     moment,
                     blue,
-                    AuditRecord::new("test.blue_update", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestBlueUpdate, TEST_ENTITY, id)
                         .before(before)
                         .after(after),
                 );
@@ -1038,7 +1047,7 @@ impl Generator<'_> {
                 &mut audit,
                 moment,
                 voter,
-                AuditRecord::new("test.vote", TEST_ENTITY, id).after(json!({
+                AuditRecord::new(AuditAction::TestVote, TEST_ENTITY, id).after(json!({
                     "team": team.as_str(),
                     "status": vote.as_str(),
                     "notes": vote_notes(*vote).unwrap_or_default(),
@@ -1092,8 +1101,8 @@ impl Generator<'_> {
                         + self.rng.below(REMEDIATION_STEPS.len()))
                         % REMEDIATION_STEPS.len()];
                     let status = match remediation_status {
-                        "done" => "done",
-                        "not_started" => "not_started",
+                        RemediationStatus::Done => RemediationStatus::Done,
+                        RemediationStatus::NotStarted => RemediationStatus::NotStarted,
                         _ => REMEDIATION_STATUSES[self.rng.below(3)],
                     };
                     let assignee = *self.rng.pick(&staff.blue_techs);
@@ -1105,7 +1114,7 @@ impl Generator<'_> {
                         position: position as i32 + 1,
                         title: title.to_owned(),
                         notes: String::new(),
-                        status: status.to_owned(),
+                        status,
                         assignee_id: Some(assignee_id),
                         due_date: model.remediation_due_date,
                         created_at: moment,
@@ -1116,7 +1125,7 @@ impl Generator<'_> {
                     &mut audit,
                     moment,
                     lead,
-                    AuditRecord::new("test.remediation_update", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestRemediationUpdate, TEST_ENTITY, id)
                         .before(json!({ "steps": [] }))
                         .after(json!({ "steps": after_steps, "changed": ["steps"] })),
                 );
@@ -1151,7 +1160,7 @@ impl Generator<'_> {
                 &mut audit,
                 moment,
                 lead,
-                AuditRecord::new("test.remediation_update", TEST_ENTITY, id)
+                AuditRecord::new(AuditAction::TestRemediationUpdate, TEST_ENTITY, id)
                     .before(before)
                     .after(after),
             );
@@ -1180,9 +1189,9 @@ impl Generator<'_> {
             && let Some(done) = completed
         {
             let detection = match detection {
-                Some(0) => Detection::Detected,
-                Some(1) => Detection::Partial,
-                _ => Detection::NotDetected,
+                Some(0) => DetectionResult::Detected,
+                Some(1) => DetectionResult::Partial,
+                _ => DetectionResult::NotDetected,
             };
             outcomes.push((done, TestOutcome::Validated(detection)));
         }
@@ -1224,7 +1233,7 @@ impl Generator<'_> {
             let row = evidence::Model {
                 id: self.rng.uuid(),
                 test_id,
-                team: team.as_str().to_owned(),
+                team,
                 filename: if i == 0 {
                     name.to_owned()
                 } else {
@@ -1242,7 +1251,7 @@ impl Generator<'_> {
                 audit,
                 row.uploaded_at,
                 uploader,
-                AuditRecord::new("evidence.upload", TEST_ENTITY, test_id).after(json!({
+                AuditRecord::new(AuditAction::EvidenceUpload, TEST_ENTITY, test_id).after(json!({
                     "evidence_id": row.id,
                     "team": row.team,
                     "filename": row.filename,
@@ -1268,7 +1277,7 @@ impl Generator<'_> {
                 out,
                 moment,
                 Some(person),
-                AuditRecord::new("auth.login", "session", jti),
+                AuditRecord::new(AuditAction::AuthLogin, "session", jti),
             );
             return;
         }
@@ -1299,7 +1308,7 @@ impl Generator<'_> {
                     out,
                     moment,
                     Some(red),
-                    AuditRecord::new("test.red_update", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestRedUpdate, TEST_ENTITY, id)
                         .before(before)
                         .after(after),
                 );
@@ -1326,7 +1335,7 @@ impl Generator<'_> {
                     out,
                     moment,
                     Some(creator),
-                    AuditRecord::new("test.update", TEST_ENTITY, id)
+                    AuditRecord::new(AuditAction::TestUpdate, TEST_ENTITY, id)
                         .before(before)
                         .after(after),
                 );
@@ -1590,7 +1599,7 @@ async fn ensure_staff(
 async fn recompute_coverage(
     db: &DatabaseConnection,
 ) -> anyhow::Result<(usize, HashMap<String, CoverageStatus>)> {
-    let tests: Vec<(String, String, Option<String>)> = security_test::Entity::find()
+    let tests: Vec<(String, TestState, Option<DetectionResult>)> = security_test::Entity::find()
         .select_only()
         .column(security_test::Column::TechniqueId)
         .column(security_test::Column::State)
@@ -1600,23 +1609,14 @@ async fn recompute_coverage(
         .await?;
     let mut status: HashMap<String, CoverageStatus> = HashMap::new();
     for (mitre_id, state, detection) in tests {
-        // The same mapping as `test_workflow::recompute_coverage`.
-        let outcome = match state.parse::<TestState>() {
-            Ok(TestState::Validated) => TestOutcome::Validated(match detection.as_deref() {
-                Some("detected") => Detection::Detected,
-                Some("partial") => Detection::Partial,
-                _ => Detection::NotDetected,
-            }),
-            Ok(TestState::Rejected) => TestOutcome::Rejected,
-            _ => TestOutcome::Active,
-        };
+        let outcome = TestOutcome::of(state, detection);
         let this = coverage_status([outcome]);
         status
             .entry(mitre_id)
             .and_modify(|s| *s = (*s).min(this))
             .or_insert(this);
     }
-    let stored: Vec<(String, String)> = technique::Entity::find()
+    let stored: Vec<(String, CoverageStatus)> = technique::Entity::find()
         .select_only()
         .column(technique::Column::MitreId)
         .column(technique::Column::CoverageStatus)
@@ -1629,7 +1629,7 @@ async fn recompute_coverage(
             .get(&mitre_id)
             .copied()
             .unwrap_or(CoverageStatus::NotCovered);
-        if wanted.as_str() != current {
+        if wanted != current {
             changes.entry(wanted).or_default().push(mitre_id);
         }
     }
@@ -1881,7 +1881,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
                 &mut audit,
                 model.created_at,
                 None,
-                AuditRecord::new("user.create", users::ENTITY, model.id).after(&dto),
+                AuditRecord::new(AuditAction::UserCreate, users::ENTITY, model.id).after(&dto),
             );
         }
         let rows = new_users

@@ -7,13 +7,13 @@ use uuid::Uuid;
 #[server(prefix = "/api/fn", endpoint = "scheduler_status")]
 pub async fn load_scheduler_status() -> Result<SchedulerStatus, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::jobs;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            jobs::scheduler_status(&ctx.state.db, ctx.state.jobs.as_ref()).await
+            runs::scheduler_status(&ctx.state.db, ctx.state.jobs.as_ref()).await
         }
         .await,
     )
@@ -23,14 +23,14 @@ pub async fn load_scheduler_status() -> Result<SchedulerStatus, AppError> {
 #[server(prefix = "/api/fn", endpoint = "run_job")]
 pub async fn run_job(job: JobName) -> Result<EnqueuedJob, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::attack::import::Trigger;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::jobs;
+    use crate::server::importers::attack::import::Trigger;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            jobs::enqueue(
+            runs::enqueue(
                 &ctx.state.db,
                 ctx.state.jobs.as_ref(),
                 job,
@@ -47,13 +47,13 @@ pub async fn run_job(job: JobName) -> Result<EnqueuedJob, AppError> {
 #[server(prefix = "/api/fn", endpoint = "job_run")]
 pub async fn job_run(id: Uuid) -> Result<JobRunDto, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::jobs;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            jobs::get(&ctx.state.db, id).await
+            runs::get(&ctx.state.db, id).await
         }
         .await,
     )
@@ -66,9 +66,9 @@ pub async fn upload_atomics(
     data: server_fn::codec::MultipartData,
 ) -> Result<EnqueuedJob, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::jobs;
-    use crate::server::templates::import::AtomicsUpload;
+    use crate::server::importers::atomics::import::AtomicsUpload;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -92,7 +92,7 @@ pub async fn upload_atomics(
                     .await?;
             }
             let upload = upload.finish().await?;
-            jobs::enqueue_atomics_import(
+            runs::enqueue_atomics_import(
                 &ctx.state.db,
                 ctx.state.jobs.as_ref(),
                 &ctx.actor(),
@@ -108,13 +108,13 @@ pub async fn upload_atomics(
 #[server(prefix = "/api/fn", endpoint = "job_history")]
 pub async fn job_history(job: JobName) -> Result<Vec<JobRunDto>, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::jobs;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            jobs::recent_of(&ctx.state.db, job, 20).await
+            runs::recent_of(&ctx.state.db, job, 20).await
         }
         .await,
     )

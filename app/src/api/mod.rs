@@ -1,13 +1,11 @@
 //! Server functions: public HTTP endpoints used by the UI. Each one reads the caller from the
 //! request context, checks a permission, calls a service and maps the result.
-pub mod attack;
-pub mod audit;
-pub mod auth;
+pub mod admin;
+pub mod catalog;
 pub mod jobs;
+pub mod knowledge;
 pub mod notifications;
-pub mod reports;
-pub mod templates;
-pub mod users;
+pub mod reporting;
 pub mod workflow;
 
 /// Sets the HTTP status of a failed server function call, so the browser sees a real 4xx.

@@ -11,8 +11,8 @@ pub const BELL_LIMIT: u64 = 10;
 #[server(prefix = "/api/fn", endpoint = "unread_notifications")]
 pub async fn unread_notifications() -> Result<UnreadCount, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::notifications;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::notifications;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -27,8 +27,8 @@ pub async fn unread_notifications() -> Result<UnreadCount, AppError> {
 pub async fn recent_notifications() -> Result<Page<NotificationDto>, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::notifications::NotificationQuery;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::notifications;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::notifications;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -46,8 +46,8 @@ pub async fn recent_notifications() -> Result<Page<NotificationDto>, AppError> {
 #[server(prefix = "/api/fn", endpoint = "mark_notification_read")]
 pub async fn mark_notification_read(id: Uuid) -> Result<NotificationDto, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::notifications;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::notifications;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
@@ -61,8 +61,8 @@ pub async fn mark_notification_read(id: Uuid) -> Result<NotificationDto, AppErro
 #[server(prefix = "/api/fn", endpoint = "mark_all_notifications_read")]
 pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::notifications;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::notifications;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;

@@ -2,7 +2,7 @@
 //! services validate everything, exactly as for the REST API.
 // A form posts one argument per field.
 #![allow(clippy::too_many_arguments)]
-use crate::dto::tests::{
+use crate::dto::workflow::{
     EvidenceDownload, TestDetail, TestPage, TestQuery, TestSummary, TimelineEntry,
 };
 use crate::error::AppError;
@@ -49,13 +49,13 @@ mod form {
 #[server(prefix = "/api/fn", endpoint = "list_tests")]
 pub async fn list_tests(#[server(default)] query: TestQuery) -> Result<TestPage, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::tests;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::reads;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            tests::list(&ctx.state.db, user, &query).await
+            reads::list(&ctx.state.db, user, &query).await
         }
         .await,
     )
@@ -64,13 +64,13 @@ pub async fn list_tests(#[server(default)] query: TestQuery) -> Result<TestPage,
 #[server(prefix = "/api/fn", endpoint = "get_test")]
 pub async fn get_test(id: Uuid) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::tests;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::reads;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            tests::get(&ctx.state.db, user, id).await
+            reads::get(&ctx.state.db, user, id).await
         }
         .await,
     )
@@ -79,16 +79,16 @@ pub async fn get_test(id: Uuid) -> Result<TestDetail, AppError> {
 #[server(prefix = "/api/fn", endpoint = "test_history")]
 pub async fn test_history(id: Uuid) -> Result<(Vec<TimelineEntry>, Vec<TestSummary>), AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::tests;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::reads;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ViewData)?;
             let db = &ctx.state.db;
             Ok((
-                tests::timeline(db, id).await?,
-                tests::retest_chain(db, id).await?,
+                reads::timeline(db, id).await?,
+                reads::retest_chain(db, id).await?,
             ))
         }
         .await,
@@ -111,9 +111,9 @@ pub async fn create_test(
     assigned_blue_id: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::dto::tests::CreateTestRequest;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::CreateTestRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use form::{id, text};
     super::respond(
         async {
@@ -134,7 +134,7 @@ pub async fn create_test(
                 expected_detection: text(expected_detection),
                 ..Default::default()
             };
-            test_workflow::create(&ctx.state.db, user, &ctx.actor(), request).await
+            workflow::create(&ctx.state.db, user, &ctx.actor(), request).await
         }
         .await,
     )
@@ -156,9 +156,9 @@ pub async fn update_test(
     assigned_blue_id: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::dto::tests::UpdateTestRequest;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::UpdateTestRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use form::{id as parse_id, text};
     super::respond(
         async {
@@ -178,7 +178,7 @@ pub async fn update_test(
                 assigned_blue_id: Some(parse_id("assigned_blue_id", assigned_blue_id)?),
                 ..Default::default()
             };
-            test_workflow::update_general(&ctx.state.db, user, &ctx.actor(), id, request).await
+            workflow::update_general(&ctx.state.db, user, &ctx.actor(), id, request).await
         }
         .await,
     )
@@ -198,9 +198,9 @@ pub async fn update_test_red(
     end_time: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::dto::tests::RedUpdateRequest;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::RedUpdateRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use form::{text, time};
     super::respond(
         async {
@@ -217,7 +217,7 @@ pub async fn update_test_red(
                 start_time: Some(time("start_time", start_time)?),
                 end_time: Some(time("end_time", end_time)?),
             };
-            test_workflow::update_red(&ctx.state.db, user, &ctx.actor(), id, request).await
+            workflow::update_red(&ctx.state.db, user, &ctx.actor(), id, request).await
         }
         .await,
     )
@@ -236,9 +236,9 @@ pub async fn update_test_blue(
     blue_notes: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::dto::tests::BlueUpdateRequest;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::BlueUpdateRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use form::text;
     super::respond(
         async {
@@ -264,7 +264,7 @@ pub async fn update_test_blue(
                 time_to_detect_seconds: Some(seconds),
                 blue_notes: Some(text(blue_notes)),
             };
-            test_workflow::update_blue(&ctx.state.db, user, &ctx.actor(), id, request).await
+            workflow::update_blue(&ctx.state.db, user, &ctx.actor(), id, request).await
         }
         .await,
     )
@@ -282,9 +282,9 @@ pub async fn update_test_remediation(
     steps: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::dto::tests::{RemediationStepInput, RemediationUpdateRequest};
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::{RemediationStepInput, RemediationUpdateRequest};
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use form::text;
     super::respond(
         async {
@@ -307,7 +307,7 @@ pub async fn update_test_remediation(
                 remediation_due_date: Some(due),
                 steps: Some(steps),
             };
-            test_workflow::update_remediation(&ctx.state.db, user, &ctx.actor(), id, request).await
+            workflow::update_remediation(&ctx.state.db, user, &ctx.actor(), id, request).await
         }
         .await,
     )
@@ -318,22 +318,22 @@ pub async fn update_test_remediation(
 pub async fn test_action(id: Uuid, action: String, version: i32) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::domain::workflow::Action;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
             let (db, actor) = (&ctx.state.db, ctx.actor());
             match action.as_str() {
-                "pause_timer" => test_workflow::timer(db, user, &actor, id, true).await,
-                "resume_timer" => test_workflow::timer(db, user, &actor, id, false).await,
+                "pause_timer" => workflow::timer(db, user, &actor, id, true).await,
+                "resume_timer" => workflow::timer(db, user, &actor, id, false).await,
                 slug => {
                     let action = Action::ALL
                         .into_iter()
                         .find(|a| a.slug() == slug && a.target().is_some())
                         .ok_or_else(|| AppError::BadRequest(format!("Unknown action '{slug}'")))?;
-                    test_workflow::transition(db, user, &actor, id, action, Some(version)).await
+                    workflow::transition(db, user, &actor, id, action, Some(version)).await
                 }
             }
         }
@@ -350,9 +350,9 @@ pub async fn vote_test(
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::{Permission, Team};
     use crate::domain::workflow::Vote;
-    use crate::dto::tests::VoteRequest;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::test_workflow;
+    use crate::dto::workflow::VoteRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow;
     use std::str::FromStr;
     super::respond(
         async {
@@ -368,7 +368,7 @@ pub async fn vote_test(
                 status,
                 notes: Some(notes),
             };
-            test_workflow::vote(&ctx.state.db, user, &ctx.actor(), id, team, request).await
+            workflow::vote(&ctx.state.db, user, &ctx.actor(), id, team, request).await
         }
         .await,
     )
@@ -377,8 +377,8 @@ pub async fn vote_test(
 #[server(prefix = "/api/fn", endpoint = "evidence_link")]
 pub async fn evidence_link(id: Uuid) -> Result<EvidenceDownload, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::context::ServerFnContext;
-    use crate::server::services::evidence;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::evidence;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;

@@ -4,7 +4,7 @@ use crate::api::workflow::evidence_link;
 use crate::components::feedback::{INPUT_CLASS, SECONDARY_BUTTON};
 use crate::components::test_state::file_size;
 use crate::domain::rbac::Team;
-use crate::dto::tests::EvidenceDto;
+use crate::dto::workflow::EvidenceDto;
 use leptos::prelude::*;
 use uuid::Uuid;
 

@@ -1,5 +1,5 @@
 //! The frame around every signed-in page: sidebar navigation, header, and page guards.
-use crate::api::auth::Logout;
+use crate::api::admin::auth::Logout;
 use crate::api::notifications::{
     mark_all_notifications_read, mark_notification_read, recent_notifications, unread_notifications,
 };
@@ -7,7 +7,7 @@ use crate::app::use_auth;
 use crate::components::feedback::set_page_status;
 use crate::domain::rbac::Permission;
 use crate::dto::Page;
-use crate::dto::auth::UserProfile;
+use crate::dto::admin::auth::UserProfile;
 use crate::dto::notifications::NotificationDto;
 use crate::error::AppError;
 use leptos::prelude::*;

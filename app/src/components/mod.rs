@@ -3,6 +3,7 @@ pub mod charts;
 pub mod coverage;
 pub mod evidence;
 pub mod feedback;
+pub mod form;
 pub mod layout;
 pub mod links;
 pub mod markdown;

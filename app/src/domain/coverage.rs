@@ -1,35 +1,19 @@
 //! How a technique's coverage status follows from its tests. The one place this rule lives:
 //! the test workflow calls [`coverage_status`] whenever a test changes state.
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
+use crate::domain::values::{DetectionResult, string_enum};
+use crate::domain::workflow::TestState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum CoverageStatus {
-    Validated,
-    Partial,
-    InProgress,
-    NotCovered,
+string_enum! {
+    /// A technique's coverage, ordered strongest first.
+    pub enum CoverageStatus ("coverage status") {
+        Validated = "validated" / "Validated",
+        Partial = "partial" / "Partially covered",
+        InProgress = "in_progress" / "In progress",
+        NotCovered = "not_covered" / "Not covered",
+    }
 }
 
 impl CoverageStatus {
-    pub const ALL: [CoverageStatus; 4] = [
-        CoverageStatus::Validated,
-        CoverageStatus::Partial,
-        CoverageStatus::InProgress,
-        CoverageStatus::NotCovered,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoverageStatus::Validated => "validated",
-            CoverageStatus::Partial => "partial",
-            CoverageStatus::InProgress => "in_progress",
-            CoverageStatus::NotCovered => "not_covered",
-        }
-    }
-
     /// The status colour as hex, for charts and exported Navigator layers (the matrix cells'
     /// Tailwind colours).
     pub fn color(self) -> &'static str {
@@ -50,39 +34,6 @@ impl CoverageStatus {
             CoverageStatus::NotCovered => 0,
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CoverageStatus::Validated => "Validated",
-            CoverageStatus::Partial => "Partially covered",
-            CoverageStatus::InProgress => "In progress",
-            CoverageStatus::NotCovered => "Not covered",
-        }
-    }
-}
-
-impl fmt::Display for CoverageStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CoverageStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CoverageStatus::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
-            format!("Unknown coverage status '{s}'; expected validated, partial, in_progress or not_covered")
-        })
-    }
-}
-
-/// What the blue team saw when the attack ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detection {
-    Detected,
-    Partial,
-    NotDetected,
 }
 
 /// Where one test of a technique stands, as far as coverage cares.
@@ -91,9 +42,23 @@ pub enum TestOutcome {
     /// Draft, executing, evaluating or in review.
     Active,
     /// Approved by both leads, with the blue team's detection result.
-    Validated(Detection),
+    Validated(DetectionResult),
     /// Rejected: says nothing about coverage until reopened.
     Rejected,
+}
+
+impl TestOutcome {
+    /// A test's outcome from its state and the blue team's result. A validated test without
+    /// a recorded result counts as a miss (submit-blue requires one, so only old data lacks it).
+    pub fn of(state: TestState, detection: Option<DetectionResult>) -> TestOutcome {
+        match state {
+            TestState::Validated => {
+                TestOutcome::Validated(detection.unwrap_or(DetectionResult::NotDetected))
+            }
+            TestState::Rejected => TestOutcome::Rejected,
+            _ => TestOutcome::Active,
+        }
+    }
 }
 
 /// The coverage rule (README, "Coverage"): `validated` when a validated test detected the
@@ -104,8 +69,8 @@ pub fn coverage_status(outcomes: impl IntoIterator<Item = TestOutcome>) -> Cover
     let mut best = CoverageStatus::NotCovered;
     for outcome in outcomes {
         let status = match outcome {
-            TestOutcome::Validated(Detection::Detected) => return CoverageStatus::Validated,
-            TestOutcome::Validated(Detection::Partial | Detection::NotDetected) => {
+            TestOutcome::Validated(DetectionResult::Detected) => return CoverageStatus::Validated,
+            TestOutcome::Validated(DetectionResult::Partial | DetectionResult::NotDetected) => {
                 CoverageStatus::Partial
             }
             TestOutcome::Active => CoverageStatus::InProgress,
@@ -130,11 +95,11 @@ mod tests {
     #[test]
     fn strongest_evidence_wins() {
         assert_eq!(
-            coverage_status([Active, Validated(Detection::Detected)]),
+            coverage_status([Active, Validated(DetectionResult::Detected)]),
             CoverageStatus::Validated
         );
         assert_eq!(
-            coverage_status([Validated(Detection::Partial), Active]),
+            coverage_status([Validated(DetectionResult::Partial), Active]),
             CoverageStatus::Partial
         );
         assert_eq!(
@@ -143,20 +108,45 @@ mod tests {
         );
         assert_eq!(coverage_status([Rejected]), CoverageStatus::NotCovered);
         assert_eq!(
-            coverage_status([Validated(Detection::NotDetected)]),
+            coverage_status([Validated(DetectionResult::NotDetected)]),
             CoverageStatus::Partial,
             "a validated miss is a known gap: partial"
         );
         assert_eq!(
-            coverage_status([Validated(Detection::NotDetected), Active]),
+            coverage_status([Validated(DetectionResult::NotDetected), Active]),
             CoverageStatus::Partial
         );
         assert_eq!(
             coverage_status([
-                Validated(Detection::NotDetected),
-                Validated(Detection::Partial)
+                Validated(DetectionResult::NotDetected),
+                Validated(DetectionResult::Partial)
             ]),
             CoverageStatus::Partial
+        );
+    }
+
+    #[test]
+    fn outcome_of_every_state() {
+        for state in TestState::ALL {
+            for detection in [
+                None,
+                Some(DetectionResult::Detected),
+                Some(DetectionResult::Partial),
+            ] {
+                let outcome = TestOutcome::of(state, detection);
+                let expected = match state {
+                    TestState::Validated => {
+                        Validated(detection.unwrap_or(DetectionResult::NotDetected))
+                    }
+                    TestState::Rejected => Rejected,
+                    _ => Active,
+                };
+                assert_eq!(outcome, expected, "{state} {detection:?}");
+            }
+        }
+        assert_eq!(
+            TestOutcome::of(TestState::Validated, None),
+            Validated(DetectionResult::NotDetected)
         );
     }
 

@@ -1,6 +1,10 @@
 //! Pure rules shared by the browser and the server: no I/O, no framework types.
 pub mod atomics;
+pub mod audit;
 pub mod coverage;
+pub mod notices;
 pub mod rbac;
+pub mod test_input;
 pub mod validation;
+pub mod values;
 pub mod workflow;

@@ -1,6 +1,7 @@
 //! Who may do what: the one permission module. The server asks it before every action (it is
 //! the authority); the UI asks it to decide what to show. Rules that also depend on a test's
 //! state live in the workflow module and build on these.
+use crate::domain::values::string_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -16,37 +17,11 @@ pub enum Role {
     Viewer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Team {
-    Red,
-    Blue,
-}
-
-impl Team {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Team::Red => "red",
-            Team::Blue => "blue",
-        }
-    }
-}
-
-impl fmt::Display for Team {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Team {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "red" => Ok(Team::Red),
-            "blue" => Ok(Team::Blue),
-            other => Err(format!("Unknown team '{other}'; expected red or blue")),
-        }
+string_enum! {
+    /// The two sides of a test.
+    pub enum Team ("team") {
+        Red = "red" / "Red",
+        Blue = "blue" / "Blue",
     }
 }
 

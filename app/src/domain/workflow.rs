@@ -37,78 +37,28 @@
 //! until the test is reopened. Both sides approved → `validated`; either side rejected →
 //! `rejected` at once; otherwise the test stays `in_review`.
 use crate::domain::rbac::{Role, Team};
+use crate::domain::values::{DetectionResult, string_enum};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TestState {
-    Draft,
-    RedExecuting,
-    BlueEvaluating,
-    InReview,
-    Validated,
-    Rejected,
+string_enum! {
+    /// Where a test is in its lifecycle.
+    pub enum TestState ("state") {
+        Draft = "draft" / "Draft",
+        RedExecuting = "red_executing" / "Red executing",
+        BlueEvaluating = "blue_evaluating" / "Blue evaluating",
+        InReview = "in_review" / "In review",
+        Validated = "validated" / "Validated",
+        Rejected = "rejected" / "Rejected",
+    }
 }
 
 impl TestState {
-    pub const ALL: [TestState; 6] = [
-        TestState::Draft,
-        TestState::RedExecuting,
-        TestState::BlueEvaluating,
-        TestState::InReview,
-        TestState::Validated,
-        TestState::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TestState::Draft => "draft",
-            TestState::RedExecuting => "red_executing",
-            TestState::BlueEvaluating => "blue_evaluating",
-            TestState::InReview => "in_review",
-            TestState::Validated => "validated",
-            TestState::Rejected => "rejected",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            TestState::Draft => "Draft",
-            TestState::RedExecuting => "Red executing",
-            TestState::BlueEvaluating => "Blue evaluating",
-            TestState::InReview => "In review",
-            TestState::Validated => "Validated",
-            TestState::Rejected => "Rejected",
-        }
-    }
-
     /// Under way: counts as `in_progress` for coverage.
     pub fn is_active(self) -> bool {
         !matches!(self, TestState::Validated | TestState::Rejected)
-    }
-}
-
-impl fmt::Display for TestState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TestState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TestState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "Unknown state '{s}'; expected one of: draft, red_executing, blue_evaluating, in_review, validated, rejected"
-                )
-            })
     }
 }
 
@@ -240,6 +190,37 @@ impl Action {
     }
 }
 
+/// On the wire an action is its slug (`"submit_red"`, `"upload_blue_evidence"`).
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.slug())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .into_iter()
+            .find(|action| action.slug() == s)
+            .ok_or_else(|| format!("Unknown action '{s}'"))
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.slug())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let slug = String::deserialize(deserializer)?;
+        slug.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Why an action was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
@@ -350,20 +331,11 @@ pub fn can_create(role: Role) -> bool {
     LEADS.contains(&role)
 }
 
-/// One lead's verdict on their side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Vote {
-    Approved,
-    Rejected,
-}
-
-impl Vote {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Vote::Approved => "approved",
-            Vote::Rejected => "rejected",
-        }
+string_enum! {
+    /// One lead's verdict on their side.
+    pub enum Vote ("vote") {
+        Approved = "approved" / "Approved",
+        Rejected = "rejected" / "Rejected",
     }
 }
 
@@ -392,6 +364,107 @@ pub fn review_outcome(red: Option<Vote>, blue: Option<Vote>) -> TestState {
         (Some(Vote::Approved), Some(Vote::Approved)) => Validated,
         _ => InReview,
     }
+}
+
+/// Who may be assigned to work for `team` (as its assignee): its members, and admins.
+pub fn may_work_for(role: Role, team: Team) -> bool {
+    role == Role::Admin || role.team() == Some(team)
+}
+
+/// What a transition does to a test besides moving its state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// The execution timer starts again from zero.
+    pub restart_timer: bool,
+    /// The execution timer stops for good (a pause in progress ends).
+    pub stop_timer: bool,
+    pub stamp_red_submitted: bool,
+    pub stamp_blue_submitted: bool,
+    /// Both sides' votes (status, notes, who and when) and the completion time are cleared.
+    pub clear_votes: bool,
+    /// The technique's coverage may have changed.
+    pub recompute_coverage: bool,
+}
+
+impl Action {
+    pub fn effects(self) -> Effects {
+        match self {
+            Action::StartExecution => Effects {
+                restart_timer: true,
+                ..Effects::default()
+            },
+            Action::SubmitRed => Effects {
+                stop_timer: true,
+                stamp_red_submitted: true,
+                ..Effects::default()
+            },
+            Action::SubmitBlue => Effects {
+                stamp_blue_submitted: true,
+                ..Effects::default()
+            },
+            Action::Reopen => Effects {
+                clear_votes: true,
+                recompute_coverage: true,
+                ..Effects::default()
+            },
+            _ => Effects::default(),
+        }
+    }
+}
+
+/// A transition the rules allow, but that the test is not ready for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotReady {
+    /// submit-blue needs the blue team's detection result.
+    DetectionResultMissing,
+}
+
+impl NotReady {
+    /// The field to fill in.
+    pub fn field(self) -> &'static str {
+        match self {
+            NotReady::DetectionResultMissing => "detection_result",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            NotReady::DetectionResultMissing => {
+                "Record the detection result (detected, not_detected or partial) before submitting"
+            }
+        }
+    }
+}
+
+/// Is the test ready for `action`? Checked after the role and the state.
+pub fn ready_for(action: Action, detection: Option<DetectionResult>) -> Result<(), NotReady> {
+    match (action, detection) {
+        (Action::SubmitBlue, None) => Err(NotReady::DetectionResultMissing),
+        _ => Ok(()),
+    }
+}
+
+/// A review that leaves `in_review` is complete: the test records when.
+pub fn review_completes(outcome: TestState) -> bool {
+    outcome != TestState::InReview
+}
+
+/// The vote a side may still cast, filtered from the allowed actions: a side that has voted
+/// waits for a reopen.
+pub fn open_actions(
+    role: Role,
+    state: TestState,
+    red: Option<Vote>,
+    blue: Option<Vote>,
+) -> Vec<Action> {
+    allowed_actions(role, state)
+        .into_iter()
+        .filter(|action| match action {
+            Action::ValidateRed => red.is_none(),
+            Action::ValidateBlue => blue.is_none(),
+            _ => true,
+        })
+        .collect()
 }
 
 /// The execution timer: starts on entering `red_executing`, may be paused and resumed there,
@@ -483,6 +556,75 @@ impl Timer {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn assignees_work_for_their_side_or_are_admins() {
+        for role in Role::ALL {
+            for team in Team::ALL {
+                let expected = role == Role::Admin || role.team() == Some(team);
+                assert_eq!(may_work_for(role, team), expected, "{role:?} {team}");
+            }
+        }
+        assert!(may_work_for(Role::RedTech, Team::Red));
+        assert!(!may_work_for(Role::RedLead, Team::Blue));
+        assert!(!may_work_for(Role::Viewer, Team::Red));
+    }
+
+    #[test]
+    fn transition_effects() {
+        let reopen = Action::Reopen.effects();
+        assert!(reopen.clear_votes && reopen.recompute_coverage);
+        assert!(!reopen.restart_timer && !reopen.stop_timer);
+        let start = Action::StartExecution.effects();
+        assert!(start.restart_timer && !start.clear_votes);
+        let red = Action::SubmitRed.effects();
+        assert!(red.stop_timer && red.stamp_red_submitted && !red.stamp_blue_submitted);
+        let blue = Action::SubmitBlue.effects();
+        assert!(blue.stamp_blue_submitted && !blue.stop_timer && !blue.clear_votes);
+        for action in Action::ALL {
+            if action.target().is_none() {
+                assert_eq!(action.effects(), Effects::default(), "{action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn submit_blue_needs_a_detection_result() {
+        assert_eq!(
+            ready_for(Action::SubmitBlue, None),
+            Err(NotReady::DetectionResultMissing)
+        );
+        assert_eq!(NotReady::DetectionResultMissing.field(), "detection_result");
+        for result in DetectionResult::ALL {
+            assert_eq!(ready_for(Action::SubmitBlue, Some(result)), Ok(()));
+        }
+        for action in Action::ALL {
+            if action != Action::SubmitBlue {
+                assert_eq!(ready_for(action, None), Ok(()), "{action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_voted_side_is_not_offered_again() {
+        let all = open_actions(Role::Admin, InReview, None, None);
+        assert!(all.contains(&Action::ValidateRed) && all.contains(&Action::ValidateBlue));
+        let after_red = open_actions(Role::Admin, InReview, Some(Vote::Approved), None);
+        assert!(!after_red.contains(&Action::ValidateRed));
+        assert!(after_red.contains(&Action::ValidateBlue));
+        assert!(review_completes(Validated) && review_completes(Rejected));
+        assert!(!review_completes(InReview));
+    }
+
+    #[test]
+    fn actions_travel_as_their_slugs() {
+        for action in Action::ALL {
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.slug()));
+            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), action);
+        }
+        assert!("fly".parse::<Action>().is_err());
+    }
 
     #[test]
     fn pending_work_per_role() {

@@ -1,14 +1,12 @@
 //! Wire types shared by the REST API, the server functions and the UI.
-pub mod attack;
-pub mod audit;
-pub mod auth;
+//! Grouped by area, as the server's services are.
+pub mod admin;
+pub mod catalog;
 pub mod jobs;
-pub mod metrics;
+pub mod knowledge;
 pub mod notifications;
-pub mod reports;
-pub mod templates;
-pub mod tests;
-pub mod users;
+pub mod reporting;
+pub mod workflow;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! The test template catalog: search and filters, a template's procedure shown as code, and
 //! "Create test from this template" with its input arguments filled in.
-use crate::api::templates::{
+use crate::api::catalog::{
     CreateTemplate, TestFromTemplate, ToggleTemplate, UpdateTemplate, get_template, list_templates,
 };
 use crate::components::feedback::FieldError;
@@ -10,8 +10,9 @@ use crate::components::feedback::{
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::markdown::Markdown;
 use crate::domain::rbac::Permission;
+use crate::domain::values::{Severity, TemplateSource};
 use crate::domain::workflow;
-use crate::dto::templates::{SEVERITIES, TEMPLATE_SOURCES, TemplateDetail, TemplateQuery};
+use crate::dto::catalog::{TemplateDetail, TemplateQuery};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,11 +23,10 @@ use uuid::Uuid;
 
 const PAGE_SIZE: u64 = 50;
 
-fn source_label(source: &str) -> &'static str {
+fn source_label(source: &TemplateSource) -> &'static str {
     match source {
-        "atomic_red_team" => "Atomic Red Team",
-        "mitre" => "ATT&CK procedure",
-        _ => "Custom",
+        TemplateSource::Mitre => "ATT&CK procedure",
+        other => other.label(),
     }
 }
 
@@ -49,14 +49,14 @@ pub fn CatalogPage() -> impl IntoView {
     let select = move |name: &'static str,
                        id: &'static str,
                        label: &'static str,
-                       options: &'static [&'static str]| {
+                       options: Vec<&'static str>| {
         view! {
             <div>
                 <label for=id class="text-xs text-slate-600">{label}</label>
                 <select id=id name=name class=INPUT_CLASS>
                     <option value="">"Any"</option>
-                    {options.iter().map(|o| view! {
-                        <option value=*o selected=move || param(name).as_deref() == Some(*o)>{o.replace('_', " ")}</option>
+                    {options.into_iter().map(|o| view! {
+                        <option value=o selected=move || param(name).as_deref() == Some(o)>{o.replace('_', " ")}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -85,8 +85,8 @@ pub fn CatalogPage() -> impl IntoView {
                     <input id="catalog-platform" name="platform" placeholder="windows"
                         value=move || param("platform").unwrap_or_default() class=INPUT_CLASS />
                 </div>
-                {select("source", "catalog-source", "Source", &TEMPLATE_SOURCES)}
-                {select("severity", "catalog-severity", "Severity", &SEVERITIES)}
+                {select("source", "catalog-source", "Source", TemplateSource::names())}
+                {select("severity", "catalog-severity", "Severity", Severity::names())}
                 {admin.then(|| view! {
                     <label class="mb-2 flex items-center gap-2 text-sm">
                         <input id="catalog-inactive" type="checkbox" name="include_inactive" value="true"
@@ -129,7 +129,7 @@ pub fn CatalogPage() -> impl IntoView {
                                             <td class="px-4 py-2 font-mono text-xs">{t.technique_id.clone()}</td>
                                             <td class="px-4 py-2">{source_label(&t.source)}</td>
                                             <td class="px-4 py-2">{t.platforms.join(", ")}</td>
-                                            <td class="px-4 py-2 capitalize">{t.severity.clone()}</td>
+                                            <td class="px-4 py-2 capitalize">{t.severity.as_str()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -191,7 +191,7 @@ fn TemplateView(
         <div class="mt-2">
             <p class="text-sm text-slate-500">
                 <a class="font-mono hover:underline" href=format!("/techniques/{}", s.technique_id)>{s.technique_id.clone()}</a>
-                " · "{source_label(&s.source)}" · "<span class="capitalize">{s.severity.clone()}</span>
+                " · "{source_label(&s.source)}" · "<span class="capitalize">{s.severity.as_str()}</span>
                 {(!s.platforms.is_empty()).then(|| format!(" · {}", s.platforms.join(", ")))}
             </p>
             <h1 id="template-name" class="text-2xl font-semibold">{s.name.clone()}</h1>
@@ -305,7 +305,7 @@ fn AdminTemplate(
     update: ServerAction<UpdateTemplate>,
 ) -> impl IntoView {
     let s = detail.summary.clone();
-    let custom = s.source == "custom";
+    let custom = s.source == TemplateSource::Custom;
     let toggle_error = action_error(toggle.value());
     let error = action_error(update.value());
     let saved = Signal::derive(move || matches!(update.value().get(), Some(Ok(_))));
@@ -341,7 +341,7 @@ fn AdminTemplate(
                 <div>
                     <label for="edit-severity" class=LABEL_CLASS>"Severity"</label>
                     <select id="edit-severity" name="severity" class=INPUT_CLASS>
-                        {SEVERITIES.into_iter().map(|v| view! { <option value=v selected=v == s.severity>{v}</option> }).collect_view()}
+                        {Severity::ALL.into_iter().map(|v| view! { <option value=v.as_str() selected=v == s.severity>{v.as_str()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div>
@@ -422,7 +422,7 @@ fn NewTemplateForm() -> impl IntoView {
                     <div>
                         <label for="template-severity" class=LABEL_CLASS>"Severity"</label>
                         <select id="template-severity" name="severity" class=INPUT_CLASS>
-                            {SEVERITIES.into_iter().map(|v| view! { <option value=v selected=v == "medium">{v}</option> }).collect_view()}
+                            {Severity::ALL.into_iter().map(|v| view! { <option value=v.as_str() selected=v == Severity::Medium>{v.as_str()}</option> }).collect_view()}
                         </select>
                     </div>
                     {area("template-description", "description", "Description", false)}

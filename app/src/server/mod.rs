@@ -1,13 +1,12 @@
-//! Server-only code: state, entities, services. Compiled with the `ssr` feature.
-pub mod attack;
-pub mod context;
-pub mod cookies;
-pub mod db;
+//! Server-only code, compiled with the `ssr` feature, one folder per area. A request's path
+//! reads like a sentence: `platform` finds the caller, an area's service checks the rules of
+//! `crate::domain` inside one transaction and writes the audit entry, an entity stores it.
+pub mod admin;
+pub mod catalog;
 pub mod entities;
-pub mod evidence_store;
-pub mod export;
+pub mod importers;
 pub mod jobs;
-pub mod rate_limit;
-pub mod services;
-pub mod state;
-pub mod templates;
+pub mod knowledge;
+pub mod platform;
+pub mod reporting;
+pub mod workflow;

@@ -1,7 +1,7 @@
 //! Where an Atomic Red Team import reads from: the project's zip archive (URL from config),
 //! downloaded with a size bound and streamed to a temporary file, or a zip uploaded through
 //! the System panel. Only `atomics/**/T*.yaml` is read from either.
-use app::server::templates::import::{AtomicSourceFile, read_atomics_zip, upload_dir};
+use app::server::importers::atomics::import::{AtomicSourceFile, read_atomics_zip, upload_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

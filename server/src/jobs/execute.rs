@@ -3,10 +3,12 @@
 use super::{JobContext, JobRequest, atomics_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::dto::jobs::{JobName, JobProgress};
-use app::server::attack::import::{Trigger, import_bundle, record_failed_sync};
-use app::server::context::Actor;
-use app::server::services::{jobs as runs, notifications, snapshots};
-use app::server::templates::import::import_atomics;
+use app::server::importers::atomics::import::import_atomics;
+use app::server::importers::attack::import::{Trigger, import_bundle, record_failed_sync};
+use app::server::jobs::runs;
+use app::server::platform::context::Actor;
+use app::server::platform::notifications;
+use app::server::reporting::snapshots;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -87,7 +89,7 @@ fn upload_path(params: Option<&Value>) -> Option<std::path::PathBuf> {
     }
     let name = params.get("file")?.as_str()?;
     (!name.contains('/') && !name.contains('\\') && !name.starts_with('.'))
-        .then(|| app::server::templates::import::upload_dir().join(name))
+        .then(|| app::server::importers::atomics::import::upload_dir().join(name))
 }
 
 async fn import_atomics_job(

@@ -2,12 +2,12 @@
 //! signed download of the local store.
 use super::extract::{ApiPath, ApiQuery, Caller};
 use app::domain::rbac::{Permission, Team};
-use app::dto::tests::{EvidenceDownload, EvidenceDto};
+use app::dto::workflow::{EvidenceDownload, EvidenceDto};
 use app::error::AppError;
-use app::server::services::evidence::{
+use app::server::platform::state::AppState;
+use app::server::workflow::evidence::{
     self, DESCRIPTION_MAX, UploadInfo, clean_content_type, sanitize_filename,
 };
-use app::server::state::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError};

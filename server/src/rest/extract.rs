@@ -3,7 +3,7 @@
 //! data, and the caller's identity for every handler.
 use app::domain::rbac::Permission;
 use app::error::AppError;
-use app::server::context::{Actor, Auth, CurrentUser, RequestMeta};
+use app::server::platform::context::{Actor, Auth, CurrentUser, RequestMeta};
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use http::request::Parts;

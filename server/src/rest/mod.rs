@@ -1,20 +1,19 @@
 //! The REST API under `/api/v1`: each handler checks the caller, calls a service and maps the
 //! result. The rules live in the services.
-mod attack;
-mod audit;
-mod auth;
+mod admin;
+mod catalog;
 mod evidence;
 pub mod extract;
-mod metrics;
+mod knowledge;
 mod notifications;
-mod reports;
-mod system;
-mod templates;
-mod tests;
-mod users;
+mod reporting;
+mod workflow;
+
+use admin::{audit, auth, system, users};
+use reporting::{metrics, reports};
 
 use app::error::AppError;
-use app::server::state::AppState;
+use app::server::platform::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
@@ -35,21 +34,21 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/audit-logs/entity-types", get(audit::entity_types))
         .route(
             "/techniques",
-            get(attack::techniques).post(attack::create_technique),
+            get(knowledge::techniques).post(knowledge::create_technique),
         )
         .route(
             "/techniques/{mitre_id}",
-            get(attack::technique).patch(attack::update_technique),
+            get(knowledge::technique).patch(knowledge::update_technique),
         )
-        .route("/techniques/{mitre_id}/review", patch(attack::review))
-        .route("/tactics", get(attack::tactics))
-        .route("/threat-actors", get(attack::threat_actors))
-        .route("/threat-actors/{id}", get(attack::threat_actor))
+        .route("/techniques/{mitre_id}/review", patch(knowledge::review))
+        .route("/tactics", get(knowledge::tactics))
+        .route("/threat-actors", get(knowledge::threat_actors))
+        .route("/threat-actors/{id}", get(knowledge::threat_actor))
         .route(
             "/system/import-attack-bundle",
-            post(attack::import_attack_bundle).layer(DefaultBodyLimit::max(max_import_bytes)),
+            post(knowledge::import_attack_bundle).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
-        .route("/system/sync-runs", get(attack::sync_runs))
+        .route("/system/sync-runs", get(knowledge::sync_runs))
         .route("/system/sync-mitre", post(system::sync_mitre))
         .route(
             "/system/import-atomic-red-team",
@@ -59,20 +58,17 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/system/jobs", get(system::job_runs))
         .route("/system/jobs/{id}", get(system::job_run))
         .route("/system/jobs/{id}/run", post(system::run_job))
-        .route(
-            "/test-templates",
-            get(templates::list).post(templates::create),
-        )
-        .route("/test-templates/stats", get(templates::stats))
+        .route("/test-templates", get(catalog::list).post(catalog::create))
+        .route("/test-templates/stats", get(catalog::stats))
         .route(
             "/test-templates/{id}",
-            get(templates::get)
-                .patch(templates::update)
-                .delete(templates::delete),
+            get(catalog::get)
+                .patch(catalog::update)
+                .delete(catalog::delete),
         )
         .route(
             "/test-templates/{id}/toggle-active",
-            post(templates::toggle_active),
+            post(catalog::toggle_active),
         )
         .route("/notifications", get(notifications::list))
         .route(
@@ -84,22 +80,28 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             post(notifications::mark_all_read),
         )
         .route("/notifications/{id}/read", patch(notifications::mark_read))
-        .route("/tests", get(tests::list).post(tests::create))
-        .route("/tests/from-template", post(tests::create_from_template))
-        .route("/tests/{id}", get(tests::get).patch(tests::update))
-        .route("/tests/{id}/red", patch(tests::update_red))
-        .route("/tests/{id}/blue", patch(tests::update_blue))
-        .route("/tests/{id}/remediation", patch(tests::update_remediation))
-        .route("/tests/{id}/start-execution", post(tests::start_execution))
-        .route("/tests/{id}/submit-red", post(tests::submit_red))
-        .route("/tests/{id}/submit-blue", post(tests::submit_blue))
-        .route("/tests/{id}/validate-red", post(tests::validate_red))
-        .route("/tests/{id}/validate-blue", post(tests::validate_blue))
-        .route("/tests/{id}/reopen", post(tests::reopen))
-        .route("/tests/{id}/pause-timer", post(tests::pause_timer))
-        .route("/tests/{id}/resume-timer", post(tests::resume_timer))
-        .route("/tests/{id}/timeline", get(tests::timeline))
-        .route("/tests/{id}/retest-chain", get(tests::retest_chain))
+        .route("/tests", get(workflow::list).post(workflow::create))
+        .route("/tests/from-template", post(workflow::create_from_template))
+        .route("/tests/{id}", get(workflow::get).patch(workflow::update))
+        .route("/tests/{id}/red", patch(workflow::update_red))
+        .route("/tests/{id}/blue", patch(workflow::update_blue))
+        .route(
+            "/tests/{id}/remediation",
+            patch(workflow::update_remediation),
+        )
+        .route(
+            "/tests/{id}/start-execution",
+            post(workflow::start_execution),
+        )
+        .route("/tests/{id}/submit-red", post(workflow::submit_red))
+        .route("/tests/{id}/submit-blue", post(workflow::submit_blue))
+        .route("/tests/{id}/validate-red", post(workflow::validate_red))
+        .route("/tests/{id}/validate-blue", post(workflow::validate_blue))
+        .route("/tests/{id}/reopen", post(workflow::reopen))
+        .route("/tests/{id}/pause-timer", post(workflow::pause_timer))
+        .route("/tests/{id}/resume-timer", post(workflow::resume_timer))
+        .route("/tests/{id}/timeline", get(workflow::timeline))
+        .route("/tests/{id}/retest-chain", get(workflow::retest_chain))
         // The evidence limit is enforced while streaming, file by file.
         .route(
             "/tests/{id}/evidence",

@@ -6,7 +6,7 @@ on_both_backends!(migrations_roll_back_and_forward);
 
 /// Every migration can be undone and redone: the schema is never a one-way door.
 async fn migrations_roll_back_and_forward(app: TestApp) -> TestApp {
-    let db = app::server::db::connect(&app.config.database_url)
+    let db = app::server::platform::db::connect(&app.config.database_url)
         .await
         .unwrap();
     let applied = Migrator::get_applied_migrations(&db).await.unwrap().len();

@@ -2,8 +2,8 @@
 //! deletion, on templates imported from Atomic Red Team.
 use crate::common::{TestApp, json_body};
 use crate::on_both_backends;
-use app::server::context::Actor;
-use app::server::templates::import::{AtomicSourceFile, import_atomics};
+use app::server::importers::atomics::import::{AtomicSourceFile, import_atomics};
+use app::server::platform::context::Actor;
 use serde_json::{Value, json};
 
 on_both_backends!(

@@ -1,3 +1,4 @@
+use crate::domain::rbac::Team;
 use sea_orm::entity::prelude::*;
 
 /// An evidence file's metadata; the bytes live in the object store under `storage_key`, which
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub test_id: Uuid,
-    pub team: String,
+    pub team: Team,
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,

@@ -1,3 +1,4 @@
+use crate::domain::values::RemediationStatus;
 use sea_orm::entity::prelude::*;
 
 /// One step of a test's remediation, in `position` order.
@@ -10,7 +11,7 @@ pub struct Model {
     pub position: i32,
     pub title: String,
     pub notes: String,
-    pub status: String,
+    pub status: RemediationStatus,
     pub assignee_id: Option<Uuid>,
     pub due_date: Option<Date>,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::domain::coverage::CoverageStatus;
 use sea_orm::entity::prelude::*;
 
 /// `platforms`, `tactics` (tactic shortnames) and `data_sources` are JSON arrays of strings.
@@ -22,7 +23,7 @@ pub struct Model {
     pub deprecated: bool,
     pub revoked: bool,
     pub is_custom: bool,
-    pub coverage_status: String,
+    pub coverage_status: CoverageStatus,
     pub review_required: bool,
     pub reviewed_by: Option<Uuid>,
     pub reviewed_at: Option<DateTimeUtc>,

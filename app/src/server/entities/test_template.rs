@@ -1,3 +1,4 @@
+use crate::domain::values::{Severity, TemplateSource};
 use sea_orm::entity::prelude::*;
 
 /// A procedure teams can instantiate as a test. `source` is `atomic_red_team`, `mitre` or
@@ -10,7 +11,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub source: String,
+    pub source: TemplateSource,
     pub external_id: Option<String>,
     pub technique_id: String,
     pub name: String,
@@ -25,7 +26,7 @@ pub struct Model {
     pub dependency_executor_name: Option<String>,
     pub expected_detection: String,
     pub suggested_tools: Json,
-    pub severity: String,
+    pub severity: Severity,
     pub remediation_steps: Json,
     pub is_active: bool,
     pub content_hash: String,

@@ -1,0 +1,123 @@
+use crate::dto::admin::auth::UserProfile;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<UserProfile, AppError> {
+    use crate::dto::admin::auth::LoginRequest;
+    use crate::server::admin::sessions;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let outcome =
+                sessions::login(&ctx.state, &ctx.meta, &LoginRequest { username, password })
+                    .await?;
+            set_cookie(crate::server::platform::cookies::session_cookie(
+                &outcome.token.access_token,
+                ctx.state.auth.token_ttl.as_secs(),
+                ctx.state.auth.cookie_secure,
+            ));
+            if crate::api::is_plain_form_post() {
+                leptos_axum::redirect(&crate::api::safe_next(next.as_deref()));
+            }
+            Ok(outcome.profile)
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::admin::sessions;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            if let Some(user) = &ctx.auth.0 {
+                sessions::logout(&ctx.state, user, &ctx.meta).await?;
+            }
+            set_cookie(crate::server::platform::cookies::clear_session_cookie(
+                ctx.state.auth.cookie_secure,
+            ));
+            if crate::api::is_plain_form_post() {
+                leptos_axum::redirect("/login");
+            }
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The signed-in user, or `None` for an anonymous visitor.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserProfile>, AppError> {
+    use crate::server::admin::users;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            match &ctx.auth.0 {
+                Some(user) => Ok(Some(users::to_profile(
+                    &users::find(&ctx.state.db, user.id).await?,
+                )?)),
+                None => Ok(None),
+            }
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::admin::users;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            users::change_own_password(
+                &ctx.state.db,
+                &ctx.actor(),
+                user.id,
+                &current_password,
+                &new_password,
+            )
+            .await?;
+            // The change signs out every older token, including this browser's: hand it a new one.
+            let (token, _) = crate::server::admin::tokens::issue(&ctx.state.auth, user.id)?;
+            crate::server::admin::tokens::revoke(
+                &ctx.state.db,
+                user.id,
+                &user.jti,
+                user.token_expires_at,
+            )
+            .await?;
+            set_cookie(crate::server::platform::cookies::session_cookie(
+                &token,
+                ctx.state.auth.token_ttl.as_secs(),
+                ctx.state.auth.cookie_secure,
+            ));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: String) {
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}

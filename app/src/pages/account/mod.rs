@@ -1,0 +1,3 @@
+//! Signing in and one's own profile.
+pub mod login;
+pub mod profile;

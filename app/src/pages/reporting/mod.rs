@@ -1,0 +1,3 @@
+//! The dashboard and the reports.
+pub mod dashboard;
+pub mod reports;

@@ -1,0 +1,5 @@
+//! Accounts and sessions: users, passwords, sign-in sessions and revoked tokens.
+pub mod passwords;
+pub mod sessions;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,151 @@
+//! Logging in and out, and turning a token back into a user on every request.
+use crate::domain::audit::AuditAction;
+use crate::dto::admin::auth::{LoginRequest, TokenResponse, UserProfile};
+use crate::error::{AppError, AppResult};
+use crate::server::admin::passwords;
+use crate::server::admin::tokens;
+use crate::server::admin::users;
+use crate::server::entities::user;
+use crate::server::platform::audit::{self, AuditRecord};
+use crate::server::platform::context::{Actor, CurrentUser, RequestMeta};
+use crate::server::platform::db::begin_write;
+use crate::server::platform::state::AppState;
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+
+fn invalid_credentials() -> AppError {
+    AppError::Unauthorized("Invalid username or password".into())
+}
+
+pub struct LoginOutcome {
+    pub token: TokenResponse,
+    pub profile: UserProfile,
+}
+
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    req: &LoginRequest,
+) -> AppResult<LoginOutcome> {
+    let username = crate::domain::validation::normalize_username(&req.username);
+    if username.is_empty() || req.password.is_empty() {
+        return Err(invalid_credentials());
+    }
+    let limiter_key = format!(
+        "{}|{username}",
+        meta.client_ip.as_deref().unwrap_or("unknown")
+    );
+    state
+        .login_limiter
+        .check(&limiter_key)
+        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+
+    let found = users::find_by_username(&state.db, &username).await?;
+    let password = req.password.clone();
+    // Argon2 is CPU-heavy: keep it off the async workers.
+    let (found, verified) = tokio::task::spawn_blocking(move || match found {
+        Some(user) => {
+            let ok = passwords::verify(&password, &user.password_hash);
+            (Some(user), ok)
+        }
+        None => {
+            passwords::verify_against_dummy(&password);
+            (None, false)
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("password check task: {e}")))?;
+
+    let user = match found {
+        Some(user) if verified && user.is_active => user,
+        other => {
+            state.login_limiter.record_failure(&limiter_key);
+            let reason = match other {
+                None => "unknown_user",
+                Some(u) if !u.is_active => "inactive_user",
+                Some(_) => "wrong_password",
+            };
+            let record = AuditRecord::new(AuditAction::AuthLoginFailed, users::ENTITY, &username)
+                .after(serde_json::json!({ "username": username, "reason": reason }));
+            audit::record(&state.db, &Actor::new(None, meta), record).await?;
+            return Err(invalid_credentials());
+        }
+    };
+    state.login_limiter.reset(&limiter_key);
+
+    let (access_token, claims) = tokens::issue(&state.auth, user.id)?;
+    let txn = begin_write(&state.db).await?;
+    let mut active: user::ActiveModel = user.clone().into();
+    active.last_login_at = Set(Some(Utc::now()));
+    let user = active.update(&txn).await?;
+    let actor = Actor {
+        id: Some(user.id),
+        username: Some(user.username.clone()),
+        client_ip: meta.client_ip.clone(),
+        request_id: Some(meta.request_id.clone()),
+    };
+    audit::record(
+        &txn,
+        &actor,
+        AuditRecord::new(AuditAction::AuthLogin, "session", &claims.jti),
+    )
+    .await?;
+    txn.commit().await?;
+
+    Ok(LoginOutcome {
+        token: TokenResponse {
+            access_token,
+            token_type: "bearer".into(),
+            expires_in: claims.exp - claims.iat,
+        },
+        profile: users::to_profile(&user)?,
+    })
+}
+
+pub async fn logout(state: &AppState, user: &CurrentUser, meta: &RequestMeta) -> AppResult<()> {
+    let txn = begin_write(&state.db).await?;
+    tokens::revoke(&txn, user.id, &user.jti, user.token_expires_at).await?;
+    audit::record(
+        &txn,
+        &Actor::new(Some(user), meta),
+        AuditRecord::new(AuditAction::AuthLogout, "session", &user.jti),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The full check behind every authenticated request: signature and expiry, revocation, the
+/// user still existing and active, and the token being newer than the last password change.
+pub async fn authenticate_token(
+    state: &AppState,
+    token: &str,
+    via_cookie: bool,
+) -> AppResult<CurrentUser> {
+    let claims = tokens::decode(&state.auth, token)?;
+    let user_id = claims.user_id()?;
+    if tokens::is_revoked(&state.db, &claims.jti).await? {
+        return Err(AppError::Unauthorized("Token revoked".into()));
+    }
+    let user = user::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Invalid token".into()))?;
+    if !user.is_active {
+        return Err(AppError::Unauthorized("Account is deactivated".into()));
+    }
+    if claims.iat < user.password_changed_at.timestamp() {
+        return Err(AppError::Unauthorized(
+            "Token invalidated by a password change".into(),
+        ));
+    }
+    Ok(CurrentUser {
+        id: user.id,
+        role: users::role_of(&user)?,
+        username: user.username,
+        display_name: user.display_name,
+        jti: claims.jti,
+        token_expires_at: claims.exp,
+        via_cookie,
+    })
+}

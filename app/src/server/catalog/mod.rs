@@ -1,0 +1,3 @@
+//! The test template catalog: listing, stats, custom templates and edits. Imports into it are
+//! in `importers`.
+pub mod templates;

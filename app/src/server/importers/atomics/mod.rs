@@ -1,0 +1,3 @@
+//! Atomic Red Team: the atomics YAML parser and the catalog import.
+pub mod import;
+pub mod parse;

@@ -1,0 +1,5 @@
+//! MITRE ATT&CK: the STIX bundle parser, the knowledge-base import and the procedure examples
+//! it turns into catalog templates.
+pub mod import;
+pub mod procedures;
+pub mod stix;

@@ -1,0 +1,3 @@
+//! Importers, one folder per source.
+pub mod atomics;
+pub mod attack;

@@ -1,0 +1,331 @@
+//! Runs of background jobs: recorded when enqueued, updated by the worker as they progress,
+//! read by the System panel.
+use crate::domain::audit::AuditAction;
+use crate::dto::jobs::{
+    EnqueuedJob, JobName, JobProgress, JobRunDto, ScheduledJobStatus, SchedulerStatus,
+};
+use crate::error::{AppError, AppResult};
+use crate::server::entities::job_run;
+use crate::server::importers::attack::import::Trigger;
+use crate::server::jobs::queue::JobQueue;
+use crate::server::platform::audit::{self, AuditRecord};
+use crate::server::platform::context::Actor;
+use crate::server::platform::db::begin_write;
+use chrono::Utc;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
+};
+use uuid::Uuid;
+
+/// Attempts per run: the first and two retries with backoff.
+pub const MAX_ATTEMPTS: i32 = 3;
+
+const ACTIVE: [&str; 3] = ["queued", "running", "retrying"];
+
+pub fn to_dto(model: job_run::Model) -> JobRunDto {
+    JobRunDto {
+        id: model.id,
+        job: model.job,
+        trigger: model.trigger,
+        requested_by: model.requested_by,
+        status: model.status,
+        attempts: model.attempts,
+        max_attempts: model.max_attempts,
+        progress: model
+            .progress
+            .and_then(|p| serde_json::from_value::<JobProgress>(p).ok()),
+        result: model.result,
+        error: model.error,
+        enqueued_at: model.enqueued_at,
+        started_at: model.started_at,
+        finished_at: model.finished_at,
+        params: model.params,
+    }
+}
+
+/// Records a run and queues it, unless one of the same job is already queued or running, in
+/// which case that one is returned: two syncs at once would only fight over the same rows.
+/// The run of `job` that is queued, running or retrying, if any (at most one: a unique index).
+async fn active_run(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+) -> AppResult<Option<job_run::Model>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.as_str()))
+        .filter(job_run::Column::Status.is_in(ACTIVE))
+        .one(conn)
+        .await?)
+}
+
+fn joined(job: JobName, active: job_run::Model) -> EnqueuedJob {
+    EnqueuedJob {
+        job_id: active.id,
+        job,
+        status: active.status,
+        already_running: true,
+    }
+}
+
+pub async fn enqueue(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    job: JobName,
+    trigger: Trigger,
+    actor: &Actor,
+    params: Option<serde_json::Value>,
+) -> AppResult<EnqueuedJob> {
+    // One writer at a time (SQLite) decides whether a run is already active.
+    let txn = begin_write(db).await?;
+    if let Some(active) = active_run(&txn, job).await? {
+        return Ok(joined(job, active));
+    }
+    let id = Uuid::new_v4();
+    let inserted = job_run::ActiveModel {
+        id: Set(id),
+        job: Set(job.as_str().into()),
+        trigger: Set(trigger.as_str().into()),
+        requested_by: Set(actor.username.clone()),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        max_attempts: Set(MAX_ATTEMPTS),
+        progress: Set(None),
+        result: Set(None),
+        error: Set(None),
+        enqueued_at: Set(Utc::now()),
+        started_at: Set(None),
+        finished_at: Set(None),
+        params: Set(params.clone()),
+    }
+    .insert(&txn)
+    .await;
+    if let Err(err) = inserted {
+        // Another request created the active run since we looked (the unique index says so).
+        if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            txn.rollback().await?;
+            if let Some(active) = active_run(db, job).await? {
+                return Ok(joined(job, active));
+            }
+        }
+        return Err(err.into());
+    }
+    if trigger != Trigger::Schedule {
+        audit::record(
+            &txn,
+            actor,
+            AuditRecord::new(AuditAction::JobRun, "job", id.to_string())
+                .after(serde_json::json!({ "job": job.as_str(), "trigger": trigger.as_str(), "params": params })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    if let Err(err) = queue.push(id, job).await {
+        finish(
+            db,
+            id,
+            Err(format!("could not be queued: {}", err.detail())),
+            true,
+        )
+        .await?;
+        return Err(err);
+    }
+    Ok(EnqueuedJob {
+        job_id: id,
+        job,
+        status: "queued".into(),
+        already_running: false,
+    })
+}
+
+/// Starts the next attempt of a run, or says there is none to start: the queue may deliver a
+/// run again (a retry after the last attempt, a re-enqueued orphan) and that must not run it
+/// twice. The check and the update are one statement, so two workers cannot both start it.
+pub async fn start_attempt(db: &DatabaseConnection, id: Uuid) -> AppResult<Option<job_run::Model>> {
+    let now = Utc::now();
+    let started = job_run::Entity::update_many()
+        .col_expr(job_run::Column::Status, Expr::value("running"))
+        .col_expr(
+            job_run::Column::Attempts,
+            Expr::col(job_run::Column::Attempts).add(1),
+        )
+        .col_expr(
+            job_run::Column::StartedAt,
+            Func::coalesce([Expr::col(job_run::Column::StartedAt), Expr::value(now)]).into(),
+        )
+        .col_expr(job_run::Column::Error, Expr::value(Option::<String>::None))
+        .filter(job_run::Column::Id.eq(id))
+        .filter(job_run::Column::Status.is_not_in(["succeeded", "failed"]))
+        .filter(Expr::col(job_run::Column::Attempts).lt(Expr::col(job_run::Column::MaxAttempts)))
+        .exec(db)
+        .await?;
+    if started.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(Some(find(db, id).await?))
+}
+
+pub async fn set_progress(
+    db: &DatabaseConnection,
+    id: Uuid,
+    progress: &JobProgress,
+) -> AppResult<()> {
+    job_run::ActiveModel {
+        id: Set(id),
+        progress: Set(serde_json::to_value(progress).ok()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends an attempt. A failure that will be retried leaves the run `retrying` with its error
+/// visible; `last_attempt` makes it final.
+pub async fn finish(
+    db: &DatabaseConnection,
+    id: Uuid,
+    outcome: Result<serde_json::Value, String>,
+    last_attempt: bool,
+) -> AppResult<()> {
+    let mut update = job_run::ActiveModel {
+        id: Set(id),
+        ..Default::default()
+    };
+    match outcome {
+        Ok(result) => {
+            update.status = Set("succeeded".into());
+            update.result = Set(Some(result));
+            update.error = Set(None);
+            update.finished_at = Set(Some(Utc::now()));
+        }
+        Err(error) => {
+            update.error = Set(Some(error));
+            if last_attempt {
+                update.status = Set("failed".into());
+                update.finished_at = Set(Some(Utc::now()));
+            } else {
+                update.status = Set("retrying".into());
+            }
+        }
+    }
+    update.update(db).await?;
+    Ok(())
+}
+
+async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<job_run::Model> {
+    job_run::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Job run {id} not found")))
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<JobRunDto> {
+    Ok(to_dto(find(conn, id).await?))
+}
+
+pub async fn recent(conn: &impl ConnectionTrait, limit: u64) -> AppResult<Vec<JobRunDto>> {
+    Ok(job_run::Entity::find()
+        .order_by_desc(job_run::Column::EnqueuedAt)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_dto)
+        .collect())
+}
+
+pub async fn recent_of(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+    limit: u64,
+) -> AppResult<Vec<JobRunDto>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.as_str()))
+        .order_by_desc(job_run::Column::EnqueuedAt)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(to_dto)
+        .collect())
+}
+
+pub async fn scheduler_status(
+    conn: &impl ConnectionTrait,
+    queue: &dyn JobQueue,
+) -> AppResult<SchedulerStatus> {
+    let schedules = queue.schedules();
+    let mut jobs = Vec::new();
+    for job in JobName::ALL {
+        let schedule = schedules.iter().find(|s| s.job == job);
+        let latest = job_run::Entity::find()
+            .filter(job_run::Column::Job.eq(job.as_str()))
+            .order_by_desc(job_run::Column::EnqueuedAt)
+            .one(conn)
+            .await?;
+        let last_finished = job_run::Entity::find()
+            .filter(job_run::Column::Job.eq(job.as_str()))
+            .filter(job_run::Column::Status.is_in(["succeeded", "failed"]))
+            .order_by_desc(job_run::Column::EnqueuedAt)
+            .one(conn)
+            .await?;
+        let running = latest
+            .as_ref()
+            .is_some_and(|r| ACTIVE.contains(&r.status.as_str()));
+        jobs.push(ScheduledJobStatus {
+            job,
+            description: job.description().into(),
+            schedule: schedule.and_then(|s| s.cron.clone()),
+            next_run: schedule.and_then(|s| s.next_run),
+            last_result: last_finished.as_ref().map(|r| r.status.clone()),
+            last_run: latest.map(to_dto),
+            running,
+        });
+    }
+    Ok(SchedulerStatus { jobs })
+}
+
+/// Enqueues an Atomic Red Team import: from the configured archive, or from an uploaded zip
+/// saved by `templates::import::save_upload` (`file`, shown as `name`). An upload while an
+/// import is running is refused, not silently joined: its file would be ignored.
+pub async fn enqueue_atomics_import(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    actor: &Actor,
+    upload: Option<(String, String)>,
+) -> AppResult<EnqueuedJob> {
+    let params = match &upload {
+        Some((file, name)) => serde_json::json!({ "source": "upload", "file": file, "name": name }),
+        None => serde_json::json!({ "source": "archive" }),
+    };
+    let enqueued = enqueue(
+        db,
+        queue,
+        JobName::AtomicsImport,
+        Trigger::Admin,
+        actor,
+        Some(params),
+    )
+    .await;
+    if let Some((file, _)) = &upload {
+        let discard = || {
+            let _ = std::fs::remove_file(
+                crate::server::importers::atomics::import::upload_dir().join(file),
+            );
+        };
+        match &enqueued {
+            Ok(job) if job.already_running => {
+                discard();
+                return Err(AppError::Conflict(
+                    "An Atomic Red Team import is already running; try again when it has finished"
+                        .into(),
+                ));
+            }
+            Err(_) => discard(),
+            Ok(_) => {}
+        }
+    }
+    enqueued
+}

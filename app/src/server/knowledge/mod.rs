@@ -1,0 +1,5 @@
+//! The ATT&CK knowledge base: reading techniques, tactics and actors, custom techniques and
+//! technique sets. Imports into it are in `importers::attack`.
+pub mod custom_techniques;
+pub mod reads;
+pub mod technique_sets;

@@ -1,0 +1,10 @@
+//! What every area stands on: the shared state, database access, the caller's identity and
+//! cookies, the audit writer, notifications, paging, rate limiting and bounded uploads.
+pub mod audit;
+pub mod context;
+pub mod cookies;
+pub mod db;
+pub mod notifications;
+pub mod pagination;
+pub mod rate_limit;
+pub mod state;

@@ -1,0 +1,48 @@
+use crate::server::jobs::queue::JobQueue;
+use crate::server::platform::rate_limit::RateLimiter;
+use crate::server::workflow::evidence_store::EvidenceStore;
+use axum::extract::FromRef;
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SESSION_COOKIE: &str = "aegis_session";
+
+/// Everything the authentication code needs, built once from config.
+pub struct AuthSettings {
+    pub encoding_key: EncodingKey,
+    pub decoding_key: DecodingKey,
+    pub token_ttl: Duration,
+    pub cookie_secure: bool,
+}
+
+impl AuthSettings {
+    pub fn new(secret: &[u8], token_ttl: Duration, cookie_secure: bool) -> Self {
+        Self {
+            encoding_key: EncodingKey::from_secret(secret),
+            decoding_key: DecodingKey::from_secret(secret),
+            token_ttl,
+            cookie_secure,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub auth: Arc<AuthSettings>,
+    pub login_limiter: Arc<RateLimiter>,
+    pub leptos_options: LeptosOptions,
+    pub jobs: Arc<dyn JobQueue>,
+    pub evidence: Arc<EvidenceStore>,
+    /// Largest uploaded import (ATT&CK bundle, Atomic Red Team archive).
+    pub max_import_bytes: u64,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,98 @@
+//! `/api/v1/auth`: sign in (form or JSON), who am I, sign out.
+use crate::rest::extract::{Caller, bytes_rejection};
+use app::domain::rbac::Permission;
+use app::dto::admin::auth::{LoginRequest, UserProfile};
+use app::error::AppError;
+use app::server::admin::sessions;
+use app::server::admin::users;
+use app::server::platform::cookies::{clear_session_cookie, session_cookie};
+use app::server::platform::state::AppState;
+use axum::Json;
+use axum::extract::{FromRequest, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, header};
+
+pub async fn login(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, AppError> {
+    let credentials = read_credentials(req).await?;
+    let outcome = sessions::login(&state, &caller.meta, &credentials).await?;
+    let cookie = session_cookie(
+        &outcome.token.access_token,
+        state.auth.token_ttl.as_secs(),
+        state.auth.cookie_secure,
+    );
+    let mut response = Json(outcome.token).into_response();
+    append_cookie(&mut response, &cookie);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The spec's curl example posts a form; scripts usually send JSON. Both are accepted.
+async fn read_credentials(req: Request) -> Result<LoginRequest, AppError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let body = axum::body::Bytes::from_request(req, &())
+        .await
+        .map_err(|e| bytes_rejection(&e))?;
+    match content_type.as_str() {
+        "application/json" => serde_json::from_slice(&body).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                AppError::BadRequest("Request body is not valid JSON".into())
+            } else {
+                AppError::Validation {
+                    detail: format!("Invalid request body: {e}"),
+                    fields: Default::default(),
+                }
+            }
+        }),
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::Validation {
+                detail: format!("Invalid form body: {e}"),
+                fields: Default::default(),
+            })
+        }
+        _ => Err(AppError::UnsupportedMediaType(
+            "Send credentials as application/json or application/x-www-form-urlencoded".into(),
+        )),
+    }
+}
+
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<UserProfile>, AppError> {
+    let user = caller.require(Permission::ManageOwnAccount)?;
+    Ok(Json(users::to_profile(
+        &users::find(&state.db, user.id).await?,
+    )?))
+}
+
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    let user = caller.auth.user()?;
+    sessions::logout(&state, user, &caller.meta).await?;
+    let mut response = http::StatusCode::NO_CONTENT.into_response();
+    append_cookie(
+        &mut response,
+        &clear_session_cookie(state.auth.cookie_secure),
+    );
+    Ok(response)
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}

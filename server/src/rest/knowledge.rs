@@ -1,0 +1,149 @@
+//! `/api/v1/techniques`, `/tactics`, `/threat-actors` and the ATT&CK parts of `/system`.
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use app::domain::rbac::Permission;
+use app::dto::knowledge::{
+    CreateTechniqueRequest, ImportReport, SyncRunDto, TacticDto, TechniqueDetail, TechniqueQuery,
+    TechniqueSummary, ThreatActorDetail, ThreatActorSummary, UpdateTechniqueRequest,
+};
+use app::error::AppError;
+use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::knowledge::custom_techniques;
+use app::server::knowledge::reads;
+use app::server::platform::state::AppState;
+use axum::Json;
+use axum::extract::{Multipart, State};
+use http::StatusCode;
+use serde::Deserialize;
+
+pub async fn techniques(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<TechniqueQuery>,
+) -> Result<Json<Vec<TechniqueSummary>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(reads::list_techniques(&state.db, &query).await?))
+}
+
+pub async fn technique(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(mitre_id): ApiPath<String>,
+) -> Result<Json<TechniqueDetail>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(reads::technique_detail(&state.db, &mitre_id).await?))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(mitre_id): ApiPath<String>,
+) -> Result<Json<TechniqueDetail>, AppError> {
+    caller.require(Permission::ReviewTechniques)?;
+    Ok(Json(
+        reads::mark_reviewed(&state.db, &caller.actor(), &mitre_id).await?,
+    ))
+}
+
+pub async fn tactics(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TacticDto>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(reads::tactics(&state.db).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActorQuery {
+    #[serde(default)]
+    search: Option<String>,
+}
+
+pub async fn threat_actors(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ActorQuery>,
+) -> Result<Json<Vec<ThreatActorSummary>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(
+        reads::threat_actors(&state.db, query.search.as_deref()).await?,
+    ))
+}
+
+pub async fn threat_actor(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ThreatActorDetail>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(reads::threat_actor_detail(&state.db, &id).await?))
+}
+
+/// Offline import: a multipart upload with the bundle in the `file` field.
+pub async fn import_attack_bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut multipart: Multipart,
+) -> Result<Json<ImportReport>, AppError> {
+    caller.require(Permission::ManageSystem)?;
+    let mut upload = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        AppError::BadRequest(format!("Unreadable multipart body: {}", e.body_text()))
+    })? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload.json").to_owned();
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge("The bundle is larger than the upload limit".into())
+                } else {
+                    AppError::BadRequest(format!("Could not read the upload: {}", e.body_text()))
+                }
+            })?;
+            upload = Some((name, bytes));
+        }
+    }
+    let (name, bytes) = upload
+        .ok_or_else(|| AppError::field("file", "Attach the STIX bundle as the `file` field"))?;
+    let source = format!("upload:{name}");
+    let report = import_bundle(
+        &state.db,
+        &caller.actor(),
+        bytes.to_vec(),
+        Trigger::Admin,
+        &source,
+        &no_progress,
+    )
+    .await?;
+    Ok(Json(report))
+}
+
+pub async fn sync_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<SyncRunDto>>, AppError> {
+    caller.require(Permission::ManageSystem)?;
+    Ok(Json(reads::sync_runs(&state.db, 50).await?))
+}
+
+pub async fn create_technique(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTechniqueRequest>,
+) -> Result<(StatusCode, Json<TechniqueDetail>), AppError> {
+    caller.require(Permission::ManageTechniques)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(custom_techniques::create(&state.db, &caller.actor(), body).await?),
+    ))
+}
+
+pub async fn update_technique(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(mitre_id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateTechniqueRequest>,
+) -> Result<Json<TechniqueDetail>, AppError> {
+    caller.require(Permission::ManageTechniques)?;
+    Ok(Json(
+        custom_techniques::update(&state.db, &caller.actor(), &mitre_id, body).await?,
+    ))
+}

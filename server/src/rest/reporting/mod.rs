@@ -1,0 +1,3 @@
+//! Dashboard metrics and reports.
+pub mod metrics;
+pub mod reports;

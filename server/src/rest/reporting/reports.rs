@@ -1,0 +1,164 @@
+//! `/api/v1/reports/*` and `/api/v1/technique-sets`: coverage, test results and remediation
+//! reports (JSON or streamed CSV), and ATT&CK Navigator layers out and in.
+use crate::rest::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use app::domain::rbac::Permission;
+use app::dto::reporting::reports::{
+    CoverageReport, LayerImportQuery, LayerImportReport, ReportQuery, TechniqueSetDetail,
+    TechniqueSetSummary,
+};
+use app::error::AppError;
+use app::server::knowledge::technique_sets;
+use app::server::platform::state::AppState;
+use app::server::reporting::export::{self, Format};
+use app::server::reporting::reports;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use http::{HeaderValue, StatusCode, header};
+
+/// Marks a response as a file to save under `filename`.
+fn attachment(response: &mut Response, filename: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+}
+
+/// A download: the body as it is produced, with a dated file name.
+fn download(body: export::Body, format: Format, name: &str) -> Response {
+    let stream = futures::stream::unfold(body, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let filename = format!(
+        "aegis-{name}-{}.{}",
+        Utc::now().format("%Y%m%d-%H%M%S"),
+        format.extension()
+    );
+    let mut response = Body::from_stream(stream).into_response();
+    attachment(&mut response, &filename);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn coverage_summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Json<CoverageReport>, AppError> {
+    caller.require(Permission::ViewData)?;
+    let scope = reports::scope(&state.db, &query).await?;
+    Ok(Json(reports::coverage(&state.db, &scope).await?))
+}
+
+pub async fn coverage_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::ViewData)?;
+    let scope = reports::scope(&state.db, &query).await?;
+    let report = reports::coverage(&state.db, &scope).await?;
+    Ok(download(
+        reports::coverage_csv(report),
+        Format::Csv,
+        "coverage",
+    ))
+}
+
+pub async fn test_results(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::ViewData)?;
+    let format = reports::format_of(&query)?;
+    let body = reports::test_results(&state.db, &query).await?;
+    Ok(download(body, format, "test-results"))
+}
+
+pub async fn remediation_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::ViewData)?;
+    let format = reports::format_of(&query)?;
+    let body = reports::remediation_status(&state.db, &query).await?;
+    Ok(download(body, format, "remediation-status"))
+}
+
+pub async fn export_layer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::ViewData)?;
+    let scope = reports::scope(&state.db, &query).await?;
+    let report = reports::coverage(&state.db, &scope).await?;
+    let layer = reports::navigator_layer(&report, &scope);
+    let filename = format!(
+        "aegis-coverage-layer-{}.json",
+        report.generated_at.format("%Y%m%d-%H%M%S")
+    );
+    let mut response = Json(layer).into_response();
+    attachment(&mut response, &filename);
+    Ok(response)
+}
+
+pub async fn import_layer(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<LayerImportQuery>,
+    ApiJson(layer): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<LayerImportReport>), AppError> {
+    caller.require(Permission::ManageTechniqueSets)?;
+    let report = technique_sets::import_layer(
+        &state.db,
+        &caller.actor(),
+        &layer,
+        query.name,
+        query.description,
+    )
+    .await?;
+    let status = if report.replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(report)))
+}
+
+pub async fn list_sets(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<TechniqueSetSummary>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(technique_sets::list(&state.db).await?))
+}
+
+pub async fn get_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<TechniqueSetDetail>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(technique_sets::get(&state.db, &key).await?))
+}
+
+pub async fn delete_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(key): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    caller.require(Permission::ManageTechniqueSets)?;
+    technique_sets::delete(&state.db, &caller.actor(), &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
