@@ -1,7 +1,6 @@
 //! The document shell, the router and the signed-in user's context.
+use crate::components::auth::AuthContext;
 use crate::components::layout::{NotFound, Shell};
-use crate::dto::admin::auth::UserProfile;
-use crate::error::AppError;
 use crate::pages::account::login::LoginPage;
 use crate::pages::account::profile::ProfilePage;
 use crate::pages::admin::audit::AuditPage;
@@ -50,16 +49,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The signed-in user, loaded once per page and shared by every component below the router.
-#[derive(Clone, Copy)]
-pub struct AuthContext {
-    pub user: Resource<Result<Option<UserProfile>, AppError>>,
-}
-
-pub fn use_auth() -> AuthContext {
-    expect_context::<AuthContext>()
 }
 
 #[component]

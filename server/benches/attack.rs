@@ -11,7 +11,8 @@
 //! reason when the shared data or PostgreSQL is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::importers::attack::import::import_bundle;
+use app::server::importers::{Trigger, no_progress};
 use app::server::platform::context::Actor;
 use server::config::Config;
 use std::collections::HashMap;
@@ -154,7 +155,9 @@ fn atomics_root() -> PathBuf {
 
 /// All atomics from a local directory (read + parse + import) into an empty database.
 async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
-    use app::server::importers::atomics::import::{import_atomics, read_atomics_dir};
+    use app::server::importers::atomics::import::AtomicRedTeam;
+    use app::server::importers::atomics::source::read_atomics_dir;
+    use app::server::importers::{Input, run};
     let mut samples = Vec::new();
     for _ in 0..RUNS {
         let scratch = Scratch::new(backend).await?;
@@ -164,9 +167,15 @@ async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
         app::server::platform::db::migrate(&db).await.unwrap();
         let started = Instant::now();
         let files = read_atomics_dir(&atomics_root()).ok()?;
-        let report = import_atomics(&db, &Actor::system("bench"), files, &|_, _| {})
-            .await
-            .unwrap();
+        let report = run::<AtomicRedTeam>(
+            &db,
+            &Actor::system("bench"),
+            Input::Files(files),
+            "bench",
+            &no_progress,
+        )
+        .await
+        .unwrap();
         samples.push(started.elapsed());
         assert_eq!(report.added, 1819);
         db.close().await.unwrap();
@@ -250,13 +259,14 @@ async fn list_times(
     )
     .await
     .unwrap();
-    let atomics = app::server::importers::atomics::import::read_atomics_dir(&atomics_root()).ok();
+    let atomics = app::server::importers::atomics::source::read_atomics_dir(&atomics_root()).ok();
     if let Some(files) = atomics {
-        app::server::importers::atomics::import::import_atomics(
+        app::server::importers::run::<app::server::importers::atomics::import::AtomicRedTeam>(
             &state.db,
             &Actor::system("bench"),
-            files,
-            &|_, _| {},
+            app::server::importers::Input::Files(files),
+            "bench",
+            &no_progress,
         )
         .await
         .unwrap();

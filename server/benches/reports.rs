@@ -12,7 +12,8 @@
 //! With `AEGIS_BENCH_KEEP_DB` set, the seeded database is kept (for `EXPLAIN`), not dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::importers::attack::import::import_bundle;
+use app::server::importers::{Trigger, no_progress};
 use app::server::platform::context::Actor;
 use server::config::Config;
 use server::seed::{SeedOptions, SeedReport};

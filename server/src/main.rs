@@ -82,8 +82,8 @@ async fn main() -> ExitCode {
             display_name,
             email,
         } => create_user(&config, username, role, display_name, email).await,
-        Command::ImportAttack { file } => server::import_attack_file(&config, &file).await,
-        Command::ImportAtomics { path } => server::import_atomics_dir(&config, &path).await,
+        Command::ImportAttack { file } => server::cli::import_attack_file(&config, &file).await,
+        Command::ImportAtomics { path } => server::cli::import_atomics_dir(&config, &path).await,
         Command::Healthcheck => healthcheck(&config).await,
         Command::SeedDemo {
             tests,
@@ -138,7 +138,7 @@ async fn create_user(
         display_name,
         email,
     };
-    let user = server::create_user(config, request).await?;
+    let user = server::cli::create_user(config, request).await?;
     println!(
         "Created user {} ({}) with id {}",
         user.username, user.role, user.id

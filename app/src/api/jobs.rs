@@ -23,7 +23,7 @@ pub async fn load_scheduler_status() -> Result<SchedulerStatus, AppError> {
 #[server(prefix = "/api/fn", endpoint = "run_job")]
 pub async fn run_job(job: JobName) -> Result<EnqueuedJob, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::importers::attack::import::Trigger;
+    use crate::server::importers::Trigger;
     use crate::server::jobs::runs;
     use crate::server::platform::context::ServerFnContext;
     super::respond(
@@ -66,30 +66,19 @@ pub async fn upload_atomics(
     data: server_fn::codec::MultipartData,
 ) -> Result<EnqueuedJob, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::importers::atomics::import::AtomicsUpload;
+    use crate::server::importers::atomics::source::AtomicsUpload;
     use crate::server::jobs::runs;
     use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::upload::MultipartReader;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            let mut data = data
-                .into_inner()
-                .ok_or_else(|| AppError::BadRequest("Expected a file upload".into()))?;
-            let mut upload = AtomicsUpload::new(ctx.state.max_import_bytes);
-            while let Some(field) = data
-                .next_field()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
-            {
-                let name = field.name().map(str::to_owned);
-                let file_name = field.file_name().map(str::to_owned);
-                let body = Box::pin(futures::StreamExt::map(field, |chunk| {
-                    chunk.map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))
-                }));
-                upload
-                    .field(name.as_deref(), file_name.as_deref(), body)
-                    .await?;
+            let limit = ctx.state.max_import_bytes;
+            let mut form = MultipartReader::from_server_fn(data, AtomicsUpload::PARTS, limit)?;
+            let mut upload = AtomicsUpload::new(limit);
+            while let Some(part) = form.next().await? {
+                upload.part(part).await?;
             }
             let upload = upload.finish().await?;
             runs::enqueue_atomics_import(

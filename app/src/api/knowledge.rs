@@ -126,34 +126,20 @@ pub async fn import_attack_bundle(
     data: server_fn::codec::MultipartData,
 ) -> Result<ImportReport, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+    use crate::server::importers::attack::import::import_bundle;
+    use crate::server::importers::{Trigger, no_progress};
     use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::upload::MultipartReader;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
-            let mut data = data
-                .into_inner()
-                .ok_or_else(|| AppError::BadRequest("Expected a file upload".into()))?;
+            let limit = ctx.state.max_import_bytes;
+            let mut form = MultipartReader::from_server_fn(data, &["file"], limit)?;
             let mut upload = None;
-            while let Some(mut field) = data
-                .next_field()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
-            {
-                if field.name() != Some("file") {
-                    continue;
-                }
-                let name = field.file_name().unwrap_or("upload.json").to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| AppError::BadRequest(format!("Unreadable upload: {e}")))?
-                {
-                    bytes.extend_from_slice(&chunk);
-                }
-                upload = Some((name, bytes));
+            while let Some(part) = form.next().await? {
+                let name = part.file_name().unwrap_or("upload.json").to_owned();
+                upload = Some((name, part.bytes(limit).await?));
             }
             let (name, bytes) = upload
                 .filter(|(_, b)| !b.is_empty())

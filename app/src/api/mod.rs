@@ -39,11 +39,18 @@ pub(crate) fn is_plain_form_post() -> bool {
     })
 }
 
-/// Only same-site paths are allowed as a post-login destination.
+/// Only a same-site path is allowed as a post-login destination: it starts with one `/`, and
+/// holds no control characters, whitespace or backslashes (browsers strip or rewrite those,
+/// so `/\t/evil.example` would become `//evil.example`). Anything else goes to the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.len() <= 2048
+                && !path
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
         {
             path.to_owned()
         }
@@ -60,5 +67,14 @@ mod tests {
         assert_eq!(super::safe_next(Some("https://evil.example")), "/");
         assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
         assert_eq!(super::safe_next(None), "/");
+        assert_eq!(super::safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/\n")), "/");
+        assert_eq!(super::safe_next(Some("/ /evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/a\\b")), "/");
+        assert_eq!(super::safe_next(Some("/\u{2028}x")), "/");
+        assert_eq!(
+            super::safe_next(Some("/tests?state=draft")),
+            "/tests?state=draft"
+        );
     }
 }

@@ -3,7 +3,7 @@ use crate::api::admin::auth::Logout;
 use crate::api::notifications::{
     mark_all_notifications_read, mark_notification_read, recent_notifications, unread_notifications,
 };
-use crate::app::use_auth;
+use crate::components::auth::use_auth;
 use crate::components::feedback::set_page_status;
 use crate::domain::rbac::Permission;
 use crate::dto::Page;

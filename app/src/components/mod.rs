@@ -1,4 +1,5 @@
 //! Reusable UI pieces: the page frame, guards and form feedback.
+pub mod auth;
 pub mod charts;
 pub mod coverage;
 pub mod evidence;

@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod notices;
 pub mod rbac;
 pub mod test_input;
+pub mod timer;
 pub mod validation;
 pub mod values;
 pub mod workflow;

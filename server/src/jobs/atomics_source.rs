@@ -1,7 +1,9 @@
 //! Where an Atomic Red Team import reads from: the project's zip archive (URL from config),
 //! downloaded with a size bound and streamed to a temporary file, or a zip uploaded through
 //! the System panel. Only `atomics/**/T*.yaml` is read from either.
-use app::server::importers::atomics::import::{AtomicSourceFile, read_atomics_zip, upload_dir};
+use app::server::importers::SourceFile;
+use app::server::importers::atomics::source::read_atomics_zip;
+use app::server::importers::uploads::upload_dir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +44,7 @@ impl AtomicsSource {
     pub async fn download(
         &self,
         progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<Vec<AtomicSourceFile>, String> {
+    ) -> Result<Vec<SourceFile>, String> {
         let url = &self.archive_url;
         let mut response = self
             .client
@@ -81,7 +83,7 @@ impl AtomicsSource {
 }
 
 /// Reads the atomics of a zip on disk, off the async threads.
-pub async fn read_zip(path: &Path) -> Result<Vec<AtomicSourceFile>, String> {
+pub async fn read_zip(path: &Path) -> Result<Vec<SourceFile>, String> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || read_atomics_zip(&path).map_err(|e| e.detail()))
         .await

@@ -3,8 +3,9 @@
 use super::{JobContext, JobRequest, atomics_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::dto::jobs::{JobName, JobProgress};
-use app::server::importers::atomics::import::import_atomics;
-use app::server::importers::attack::import::{Trigger, import_bundle, record_failed_sync};
+use app::server::importers::atomics::import::AtomicRedTeam;
+use app::server::importers::attack::import::{import_bundle, record_failed_sync};
+use app::server::importers::{Input, Trigger, run};
 use app::server::jobs::runs;
 use app::server::platform::context::Actor;
 use app::server::platform::notifications;
@@ -31,11 +32,7 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
         return Ok(());
     };
     let last_attempt = run.attempts >= run.max_attempts;
-    let trigger = match run.trigger.as_str() {
-        "schedule" => Trigger::Schedule,
-        "cli" => Trigger::Cli,
-        _ => Trigger::Admin,
-    };
+    let trigger = Trigger::parse(&run.trigger);
     let actor = Actor::system(run.requested_by.as_deref().unwrap_or("scheduler"));
     let progress = Reporter::default();
     let saver = progress.keep_saved(context.db.clone(), request.run_id);
@@ -89,7 +86,7 @@ fn upload_path(params: Option<&Value>) -> Option<std::path::PathBuf> {
     }
     let name = params.get("file")?.as_str()?;
     (!name.contains('/') && !name.contains('\\') && !name.starts_with('.'))
-        .then(|| app::server::importers::atomics::import::upload_dir().join(name))
+        .then(|| app::server::importers::uploads::upload_dir().join(name))
 }
 
 async fn import_atomics_job(
@@ -133,8 +130,8 @@ async fn import_atomics_job(
             (files, format!("archive:{}", context.atomics.archive_url))
         }
     };
-    let report = import_atomics(&context.db, actor, files, &|done, total| {
-        progress.set("Importing", done as u64, total as u64, None)
+    let report = run::<AtomicRedTeam>(&context.db, actor, Input::Files(files), &source, &|p| {
+        progress.set(p.stage, p.done, p.total, None)
     })
     .await
     .map_err(|e| e.detail())?;
@@ -183,7 +180,7 @@ async fn run_job(
                 fetched.bundle,
                 trigger,
                 &fetched.source,
-                &|p| progress.set(p.stage.label(), p.done, p.total, None),
+                &|p| progress.set(p.stage, p.done, p.total, None),
             )
             .await
             .map_err(|e| e.detail())?;

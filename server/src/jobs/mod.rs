@@ -16,7 +16,7 @@ use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
 use app::dto::jobs::JobName;
 use app::error::{AppError, AppResult};
-use app::server::importers::attack::import::Trigger;
+use app::server::importers::Trigger;
 use app::server::jobs::queue::{BoxFuture, JobQueue, ScheduleInfo};
 use app::server::jobs::runs;
 use app::server::platform::context::Actor;

@@ -5,39 +5,24 @@ use app::domain::rbac::{Permission, Team};
 use app::dto::workflow::{EvidenceDownload, EvidenceDto};
 use app::error::AppError;
 use app::server::platform::state::AppState;
+use app::server::platform::upload::MultipartReader;
 use app::server::workflow::evidence::{
     self, DESCRIPTION_MAX, UploadInfo, clean_content_type, sanitize_filename,
 };
 use axum::Json;
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{Multipart, State};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
 use http::{HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use std::str::FromStr;
 use uuid::Uuid;
 
-fn multipart_error(e: MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge("Request body is too large".into())
-    } else {
-        AppError::BadRequest(format!("Could not read the upload: {}", e.body_text()))
-    }
-}
+/// The parts an evidence upload consists of.
+const PARTS: &[&str] = &["team", "description", "file"];
 
-/// A small text field, read with a bound so a huge "description" cannot fill memory.
-async fn small_text(mut field: Field<'_>, name: &str, max: usize) -> Result<String, AppError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > max * 4 {
-            return Err(AppError::field(name, format!("At most {max} characters")));
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| AppError::field(name, "Must be UTF-8 text"))
-}
+/// Room for the text parts and the multipart framing beside the file.
+const TEXT_PARTS_BYTES: u64 = 64 * 1024;
 
 fn parse_team(text: &str) -> Result<Team, AppError> {
     Team::from_str(text.trim()).map_err(|e| AppError::field("team", e))
@@ -50,34 +35,30 @@ pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(test_id): ApiPath<Uuid>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    request: Request,
 ) -> Result<(StatusCode, Json<EvidenceDto>), AppError> {
     let user = caller.require(Permission::ViewData)?.clone();
-    let mut multipart = multipart.map_err(|e| {
-        AppError::UnsupportedMediaType(format!(
-            "Expected a multipart/form-data upload ({})",
-            e.body_text()
-        ))
-    })?;
+    let (parts, body) = request.into_parts();
+    // The file is bounded by the store's limit (413 from the store, which also knows the
+    // size of S3 parts); the rest of the form is small.
+    let limit = state.evidence.max_bytes.saturating_add(TEXT_PARTS_BYTES);
+    let mut form = MultipartReader::from_request(&parts.headers, body, PARTS, limit)?;
     let mut team = None;
     let mut description = String::new();
     let mut stored = None;
     let mut filename = String::new();
     let mut content_type = String::new();
     let outcome: Result<(), AppError> = async {
-        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-            match field.name() {
-                Some("team") => team = Some(parse_team(&small_text(field, "team", 16).await?)?),
-                Some("description") => {
-                    description = small_text(field, "description", DESCRIPTION_MAX).await?;
-                }
-                Some("file") => {
+        while let Some(part) = form.next().await? {
+            match part.name() {
+                "team" => team = Some(parse_team(&part.text(16).await?)?),
+                "description" => description = part.text(DESCRIPTION_MAX).await?,
+                _ => {
                     if stored.is_some() {
                         return Err(AppError::field("file", "Upload one file at a time"));
                     }
-                    filename = sanitize_filename(field.file_name());
-                    content_type = clean_content_type(field.content_type());
-                    let body = Box::pin(field.map(|r| r.map_err(multipart_error)));
+                    filename = sanitize_filename(part.file_name());
+                    content_type = clean_content_type(part.content_type());
                     stored = Some(
                         evidence::store_file(
                             &state.db,
@@ -85,14 +66,10 @@ pub async fn upload(
                             &user,
                             test_id,
                             team,
-                            body,
+                            part.stream(),
                         )
                         .await?,
                     );
-                }
-                // Unknown parts are read and ignored.
-                _ => {
-                    small_text(field, "unknown", usize::MAX / 8).await.ok();
                 }
             }
         }

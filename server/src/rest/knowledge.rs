@@ -6,12 +6,14 @@ use app::dto::knowledge::{
     TechniqueSummary, ThreatActorDetail, ThreatActorSummary, UpdateTechniqueRequest,
 };
 use app::error::AppError;
-use app::server::importers::attack::import::{Trigger, import_bundle, no_progress};
+use app::server::importers::attack::import::import_bundle;
+use app::server::importers::{Trigger, no_progress};
 use app::server::knowledge::custom_techniques;
 use app::server::knowledge::reads;
 use app::server::platform::state::AppState;
+use app::server::platform::upload::MultipartReader;
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::{Request, State};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -82,24 +84,16 @@ pub async fn threat_actor(
 pub async fn import_attack_bundle(
     State(state): State<AppState>,
     caller: Caller,
-    mut multipart: Multipart,
+    request: Request,
 ) -> Result<Json<ImportReport>, AppError> {
     caller.require(Permission::ManageSystem)?;
+    let limit = state.max_import_bytes;
+    let (parts, body) = request.into_parts();
+    let mut form = MultipartReader::from_request(&parts.headers, body, &["file"], limit)?;
     let mut upload = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        AppError::BadRequest(format!("Unreadable multipart body: {}", e.body_text()))
-    })? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("upload.json").to_owned();
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge("The bundle is larger than the upload limit".into())
-                } else {
-                    AppError::BadRequest(format!("Could not read the upload: {}", e.body_text()))
-                }
-            })?;
-            upload = Some((name, bytes));
-        }
+    while let Some(part) = form.next().await? {
+        let name = part.file_name().unwrap_or("upload.json").to_owned();
+        upload = Some((name, part.bytes(limit).await?));
     }
     let (name, bytes) = upload
         .ok_or_else(|| AppError::field("file", "Attach the STIX bundle as the `file` field"))?;
@@ -107,7 +101,7 @@ pub async fn import_attack_bundle(
     let report = import_bundle(
         &state.db,
         &caller.actor(),
-        bytes.to_vec(),
+        bytes,
         Trigger::Admin,
         &source,
         &no_progress,

@@ -2,7 +2,8 @@
 //! deletion, on templates imported from Atomic Red Team.
 use crate::common::{TestApp, json_body};
 use crate::on_both_backends;
-use app::server::importers::atomics::import::{AtomicSourceFile, import_atomics};
+use app::server::importers::atomics::import::AtomicRedTeam;
+use app::server::importers::{Input, SourceFile, no_progress, run};
 use app::server::platform::context::Actor;
 use serde_json::{Value, json};
 
@@ -72,14 +73,20 @@ async fn the_catalog_lists_filters_and_deactivates_templates(app: TestApp) -> Te
         ("atomics/T9999/T9999.yaml", FUTURE),
     ]
     .into_iter()
-    .map(|(path, text)| AtomicSourceFile {
+    .map(|(path, text)| SourceFile {
         path: path.to_owned(),
         text: text.to_owned(),
     })
     .collect();
-    let report = import_atomics(&db, &Actor::system("test"), files, &|_, _| {})
-        .await
-        .unwrap();
+    let report = run::<AtomicRedTeam>(
+        &db,
+        &Actor::system("test"),
+        Input::Files(files),
+        "test",
+        &no_progress,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.added, 2);
     assert_eq!(report.unknown_techniques, ["T9999"]);
     db.close().await.unwrap();
@@ -350,14 +357,20 @@ async fn admins_write_custom_templates_and_local_fields(app: TestApp) -> TestApp
     // An imported template: local fields change and survive a re-import; the rest is the import's.
     let db = app.database().await;
     let file = || {
-        vec![AtomicSourceFile {
+        vec![SourceFile {
             path: "atomics/T1059.001/T1059.001.yaml".into(),
             text: POWERSHELL.into(),
         }]
     };
-    import_atomics(&db, &Actor::system("test"), file(), &|_, _| {})
-        .await
-        .unwrap();
+    run::<AtomicRedTeam>(
+        &db,
+        &Actor::system("test"),
+        Input::Files(file()),
+        "test",
+        &no_progress,
+    )
+    .await
+    .unwrap();
     let page = json_body(
         app.get("/api/v1/test-templates?source=atomic_red_team", &admin)
             .await,
@@ -382,14 +395,15 @@ async fn admins_write_custom_templates_and_local_fields(app: TestApp) -> TestApp
     assert_eq!(response.status(), 422);
     assert!(json_body(response).await["fields"]["command"].is_string());
     let changed_upstream = POWERSHELL.replace("IEX (iwr '#{url}')", "IEX (irm '#{url}')");
-    let report = import_atomics(
+    let report = run::<AtomicRedTeam>(
         &db,
         &Actor::system("test"),
-        vec![AtomicSourceFile {
+        Input::Files(vec![SourceFile {
             path: "atomics/T1059.001/T1059.001.yaml".into(),
             text: changed_upstream,
-        }],
-        &|_, _| {},
+        }]),
+        "test",
+        &no_progress,
     )
     .await
     .unwrap();
@@ -440,14 +454,20 @@ async fn tests_start_from_templates(app: TestApp) -> TestApp {
         ("atomics/T9999/T9999.yaml", FUTURE),
     ]
     .into_iter()
-    .map(|(path, text)| AtomicSourceFile {
+    .map(|(path, text)| SourceFile {
         path: path.to_owned(),
         text: text.to_owned(),
     })
     .collect();
-    import_atomics(&db, &Actor::system("test"), files, &|_, _| {})
-        .await
-        .unwrap();
+    run::<AtomicRedTeam>(
+        &db,
+        &Actor::system("test"),
+        Input::Files(files),
+        "test",
+        &no_progress,
+    )
+    .await
+    .unwrap();
     db.close().await.unwrap();
     let page = json_body(app.get("/api/v1/test-templates", &crew.viewer).await).await;
     let id_of = |technique: &str| {

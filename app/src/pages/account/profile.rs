@@ -1,5 +1,5 @@
 use crate::api::admin::auth::ChangePassword;
-use crate::app::use_auth;
+use crate::components::auth::use_auth;
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SuccessAlert, action_error,
 };

@@ -10,7 +10,8 @@ use crate::dto::catalog::{
 };
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::entities::{technique, test_template};
-use crate::server::importers::atomics::import::content_hash;
+use crate::server::importers::content_hash;
+use crate::server::knowledge::reads::known_techniques;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
 use crate::server::platform::db::{begin_write, escape_like};
@@ -63,18 +64,6 @@ fn detail(model: test_template::Model, known: &HashSet<String>) -> TemplateDetai
         created_at: model.created_at,
         updated_at: model.updated_at,
     }
-}
-
-/// Every ATT&CK id the knowledge base holds.
-pub(crate) async fn known_techniques(conn: &impl ConnectionTrait) -> AppResult<HashSet<String>> {
-    Ok(technique::Entity::find()
-        .select_only()
-        .column(technique::Column::MitreId)
-        .into_tuple::<String>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// A filter from a fixed set; blank means no filter.

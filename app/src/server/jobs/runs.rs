@@ -6,7 +6,7 @@ use crate::dto::jobs::{
 };
 use crate::error::{AppError, AppResult};
 use crate::server::entities::job_run;
-use crate::server::importers::attack::import::Trigger;
+use crate::server::importers::Trigger;
 use crate::server::jobs::queue::JobQueue;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
@@ -311,9 +311,8 @@ pub async fn enqueue_atomics_import(
     .await;
     if let Some((file, _)) = &upload {
         let discard = || {
-            let _ = std::fs::remove_file(
-                crate::server::importers::atomics::import::upload_dir().join(file),
-            );
+            let _ =
+                std::fs::remove_file(crate::server::importers::uploads::upload_dir().join(file));
         };
         match &enqueued {
             Ok(job) if job.already_running => {

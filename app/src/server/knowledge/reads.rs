@@ -36,6 +36,18 @@ fn string_list(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Every ATT&CK id the knowledge base holds.
+pub async fn known_techniques(conn: &impl ConnectionTrait) -> AppResult<HashSet<String>> {
+    Ok(technique::Entity::find()
+        .select_only()
+        .column(technique::Column::MitreId)
+        .into_tuple::<String>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// How many tests each technique has, for the given ATT&CK ids (all when `None`).
 pub async fn test_counts(
     conn: &impl ConnectionTrait,

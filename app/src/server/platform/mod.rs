@@ -8,3 +8,4 @@ pub mod notifications;
 pub mod pagination;
 pub mod rate_limit;
 pub mod state;
+pub mod upload;

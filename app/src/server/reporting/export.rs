@@ -32,30 +32,77 @@ impl Format {
     }
 }
 
+/// The two CSV field writers: quoting only where RFC 4180 needs it, and always.
+struct FieldWriters {
+    necessary: csv_core::Writer,
+    always: csv_core::Writer,
+}
+
+impl FieldWriters {
+    fn new() -> Self {
+        let build = |style| {
+            csv_core::WriterBuilder::new()
+                .quote_style(style)
+                .terminator(csv_core::Terminator::CRLF)
+                .build()
+        };
+        Self {
+            necessary: build(csv_core::QuoteStyle::Necessary),
+            always: build(csv_core::QuoteStyle::Always),
+        }
+    }
+}
+
+thread_local! {
+    static WRITERS: std::cell::RefCell<FieldWriters> = std::cell::RefCell::new(FieldWriters::new());
+}
+
+/// Writes `value` as one field with `writer` (csv-core quotes and doubles inner quotes).
+fn encode(writer: &mut csv_core::Writer, value: &str, out: &mut String) {
+    let mut bytes = Vec::with_capacity(value.len() + 2);
+    let mut buffer = [0u8; 1024];
+    let mut input = value.as_bytes();
+    loop {
+        let (result, read, written) = writer.field(input, &mut buffer);
+        bytes.extend_from_slice(&buffer[..written]);
+        input = &input[read..];
+        if result == csv_core::WriteResult::InputEmpty {
+            break;
+        }
+    }
+    loop {
+        let (result, written) = writer.finish(&mut buffer);
+        bytes.extend_from_slice(&buffer[..written]);
+        if result == csv_core::WriteResult::InputEmpty {
+            break;
+        }
+    }
+    // Valid UTF-8 in, valid UTF-8 out: csv-core only adds ASCII quotes.
+    out.push_str(&String::from_utf8_lossy(&bytes));
+}
+
 /// One CSV field: formula-like text (a leading `=`, `+`, `-`, `@`, tab or carriage return)
-/// gets a leading `'` so spreadsheets show it as text (OWASP's advice); then fields holding a
-/// comma, quote or line break are quoted with inner quotes doubled (RFC 4180).
+/// gets a leading `'` so spreadsheets show it as text (OWASP's advice), and is quoted, as is
+/// text with a leading space; otherwise fields holding a comma, quote or line break are
+/// quoted with inner quotes doubled (RFC 4180, by csv-core).
 pub fn csv_field(value: &str, out: &mut String) {
+    if value.is_empty() {
+        return;
+    }
     let guarded = matches!(
         value.chars().next(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r')
     );
-    let needs_quotes = guarded || value.contains([',', '"', '\n', '\r']) || value.starts_with(' ');
-    if needs_quotes {
-        out.push('"');
-    }
-    if guarded {
-        out.push('\'');
-    }
-    for c in value.chars() {
-        if c == '"' {
-            out.push('"');
+    WRITERS.with(|writers| {
+        let mut writers = writers.borrow_mut();
+        if guarded {
+            encode(&mut writers.always, &format!("'{value}"), out);
+        } else if value.starts_with(' ') {
+            encode(&mut writers.always, value, out);
+        } else {
+            encode(&mut writers.necessary, value, out);
         }
-        out.push(c);
-    }
-    if needs_quotes {
-        out.push('"');
-    }
+    });
 }
 
 /// One CSV record, CRLF-terminated as RFC 4180 asks.
@@ -190,6 +237,13 @@ mod tests {
         assert_eq!(field("@cmd"), "\"'@cmd\"");
         assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(field("a=b"), "a=b");
+    }
+
+    #[test]
+    fn leading_spaces_and_long_fields() {
+        assert_eq!(field(" padded"), "\" padded\"");
+        let long = "x\"".repeat(2000);
+        assert_eq!(field(&long), format!("\"{}\"", "x\"\"".repeat(2000)));
     }
 
     #[test]

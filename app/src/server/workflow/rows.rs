@@ -1,9 +1,10 @@
 //! The rows of a test, built in one place: a new draft and a remediation step as the services
 //! insert them (the demo seeder and the benchmarks build theirs with the same functions), the
 //! locked read, the version check and the save that every change ends with.
+use crate::domain::timer::Timer;
 use crate::domain::validation::clean_list;
 use crate::domain::values::{RemediationStatus, Severity};
-use crate::domain::workflow::{TestState, Timer};
+use crate::domain::workflow::TestState;
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{remediation_step, security_test};
 use chrono::{DateTime, NaiveDate, Utc};

@@ -3,14 +3,13 @@ use crate::rest::extract::{ApiPath, Caller};
 use app::domain::rbac::Permission;
 use app::dto::jobs::{EnqueuedJob, JobName, JobRunDto, SchedulerStatus};
 use app::error::AppError;
-use app::server::importers::atomics::import::AtomicsUpload;
-use app::server::importers::attack::import::Trigger;
+use app::server::importers::Trigger;
+use app::server::importers::atomics::source::AtomicsUpload;
 use app::server::jobs::runs;
 use app::server::platform::state::AppState;
+use app::server::platform::upload::{MultipartReader, is_multipart};
 use axum::Json;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, State};
-use futures::StreamExt;
+use axum::extract::{Request, State};
 use http::StatusCode;
 use uuid::Uuid;
 
@@ -85,37 +84,21 @@ pub async fn job_runs(
 pub async fn import_atomics(
     State(state): State<AppState>,
     caller: Caller,
-    headers: http::HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
 ) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
     caller.require(Permission::ManageSystem)?;
-    let is_multipart = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/"));
-    let upload = match multipart {
-        Ok(mut form) => {
-            let mut upload = AtomicsUpload::new(state.max_import_bytes);
-            while let Some(field) = form.next_field().await.map_err(|e| {
-                AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
-            })? {
-                let name = field.name().map(str::to_owned);
-                let file_name = field.file_name().map(str::to_owned);
-                let body = Box::pin(field.map(|chunk| {
-                    chunk.map_err(|e| {
-                        AppError::BadRequest(format!("Unreadable upload: {}", e.body_text()))
-                    })
-                }));
-                upload
-                    .field(name.as_deref(), file_name.as_deref(), body)
-                    .await?;
-            }
-            Some(upload.finish().await?)
+    let (parts, body) = request.into_parts();
+    let upload = if is_multipart(&parts.headers) {
+        let limit = state.max_import_bytes;
+        let mut form =
+            MultipartReader::from_request(&parts.headers, body, AtomicsUpload::PARTS, limit)?;
+        let mut upload = AtomicsUpload::new(limit);
+        while let Some(part) = form.next().await? {
+            upload.part(part).await?;
         }
-        Err(_) if is_multipart => {
-            return Err(AppError::BadRequest("Unreadable multipart upload".into()));
-        }
-        Err(_) => None,
+        Some(upload.finish().await?)
+    } else {
+        None
     };
     let enqueued =
         runs::enqueue_atomics_import(&state.db, state.jobs.as_ref(), &caller.actor(), upload)

@@ -4,12 +4,14 @@ use super::stix::{ActorData, AttackData, TacticData, TechniqueData, parse_bundle
 use crate::domain::audit::AuditAction;
 use crate::domain::coverage::CoverageStatus;
 use crate::domain::rbac::Role;
+use crate::dto::catalog::SkippedFile;
 use crate::dto::knowledge::{ImportReport, TechniqueChange};
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::importers::attack::procedures::{
     TechniqueRef, set_search_index_aside, sync_procedures,
 };
+use crate::server::importers::{Counts, Importer, Input, ProgressFn, Trigger, report, run};
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
 use crate::server::platform::db::begin_write;
@@ -26,69 +28,58 @@ use uuid::Uuid;
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
 const CHUNK: usize = 200;
 
-/// Who started a sync or import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    Admin,
-    Cli,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Admin => "admin",
-            Trigger::Cli => "cli",
-        }
-    }
-}
-
-/// Where an import has got to: `done` of `total` units of `stage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    pub stage: Stage,
-    pub done: u64,
-    pub total: u64,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    Parsing,
     Tactics,
     Techniques,
     Actors,
     Links,
     Committing,
-    Done,
 }
 
 impl Stage {
     pub fn label(self) -> &'static str {
         match self {
-            Stage::Parsing => "Parsing the bundle",
             Stage::Tactics => "Tactics",
             Stage::Techniques => "Techniques",
             Stage::Actors => "Threat actors",
             Stage::Links => "Actor techniques",
             Stage::Committing => "Saving",
-            Stage::Done => "Done",
         }
     }
 }
 
-/// Receives progress; called often, so it must be cheap (store or draw, never await).
-pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
-
-/// For callers that do not show progress.
-pub fn no_progress(_: Progress) {}
+/// The label of the parsing stage.
+pub const PARSING: &str = "Parsing the bundle";
 
 fn report_progress(progress: ProgressFn<'_>, stage: Stage, done: usize, total: usize) {
-    progress(Progress {
-        stage,
-        done: done as u64,
-        total: total as u64,
-    });
+    report(progress, stage.label(), done, total);
+}
+
+/// A STIX 2.1 bundle of ATT&CK (Enterprise or ICS) into the knowledge base.
+pub struct AttackBundle;
+
+impl Importer for AttackBundle {
+    type Parsed = AttackData;
+    type Report = ImportReport;
+
+    fn parse(input: Input, progress: ProgressFn<'_>) -> AppResult<AttackData> {
+        let bytes = input.into_bytes()?;
+        report(progress, PARSING, 0, 1);
+        let data = parse_bundle(&bytes)?;
+        report(progress, PARSING, 1, 1);
+        Ok(data)
+    }
+
+    async fn upsert(
+        db: &DatabaseConnection,
+        actor: &Actor,
+        data: AttackData,
+        source: &str,
+        progress: ProgressFn<'_>,
+    ) -> AppResult<ImportReport> {
+        apply(db, actor, data, source, progress).await
+    }
 }
 
 /// Parses and imports `bytes`, recording the run (and its failure, if any) in the sync
@@ -102,17 +93,7 @@ pub async fn import_bundle(
     progress: ProgressFn<'_>,
 ) -> AppResult<ImportReport> {
     let run_id = start_run(db, actor, trigger, source).await?;
-    let result = async {
-        report_progress(progress, Stage::Parsing, 0, 1);
-        let data = tokio::task::spawn_blocking(move || parse_bundle(&bytes))
-            .await
-            .map_err(|e| AppError::internal(format!("bundle parser task: {e}")))??;
-        report_progress(progress, Stage::Parsing, 1, 1);
-        let report = apply(db, actor, data, source, progress).await?;
-        report_progress(progress, Stage::Done, 1, 1);
-        Ok(report)
-    }
-    .await;
+    let result = run::<AttackBundle>(db, actor, Input::Bytes(bytes), source, progress).await;
     finish_run(db, run_id, result.as_ref().map_err(AppError::detail)).await?;
     result
 }
@@ -655,4 +636,59 @@ async fn sync_actor_links(
         }
     }
     Ok(())
+}
+
+impl crate::server::importers::ImportReport for ImportReport {
+    fn counts(&self) -> Counts {
+        Counts {
+            added: (self.tactics_added + self.techniques_added + self.actors_added) as usize,
+            updated: (self.tactics_updated + self.techniques_updated + self.actors_updated)
+                as usize,
+            unchanged: self.techniques_unchanged as usize,
+            skipped: self
+                .skipped_custom
+                .iter()
+                .map(|id| SkippedFile {
+                    path: id.clone(),
+                    reason: "a custom technique holds the id".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "Tactics: {} added, {} updated. Techniques: {} added, {} updated, {} unchanged, {} deprecated, {} revoked. \
+             Threat actors: {} added, {} updated. Actor links: {} added, {} removed.",
+            self.tactics_added,
+            self.tactics_updated,
+            self.techniques_added,
+            self.techniques_updated,
+            self.techniques_unchanged,
+            self.techniques_deprecated,
+            self.techniques_revoked,
+            self.actors_added,
+            self.actors_updated,
+            self.actor_links_added,
+            self.actor_links_removed,
+        )];
+        if !self.changed.is_empty() {
+            lines.push(format!("Flagged for review ({}):", self.changed.len()));
+            for change in &self.changed {
+                lines.push(format!(
+                    "  {} {}: {}",
+                    change.mitre_id,
+                    change.name,
+                    change.fields.join(", ")
+                ));
+            }
+        }
+        if !self.skipped_custom.is_empty() {
+            lines.push(format!(
+                "Not applied (a custom technique holds the id): {}",
+                self.skipped_custom.join(", ")
+            ));
+        }
+        lines
+    }
 }

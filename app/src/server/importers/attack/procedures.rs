@@ -5,8 +5,8 @@
 use crate::domain::values::{Severity, TemplateSource};
 use crate::error::AppResult;
 use crate::server::entities::test_template;
-use crate::server::importers::atomics::import::content_hash;
 use crate::server::importers::attack::stix::ProcedureData;
+use crate::server::importers::content_hash;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{

@@ -1,0 +1,68 @@
+//! The whole HTTP application: REST under `/api/v1`, the server functions, the Leptos pages
+//! and static files, behind the middleware stack.
+use crate::config::Config;
+use crate::middleware::{self, TrustProxy};
+use crate::rest;
+use app::server::platform::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+/// The whole HTTP application.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let trust = TrustProxy(config.trust_proxy_headers);
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let page_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", rest::router(config.max_import_bytes))
+        .route("/api/fn/{*name}", post(server_fn).get(server_fn))
+        .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(axum::middleware::from_fn(middleware::page_guard))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::refuse_cross_site(trust, req, next)
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::request_context(trust, req, next)
+        }))
+        .with_state(state)
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+async fn health(State(state): State<AppState>) -> axum::response::Response {
+    match state.db.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "unavailable", "detail": "Database unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
