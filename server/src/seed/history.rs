@@ -17,9 +17,10 @@ use app::domain::rbac::Team;
 use app::domain::values::RemediationStatus;
 use app::domain::workflow::{TestState, review_outcome};
 use app::server::admin::users;
-use app::server::entities::{audit_log, evidence, remediation_step, security_test, user};
+use app::server::entities::{audit_log, evidence, security_test, user};
 use app::server::platform::audit::AuditRecord;
 use app::server::workflow::rows::step_row;
+use app::server::workflow::snapshots::step_value;
 use app::server::workflow::snapshots::{edit_event, fields, general_fields};
 use chrono::{DateTime, Duration as Span, Utc};
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
@@ -43,11 +44,6 @@ fn field_edit(section: Section, field: &str, old: Value, new: Value) -> TestEven
         before: json!({ field: old }),
         after: json!({ field: new }),
     }
-}
-
-/// A remediation step as the remediation service's `steps` entry records it.
-fn step_value(step: &remediation_step::Model) -> Value {
-    json!({"id": step.id, "title": step.title, "status": step.status, "assignee_id": step.assignee_id})
 }
 
 impl Generator<'_> {

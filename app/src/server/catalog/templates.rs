@@ -41,7 +41,7 @@ fn summary(model: &test_template::Model, known: &HashSet<String>) -> TemplateSum
         name: model.name.clone(),
         platforms: strings(&model.platforms),
         executor_name: model.executor_name.clone(),
-        severity: model.severity.clone(),
+        severity: model.severity,
         is_active: model.is_active,
     }
 }

@@ -31,9 +31,9 @@ fn too_large(max_total: u64) -> AppError {
 /// `12 MB`, `512 KB`, `100 bytes`: for messages.
 pub fn human_bytes(n: u64) -> String {
     const MB: u64 = 1024 * 1024;
-    if n >= MB && n % MB == 0 {
+    if n >= MB && n.is_multiple_of(MB) {
         format!("{} MB", n / MB)
-    } else if n >= 1024 && n % 1024 == 0 {
+    } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KB", n / 1024)
     } else {
         format!("{n} bytes")
@@ -116,9 +116,10 @@ impl MultipartReader {
         };
         let name = field.name().unwrap_or_default().to_owned();
         if !self.allowed.contains(&name.as_str()) {
+            // Named after the part the sender most likely meant to send.
             let shown: String = name.chars().take(64).collect();
             return Err(AppError::field(
-                if shown.is_empty() { "body" } else { &shown },
+                self.allowed.first().copied().unwrap_or("body"),
                 format!(
                     "Unexpected part '{shown}'; this upload takes: {}",
                     self.allowed.join(", ")

@@ -70,13 +70,16 @@ fn encode(writer: &mut csv_core::Writer, value: &str, out: &mut String) {
             break;
         }
     }
+    // The field is a record of its own: the terminator closes the quotes and resets the
+    // writer for the next field; the record's CRLF itself is not kept.
     loop {
-        let (result, written) = writer.finish(&mut buffer);
+        let (result, written) = writer.terminator(&mut buffer);
         bytes.extend_from_slice(&buffer[..written]);
         if result == csv_core::WriteResult::InputEmpty {
             break;
         }
     }
+    bytes.truncate(bytes.len().saturating_sub(2));
     // Valid UTF-8 in, valid UTF-8 out: csv-core only adds ASCII quotes.
     out.push_str(&String::from_utf8_lossy(&bytes));
 }

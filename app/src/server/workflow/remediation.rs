@@ -4,7 +4,7 @@ use super::checks::{check_user, refusal};
 use super::notify::{facts, send};
 use super::reads;
 use super::rows::{check_version, lock, save, step_row};
-use super::snapshots::{audit_edit, remediation_fields};
+use super::snapshots::{audit_edit, remediation_fields, step_value};
 use crate::domain::audit::{AuditAction, Section, TEST_ENTITY};
 use crate::domain::notices::{on_owner_assigned, on_step_assigned};
 use crate::domain::test_input::{check_step_title, choice};
@@ -23,11 +23,6 @@ use sea_orm::{
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use uuid::Uuid;
-
-/// A step as the audit entry records it.
-fn step_value(step: &remediation_step::Model) -> Value {
-    json!({"id": step.id, "title": step.title, "status": step.status, "assignee_id": step.assignee_id})
-}
 
 pub async fn update_remediation(
     db: &DatabaseConnection,

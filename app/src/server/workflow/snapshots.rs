@@ -3,7 +3,7 @@
 use crate::domain::audit::{Section, TestEvent, diff};
 use crate::domain::workflow::TestState;
 use crate::error::AppResult;
-use crate::server::entities::security_test;
+use crate::server::entities::{remediation_step, security_test};
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
 use sea_orm::DatabaseTransaction;
@@ -62,6 +62,11 @@ pub fn remediation_fields(m: &security_test::Model) -> Value {
         "remediation_owner": m.remediation_owner,
         "remediation_due_date": m.remediation_due_date,
     })
+}
+
+/// A remediation step as the steps' audit entry records it.
+pub fn step_value(step: &remediation_step::Model) -> Value {
+    json!({"id": step.id, "title": step.title, "status": step.status, "assignee_id": step.assignee_id})
 }
 
 /// The fields of `section`.
