@@ -141,7 +141,8 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
 /// `aegis import-atomics PATH`: Atomic Red Team (a directory or a zip) into the catalog.
 pub async fn import_atomics_dir(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let files = read_atomics(path).map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    let files = read_atomics(path, &config.archive_limits)
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     println!(
         "Importing {} atomics files from {}",
         files.len(),

@@ -24,7 +24,19 @@ pub struct Config {
     /// Largest evidence file accepted (streamed, never buffered whole).
     pub max_evidence_bytes: u64,
     pub trust_proxy_headers: bool,
+    /// With `trust_proxy_headers`: how many proxies of ours append to `X-Forwarded-For`; the
+    /// client is the entry that many places from the right.
+    pub trusted_proxy_hops: usize,
+    /// Sign-in attempts per client and username, and per client, within `login_window`.
+    pub login_attempts: usize,
+    pub login_ip_attempts: usize,
+    pub login_window: Duration,
+    /// Keys each login limiter tracks at most (memory bound).
+    pub login_limiter_keys: usize,
     pub log_json: bool,
+    /// What an imported archive may unpack to (per file and in total), measured on the bytes
+    /// actually inflated.
+    pub archive_limits: app::server::importers::ArchiveLimits,
     pub attack_source: AttackSourceConfig,
     pub jobs: JobsConfig,
     /// The Atomic Red Team archive (a zip of the repository) that imports download.
@@ -163,12 +175,27 @@ impl Config {
             max_import_bytes: parse(&get, "AEGIS_MAX_IMPORT_BYTES", 200 * 1024 * 1024)?,
             max_evidence_bytes: parse(&get, "AEGIS_MAX_EVIDENCE_BYTES", 100 * 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
+            trusted_proxy_hops: parse(&get, "AEGIS_TRUSTED_PROXY_HOPS", 1usize)?.max(1),
+            login_attempts: parse(&get, "AEGIS_LOGIN_ATTEMPTS", 5usize)?.max(1),
+            login_ip_attempts: parse(&get, "AEGIS_LOGIN_IP_ATTEMPTS", 30usize)?.max(1),
+            login_window: Duration::from_secs(
+                parse(&get, "AEGIS_LOGIN_WINDOW_SECONDS", 60u64)?.max(1),
+            ),
+            login_limiter_keys: parse(&get, "AEGIS_LOGIN_LIMITER_KEYS", 100_000usize)?.max(100),
             log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,
                 Some(other) => {
                     return Err(invalid("AEGIS_LOG_FORMAT", other, "expected text or json"));
                 }
+            },
+            archive_limits: app::server::importers::ArchiveLimits {
+                per_file: parse(&get, "AEGIS_MAX_ARCHIVE_FILE_BYTES", 8 * 1024 * 1024u64)?,
+                total: parse(
+                    &get,
+                    "AEGIS_MAX_ARCHIVE_UNPACKED_BYTES",
+                    256 * 1024 * 1024u64,
+                )?,
             },
             attack_source: AttackSourceConfig {
                 taxii_url: url_from(&get, "AEGIS_ATTACK_TAXII_URL", DEFAULT_TAXII_URL)?,

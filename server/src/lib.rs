@@ -11,6 +11,7 @@ pub mod seed;
 pub use router::router;
 
 use app::server::admin::users;
+use app::server::importers::uploads::UploadDir;
 use app::server::platform::rate_limit::RateLimiter;
 use app::server::platform::state::{AppState, AuthSettings};
 use app::server::workflow::evidence_store::{EvidenceStore, S3Settings};
@@ -18,11 +19,6 @@ use config::Config;
 use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Login attempts allowed per client and username within the window.
-pub const LOGIN_ATTEMPTS: usize = 5;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
 
 /// The evidence store the config names. Its download-URL key is derived from the secret key,
 /// so links survive restarts and die with a key rotation.
@@ -81,11 +77,22 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
             config.token_ttl,
             config.cookie_secure,
         )),
-        login_limiter: Arc::new(RateLimiter::new(LOGIN_ATTEMPTS, LOGIN_WINDOW)),
+        login_limiter: Arc::new(RateLimiter::with_max_keys(
+            config.login_attempts,
+            config.login_window,
+            config.login_limiter_keys,
+        )),
+        login_ip_limiter: Arc::new(RateLimiter::with_max_keys(
+            config.login_ip_attempts,
+            config.login_window,
+            config.login_limiter_keys,
+        )),
         leptos_options: leptos_options(config),
         jobs,
         evidence,
         max_import_bytes: config.max_import_bytes as u64,
+        uploads: UploadDir::create(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
     };
     Ok((state, generated))
 }

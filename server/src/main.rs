@@ -44,8 +44,8 @@ enum Command {
     Healthcheck,
     /// Fill the database with a large demo data set: users, tests in every state, evidence
     /// metadata and a year of audit history. Import ATT&CK first. The seeded users
-    /// (seed-red-1, seed-blue-lead-1, ...) share the password in AEGIS_SEED_PASSWORD
-    /// (default "seed-password-123").
+    /// (seed-red-1, seed-blue-lead-1, ...) share the password in AEGIS_SEED_PASSWORD, or a
+    /// random one printed once. Refused with AEGIS_ENV=production.
     SeedDemo {
         /// How many tests to create
         #[arg(long, default_value_t = 100_000)]
@@ -147,14 +147,32 @@ async fn create_user(
 }
 
 async fn seed_demo(config: &Config, mut options: server::seed::SeedOptions) -> anyhow::Result<()> {
-    if let Ok(password) = std::env::var(server::seed::PASSWORD_ENV)
-        && !password.is_empty()
-    {
-        options.password = password;
-    }
+    // Demo accounts, leads among them, have no place in production.
+    anyhow::ensure!(
+        !config.production,
+        "seed-demo fills a database with demo accounts and data; it refuses to run with \
+         AEGIS_ENV=production"
+    );
+    let chosen = std::env::var(server::seed::PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty());
+    let generated = chosen.is_none();
+    options.password = match chosen {
+        Some(password) => password,
+        // No public default: a fresh random password, shown once below.
+        None => app::server::admin::passwords::generate()
+            .map_err(|e| anyhow::anyhow!("{}", e.detail()))?,
+    };
     let db = server::open_database(config).await?;
     let report = server::seed::seed(&db, &options).await?;
     println!("{report}");
+    if generated {
+        println!(
+            "The seeded users share this password, shown only once (set {} to choose one):",
+            server::seed::PASSWORD_ENV
+        );
+        println!("  {}", options.password);
+    }
     Ok(())
 }
 

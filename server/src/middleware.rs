@@ -13,9 +13,16 @@ use std::net::SocketAddr;
 use std::time::Instant;
 use tracing::Instrument;
 
-/// Whether `X-Forwarded-For`/`X-Forwarded-Host` come from a trusted reverse proxy.
+/// Whether `X-Forwarded-For`/`X-Forwarded-Host` come from trusted reverse proxies, and how
+/// many of them append to `X-Forwarded-For` (`None`: the headers are not trusted).
 #[derive(Clone, Copy, Debug)]
-pub struct TrustProxy(pub bool);
+pub struct TrustProxy(pub Option<usize>);
+
+impl TrustProxy {
+    pub fn trusted(self) -> bool {
+        self.0.is_some()
+    }
+}
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -34,7 +41,24 @@ pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) ->
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let client_ip = client_ip(&req, trust.0);
+    let client_ip = client_ip(&req, trust);
+    // No text Aegis keeps may hold NUL (PostgreSQL refuses it): refused here for every path
+    // and query, REST and server functions alike, before any handler sees it.
+    let has_nul = req.uri().path_and_query().is_some_and(|pq| {
+        pq.as_str()
+            .as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    });
+    if has_nul {
+        let mut response =
+            AppError::BadRequest("NUL characters (%00) are not allowed in URLs".into())
+                .into_response();
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        return response;
+    }
     req.extensions_mut().insert(RequestMeta {
         client_ip: client_ip.clone(),
         request_id: request_id.clone(),
@@ -72,28 +96,42 @@ pub async fn request_context(trust: TrustProxy, mut req: Request, next: Next) ->
     response
 }
 
-fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
-    if trust_proxy
-        && let Some(forwarded) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        && let Some(first) = forwarded
-            .split(',')
-            .next()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-    {
-        return Some(first.to_owned());
-    }
-    req.extensions()
+/// The client's address. Behind `hops` trusted proxies, each appends the address it saw to
+/// `X-Forwarded-For`, so the client is the entry `hops` places from the right; whatever stands
+/// further left was written by the client and is ignored. A list too short to hold it, or an
+/// entry that is not an address, falls back to the connection's peer.
+fn client_ip(req: &Request, trust: TrustProxy) -> Option<String> {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let Some(hops) = trust.0 else {
+        return peer;
+    };
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    entries
+        .len()
+        .checked_sub(hops)
+        .and_then(|i| entries.get(i))
+        .and_then(|entry| entry.parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
+        .or(peer)
 }
 
 /// A fresh CSP nonce per response: Leptos stamps it on the hydration scripts, so no inline
 /// script without it can run.
-pub async fn security_headers(mut req: Request, next: Next) -> Response {
+/// With `hsts` (cookies are `Secure`, so the site is served over HTTPS) browsers are told to
+/// use HTTPS only. A handler's own `Content-Security-Policy` (evidence downloads are
+/// `sandbox`ed) is kept.
+pub async fn security_headers(hsts: bool, mut req: Request, next: Next) -> Response {
     let nonce = new_nonce();
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
@@ -103,8 +141,16 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
          frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     );
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(value) = HeaderValue::from_str(&csp)
+    {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
@@ -138,7 +184,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Ok(user) => Some(user),
             Err(err) => return err.into_response(),
         }
-    } else if let Some(token) = cookie_token(req.headers()) {
+    } else if let Some(token) = cookie_token(req.headers(), state.auth.cookie_secure) {
         match sessions::authenticate_token(&state, token, true).await {
             Ok(user) => Some(user),
             Err(AppError::Unauthorized(_)) => None,
@@ -160,12 +206,12 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+fn cookie_token(headers: &HeaderMap, secure: bool) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(session_token)
+        .find_map(|v| session_token(v, secure))
 }
 
 /// Refuses state-changing requests that a browser sent from another site. Bearer-token
@@ -174,7 +220,7 @@ pub async fn refuse_cross_site(trust: TrustProxy, req: Request, next: Next) -> R
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method
         && bearer_token(req.headers()).is_none()
-        && !same_origin(req.headers(), trust.0)
+        && !same_origin(req.headers(), trust.trusted())
     {
         return AppError::Forbidden("Cross-site request refused".into()).into_response();
     }
@@ -248,6 +294,54 @@ mod tests {
             map.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         map
+    }
+
+    fn request(forwarded: &[&str]) -> Request {
+        let mut req = Request::new(axum::body::Body::empty());
+        for value in forwarded {
+            req.headers_mut()
+                .append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 4000))));
+        req
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_trusted_proxies() {
+        let one = TrustProxy(Some(1));
+        // The client forges the leftmost entry; our proxy appends what it saw.
+        assert_eq!(
+            client_ip(&request(&["6.6.6.6, 203.0.113.7"]), one).as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(&request(&["6.6.6.6", "203.0.113.7"]), one).as_deref(),
+            Some("203.0.113.7"),
+            "repeated headers are one list"
+        );
+        assert_eq!(
+            client_ip(
+                &request(&["6.6.6.6, 203.0.113.7, 10.1.1.1"]),
+                TrustProxy(Some(2))
+            )
+            .as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            client_ip(&request(&["203.0.113.7"]), TrustProxy(Some(2))).as_deref(),
+            Some("10.0.0.9"),
+            "too short: the peer"
+        );
+        assert_eq!(
+            client_ip(&request(&["not-an-ip"]), one).as_deref(),
+            Some("10.0.0.9")
+        );
+        assert_eq!(
+            client_ip(&request(&["203.0.113.7"]), TrustProxy(None)).as_deref(),
+            Some("10.0.0.9"),
+            "untrusted headers are ignored"
+        );
     }
 
     #[test]
@@ -335,7 +429,7 @@ mod pipeline_tests {
                 }),
             )
             .layer(axum::middleware::from_fn(|req, next| {
-                request_context(TrustProxy(false), req, next)
+                request_context(TrustProxy(None), req, next)
             }));
         let request = http::Request::builder()
             .uri("/boom")

@@ -14,7 +14,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 /// The whole HTTP application.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let trust = TrustProxy(config.trust_proxy_headers);
+    let hsts = config.cookie_secure;
+    let trust = TrustProxy(
+        config
+            .trust_proxy_headers
+            .then_some(config.trusted_proxy_hops),
+    );
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -42,7 +47,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
             middleware::authenticate,
         ))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            middleware::security_headers(hsts, req, next)
+        }))
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::request_context(trust, req, next)
         }))

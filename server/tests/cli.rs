@@ -346,3 +346,24 @@ fn import_atomics_the_real_catalog() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn seed_demo_refuses_to_run_in_production() {
+    let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));
+    let output = aegis(&dir)
+        .arg("seed-demo")
+        .env("AEGIS_ENV", "production")
+        .env("AEGIS_SECRET_KEY", "x".repeat(48))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refuses to run with AEGIS_ENV=production"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("aegis.db").exists(),
+        "no database was touched, let alone filled"
+    );
+}

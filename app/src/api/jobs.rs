@@ -76,7 +76,7 @@ pub async fn upload_atomics(
             ctx.auth.require(Permission::ManageSystem)?;
             let limit = ctx.state.max_import_bytes;
             let mut form = MultipartReader::from_server_fn(data, AtomicsUpload::PARTS, limit)?;
-            let mut upload = AtomicsUpload::new(limit);
+            let mut upload = AtomicsUpload::new(limit, ctx.state.uploads.clone());
             while let Some(part) = form.next().await? {
                 upload.part(part).await?;
             }
@@ -86,6 +86,7 @@ pub async fn upload_atomics(
                 ctx.state.jobs.as_ref(),
                 &ctx.actor(),
                 Some(upload),
+                &ctx.state.uploads,
             )
             .await
         }

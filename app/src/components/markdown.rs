@@ -41,12 +41,11 @@ pub fn render_markdown(source: &str) -> String {
 }
 
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
-    let lower = url.trim().to_ascii_lowercase();
-    let allowed = ["https://", "http://", "mailto:", "/", "#"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-        && !lower.starts_with("//");
-    if allowed { url } else { CowStr::from("#") }
+    if crate::domain::validation::is_safe_link(&url) {
+        url
+    } else {
+        CowStr::from("#")
+    }
 }
 
 /// ATT&CK text cites sources as `(Citation: Name)`; the references live on attack.mitre.org.

@@ -25,6 +25,18 @@ pub fn clean_list(values: &[String], lowercase: bool) -> Vec<String> {
         .collect()
 }
 
+/// May `url` become a link's `href`? Web and mail links and same-site paths only: never
+/// `javascript:`, `data:` or a protocol-relative `//host`. The Markdown renderer and every
+/// stored URL (ATT&CK references, actors) use this one rule.
+pub fn is_safe_link(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    ["https://", "http://", "mailto:", "/", "#"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        && !lower.starts_with("//")
+        && !url.chars().any(char::is_control)
+}
+
 /// Upper bound on free-text fields (descriptions, notes, commands).
 pub const TEXT_MAX: usize = 100_000;
 
@@ -116,6 +128,30 @@ pub fn check_email(email: &str, errors: &mut FieldErrors) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_web_mail_and_site_links_are_safe() {
+        for ok in [
+            "https://attack.mitre.org/techniques/T1059",
+            "http://x",
+            "mailto:a@b",
+            "/tests",
+            "#top",
+        ] {
+            assert!(is_safe_link(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "vbscript:x",
+            "https://x\n",
+            "",
+        ] {
+            assert!(!is_safe_link(bad), "{bad:?}");
+        }
+    }
 
     fn errors_of(f: impl Fn(&mut FieldErrors)) -> FieldErrors {
         let mut errors = FieldErrors::new();

@@ -1,9 +1,11 @@
 //! Where an Atomic Red Team import reads from: the project's zip archive (URL from config),
 //! downloaded with a size bound and streamed to a temporary file, or a zip uploaded through
 //! the System panel. Only `atomics/**/T*.yaml` is read from either.
-use app::server::importers::SourceFile;
+use super::Failure;
+use app::error::{AppError, AppResult};
 use app::server::importers::atomics::source::read_atomics_zip;
-use app::server::importers::uploads::upload_dir;
+use app::server::importers::uploads::UploadDir;
+use app::server::importers::{ArchiveLimits, SourceFile};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ pub struct AtomicsSource {
     client: reqwest::Client,
     pub archive_url: String,
     max_bytes: usize,
+    pub limits: ArchiveLimits,
 }
 
 /// A temporary file removed when dropped.
@@ -25,7 +28,12 @@ impl Drop for TempFile {
 }
 
 impl AtomicsSource {
-    pub fn new(archive_url: String, timeout: Duration, max_bytes: usize) -> Result<Self, String> {
+    pub fn new(
+        archive_url: String,
+        timeout: Duration,
+        max_bytes: usize,
+        limits: ArchiveLimits,
+    ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             // Whole archives are large: the timeout bounds each read, not the download.
             .read_timeout(timeout)
@@ -37,55 +45,60 @@ impl AtomicsSource {
             client,
             archive_url,
             max_bytes,
+            limits,
         })
     }
 
     /// Downloads the archive to a temporary file and reads the atomics from it.
     pub async fn download(
         &self,
+        uploads: &UploadDir,
         progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<Vec<SourceFile>, String> {
+    ) -> Result<Vec<SourceFile>, Failure> {
         let url = &self.archive_url;
         let mut response = self
             .client
             .get(url)
             .send()
             .await
-            .map_err(|e| format!("downloading {url}: {e}"))?;
+            .map_err(|e| Failure::transient(format!("downloading {url}: {e}")))?;
         if !response.status().is_success() {
-            return Err(format!("downloading {url}: HTTP {}", response.status()));
+            return Err(Failure::transient(format!(
+                "downloading {url}: HTTP {}",
+                response.status()
+            )));
         }
-        std::fs::create_dir_all(upload_dir()).map_err(|e| format!("temporary folder: {e}"))?;
-        let temp = TempFile(upload_dir().join(format!("download-{}.zip", uuid::Uuid::new_v4())));
-        let mut file =
-            std::fs::File::create(&temp.0).map_err(|e| format!("temporary file: {e}"))?;
+        let temp = TempFile(uploads.file(&format!("download-{}.zip", uuid::Uuid::new_v4())));
+        let mut file = std::fs::File::create(&temp.0)
+            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
         let mut written: u64 = 0;
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("downloading {url}: {e}"))?
+            .map_err(|e| Failure::transient(format!("downloading {url}: {e}")))?
         {
             written += chunk.len() as u64;
             if written > self.max_bytes as u64 {
-                return Err(format!(
+                return Err(Failure::from(AppError::PayloadTooLarge(format!(
                     "the archive at {url} is larger than {} bytes (AEGIS_MAX_IMPORT_BYTES)",
                     self.max_bytes
-                ));
+                ))));
             }
             file.write_all(&chunk)
-                .map_err(|e| format!("temporary file: {e}"))?;
+                .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
             progress(written);
         }
-        file.flush().map_err(|e| format!("temporary file: {e}"))?;
+        file.flush()
+            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
         drop(file);
-        read_zip(&temp.0).await
+        Ok(read_zip(&temp.0, self.limits).await?)
     }
 }
 
 /// Reads the atomics of a zip on disk, off the async threads.
-pub async fn read_zip(path: &Path) -> Result<Vec<SourceFile>, String> {
+pub async fn read_zip(path: &Path, limits: ArchiveLimits) -> AppResult<Vec<SourceFile>> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || read_atomics_zip(&path).map_err(|e| e.detail()))
+    tokio::task::spawn_blocking(move || read_atomics_zip(&path, &limits))
         .await
-        .map_err(|e| format!("reading the archive: {e}"))?
+        .map_err(|e| AppError::internal(format!("reading the archive: {e}")))?
 }

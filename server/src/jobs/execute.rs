@@ -1,10 +1,11 @@
 //! Runs one queued job: records the attempt, runs the job in its own task (so a panic is a
 //! failed attempt, not a dead worker), keeps its progress visible, and records the outcome.
-use super::{JobContext, JobRequest, atomics_source};
+use super::{Failure, JobContext, JobRequest, atomics_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::dto::jobs::{JobName, JobProgress};
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::{import_bundle, record_failed_sync};
+use app::server::importers::uploads::UploadDir;
 use app::server::importers::{Input, Trigger, run};
 use app::server::jobs::runs;
 use app::server::platform::context::Actor;
@@ -47,14 +48,16 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
     };
     let outcome = match task.await {
         Ok(result) => result,
-        Err(join) if join.is_panic() => Err("the job panicked".to_owned()),
-        Err(join) => Err(format!("the job was cancelled: {join}")),
+        Err(join) if join.is_panic() => Err(Failure::transient("the job panicked")),
+        Err(join) => Err(Failure::transient(format!("the job was cancelled: {join}"))),
     };
     saver.abort();
     progress.save(&context.db, request.run_id).await;
+    let last_attempt = last_attempt || outcome.as_ref().is_err_and(|f| f.permanent);
+    let outcome = outcome.map_err(|f| f.message);
     let failed = outcome.as_ref().err().cloned();
     if failed.is_none() || last_attempt {
-        discard_upload(params.as_ref());
+        discard_upload(params.as_ref(), &context.uploads);
     }
     runs::finish(&context.db, request.run_id, outcome, last_attempt).await?;
     match failed {
@@ -72,21 +75,21 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
 }
 
 /// An uploaded archive is removed once its import is over, whatever the outcome.
-fn discard_upload(params: Option<&Value>) {
-    if let Some(path) = upload_path(params) {
+fn discard_upload(params: Option<&Value>, uploads: &UploadDir) {
+    if let Some(path) = upload_path(params, uploads) {
         let _ = std::fs::remove_file(path);
     }
 }
 
 /// The uploaded archive of an import, only ever inside the upload folder.
-fn upload_path(params: Option<&Value>) -> Option<std::path::PathBuf> {
+fn upload_path(params: Option<&Value>, uploads: &UploadDir) -> Option<std::path::PathBuf> {
     let params = params?;
     if params.get("source")?.as_str()? != "upload" {
         return None;
     }
     let name = params.get("file")?.as_str()?;
     (!name.contains('/') && !name.contains('\\') && !name.starts_with('.'))
-        .then(|| app::server::importers::uploads::upload_dir().join(name))
+        .then(|| uploads.file(name))
 }
 
 async fn import_atomics_job(
@@ -94,8 +97,9 @@ async fn import_atomics_job(
     actor: &Actor,
     progress: &Reporter,
     params: Option<Value>,
-) -> Result<Value, String> {
-    let (files, source) = match upload_path(params.as_ref()) {
+) -> Result<Value, Failure> {
+    let limits = context.atomics.limits;
+    let (files, source) = match upload_path(params.as_ref(), &context.uploads) {
         Some(path) => {
             progress.set("Reading the archive", 0, 0, None);
             let name = params
@@ -105,7 +109,7 @@ async fn import_atomics_job(
                 .unwrap_or("upload.zip")
                 .to_owned();
             (
-                atomics_source::read_zip(&path).await?,
+                atomics_source::read_zip(&path, limits).await?,
                 format!("upload:{name}"),
             )
         }
@@ -118,7 +122,7 @@ async fn import_atomics_job(
             );
             let files = context
                 .atomics
-                .download(&|bytes| {
+                .download(&context.uploads, &|bytes| {
                     progress.set(
                         "Downloading",
                         bytes,
@@ -133,8 +137,7 @@ async fn import_atomics_job(
     let report = run::<AtomicRedTeam>(&context.db, actor, Input::Files(files), &source, &|p| {
         progress.set(p.stage, p.done, p.total, None)
     })
-    .await
-    .map_err(|e| e.detail())?;
+    .await?;
     Ok(json!({ "source": source, "report": report }))
 }
 
@@ -145,7 +148,7 @@ async fn run_job(
     actor: &Actor,
     progress: &Reporter,
     params: Option<Value>,
-) -> Result<Value, String> {
+) -> Result<Value, Failure> {
     match job {
         JobName::AtomicsImport => import_atomics_job(context, actor, progress, params).await,
         JobName::MitreSync => {
@@ -169,9 +172,8 @@ async fn run_job(
                         &context.source.describe(),
                         &error.0,
                     )
-                    .await
-                    .map_err(|e| e.detail())?;
-                    return Err(error.0);
+                    .await?;
+                    return Err(Failure::transient(error.0));
                 }
             };
             let report = import_bundle(
@@ -182,21 +184,16 @@ async fn run_job(
                 &fetched.source,
                 &|p| progress.set(p.stage, p.done, p.total, None),
             )
-            .await
-            .map_err(|e| e.detail())?;
+            .await?;
             Ok(json!({ "source": fetched.source, "report": report }))
         }
         JobName::NotificationCleanup => {
             let cutoff = chrono::Utc::now() - chrono::Duration::days(NOTIFICATION_RETENTION_DAYS);
-            let deleted = notifications::delete_read_before(&context.db, cutoff)
-                .await
-                .map_err(|e| e.detail())?;
+            let deleted = notifications::delete_read_before(&context.db, cutoff).await?;
             Ok(json!({ "deleted": deleted, "cutoff": cutoff }))
         }
         JobName::WeeklySnapshot => {
-            let (id, pruned) = snapshots::take(&context.db, snapshots::KEEP)
-                .await
-                .map_err(|e| e.detail())?;
+            let (id, pruned) = snapshots::take(&context.db, snapshots::KEEP).await?;
             Ok(json!({ "snapshot_id": id, "pruned": pruned }))
         }
     }

@@ -17,6 +17,7 @@ use apalis_sqlite::SqliteStorage;
 use app::dto::jobs::JobName;
 use app::error::{AppError, AppResult};
 use app::server::importers::Trigger;
+use app::server::importers::uploads::UploadDir;
 use app::server::jobs::queue::{BoxFuture, JobQueue, ScheduleInfo};
 use app::server::jobs::runs;
 use app::server::platform::context::Actor;
@@ -28,6 +29,32 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
+
+/// Why a job failed, and whether another try could help: input that cannot be parsed or is
+/// refused fails at once; the network and the database may recover, so they are retried.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl Failure {
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Self {
+        Self {
+            permanent: !matches!(error, AppError::Internal(_)),
+            message: error.detail(),
+        }
+    }
+}
 
 /// The queue's name in apalis's tables.
 const QUEUE: &str = "aegis_jobs";
@@ -45,6 +72,7 @@ pub struct JobContext {
     pub db: DatabaseConnection,
     pub source: Arc<AttackSource>,
     pub atomics: Arc<atomics_source::AtomicsSource>,
+    pub uploads: UploadDir,
 }
 
 #[derive(Clone)]
@@ -161,12 +189,15 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
         config.atomics_archive_url.clone(),
         config.attack_source.timeout,
         config.max_import_bytes,
+        config.archive_limits,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let context = JobContext {
         db: db.clone(),
         source: Arc::new(source),
         atomics: Arc::new(atomics),
+        uploads: UploadDir::create(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
     };
     let retry_backoff = config.jobs.retry_backoff;
     let poll = config.jobs.poll_interval;

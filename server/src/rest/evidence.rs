@@ -129,6 +129,28 @@ pub struct SignedQuery {
     signature: String,
 }
 
+/// The type a download is served as: active content (HTML, SVG, XML, JavaScript), which a
+/// browser would run, goes out as bytes; everything else as recorded.
+fn served_type(recorded: &str) -> &str {
+    let essence = recorded
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let active = essence.contains("html")
+        || essence.contains("xml")
+        || essence.contains("svg")
+        || essence.contains("javascript")
+        || essence.contains("ecmascript")
+        || essence == "text/xsl";
+    if active {
+        "application/octet-stream"
+    } else {
+        recorded
+    }
+}
+
 /// `GET /evidence/{id}/download?expires=…&signature=…`: the link itself is the credential,
 /// so it works in a plain browser download. Always an attachment, never rendered inline.
 pub async fn download(
@@ -172,7 +194,10 @@ pub async fn download(
         .collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     for (name, value) in [
-        (header::CONTENT_TYPE, model.content_type.clone()),
+        (
+            header::CONTENT_TYPE,
+            served_type(&model.content_type).to_owned(),
+        ),
         (header::CONTENT_LENGTH, model.size_bytes.to_string()),
         (header::CONTENT_DISPOSITION, disposition),
         (header::CACHE_CONTROL, "private, no-store".into()),
@@ -187,4 +212,35 @@ pub async fn download(
         HeaderValue::from_static("sandbox"),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn active_content_is_served_as_bytes() {
+        for active in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "image/svg+xml",
+            "application/xhtml+xml",
+            "application/xml",
+            "text/javascript",
+            "application/javascript",
+            "TEXT/HTML",
+        ] {
+            assert_eq!(
+                super::served_type(active),
+                "application/octet-stream",
+                "{active}"
+            );
+        }
+        for passive in [
+            "image/png",
+            "text/plain",
+            "application/pdf",
+            "application/zip",
+        ] {
+            assert_eq!(super::served_type(passive), passive);
+        }
+    }
 }

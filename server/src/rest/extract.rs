@@ -15,11 +15,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
+        let is_json = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType(
+                "Expected Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
             .await
+            .map_err(|e| bytes_rejection(&e))?;
+        if has_escaped_nul(&bytes) {
+            return Err(AppError::Validation {
+                detail: "Text may not contain NUL characters (\\u0000)".into(),
+                fields: Default::default(),
+            });
+        }
+        axum::Json::<T>::from_bytes(&bytes)
             .map(|axum::Json(value)| ApiJson(value))
             .map_err(json_rejection)
     }
+}
+
+/// A JSON `\u0000` escape: no text Aegis stores may hold NUL (PostgreSQL refuses it).
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    bytes
+        .windows(6)
+        .any(|w| w[0] == b'\\' && (w[1] == b'u' || w[1] == b'U') && &w[2..] == b"0000")
 }
 
 pub fn json_rejection(rejection: JsonRejection) -> AppError {
@@ -112,5 +139,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 .cloned()
                 .unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaped_nul_is_found() {
+        assert!(super::has_escaped_nul(br#"{"a": "x\u0000y"}"#));
+        assert!(super::has_escaped_nul(br#"{"a": "\U0000"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a": "\u00e9"}"#));
     }
 }

@@ -113,8 +113,8 @@ fn upload_form(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
     )
 }
 
-fn upload_dir() -> PathBuf {
-    std::env::temp_dir().join("aegis-atomics-uploads")
+fn upload_dir(app: &TestApp) -> PathBuf {
+    app.data_dir().join("uploads")
 }
 
 async fn atomics_import_from_archive_and_upload(backend: Backend) {
@@ -175,12 +175,12 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
     assert_eq!(run["result"]["report"]["added"], 0);
     let file = run["params"]["file"].as_str().unwrap();
     assert!(
-        !upload_dir().join(file).exists(),
+        !upload_dir(&app).join(file).exists(),
         "uploads are removed after their import"
     );
 
-    // A corrupt archive: the run fails with a clear error and the catalog is untouched.
-    let enqueued = start_import(
+    // A corrupt archive is refused before any job is queued, and the catalog is untouched.
+    let (status, body) = post_import(
         &app,
         &admin,
         Some(upload_form(
@@ -189,15 +189,17 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
         )),
     )
     .await;
-    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
-    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(status, 400, "{body}");
     assert!(
-        run["error"].as_str().unwrap().contains("zip archive"),
-        "{run}"
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a zip archive"),
+        "{body}"
     );
     assert_eq!(templates_total(&app, &admin).await, 3);
 
-    // A zip without atomics says so.
+    // A zip without atomics says so, at once: a parse error is not retried.
     let enqueued = start_import(&app, &admin, Some(upload_form("empty.zip", archive(&[])))).await;
     let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "failed");
@@ -205,6 +207,7 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
         run["error"].as_str().unwrap().contains("no atomics"),
         "{run}"
     );
+    assert_eq!(run["attempts"], 1, "{run}");
 
     // Only admins; a multipart body without a file is a field error.
     app.create_user(&admin, "redtech", "red_tech", "red-tech-password")
@@ -240,7 +243,7 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
         .iter()
         .filter(|r| r["job"] == "atomics_import")
         .collect();
-    assert_eq!(imports.len(), 4);
+    assert_eq!(imports.len(), 3, "the corrupt upload never became a job");
     app.finish().await;
 }
 

@@ -86,6 +86,7 @@ pub async fn change_password(
             let user = ctx.auth.require(Permission::ManageOwnAccount)?;
             users::change_own_password(
                 &ctx.state.db,
+                &ctx.state.login_limiter,
                 &ctx.actor(),
                 user.id,
                 &current_password,

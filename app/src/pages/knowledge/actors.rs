@@ -112,7 +112,7 @@ fn ActorDetail(actor: ThreatActorDetail) -> impl IntoView {
             <section class="rounded-lg border border-slate-200 bg-white p-6 text-sm">
                 <h2 class="mb-3 text-lg font-semibold">"About"</h2>
                 <Markdown source=actor.description.clone() />
-                {actor.url.clone().map(|url| view! {
+                {actor.url.clone().filter(|url| crate::domain::validation::is_safe_link(url)).map(|url| view! {
                     <a href=url class="mt-3 inline-block text-indigo-600 hover:underline" target="_blank" rel="noopener noreferrer">"View on attack.mitre.org ↗"</a>
                 })}
             </section>

@@ -114,7 +114,7 @@ fn Detail(
                         })}
                         <div><dt class="text-xs uppercase text-slate-500">"Version"</dt><dd>{detail.version.clone().unwrap_or_else(|| "—".into())}</dd></div>
                     </dl>
-                    {detail.url.clone().map(|url| view! {
+                    {detail.url.clone().filter(|url| crate::domain::validation::is_safe_link(url)).map(|url| view! {
                         <a href=url class="mt-3 inline-block text-indigo-600 hover:underline" target="_blank" rel="noopener noreferrer">"View on attack.mitre.org ↗"</a>
                     })}
                 </section>

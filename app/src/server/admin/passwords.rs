@@ -41,6 +41,20 @@ pub fn verify_against_dummy(password: &str) {
     }
 }
 
+/// [`hash`] on the blocking pool: Argon2 is CPU-heavy and would stall the async workers.
+pub async fn hash_blocking(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| AppError::internal(format!("password hash task: {e}")))?
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_blocking(password: String, stored_hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || verify(&password, &stored_hash))
+        .await
+        .map_err(|e| AppError::internal(format!("password check task: {e}")))
+}
+
 /// A random password that a person can still type: 20 characters without look-alikes.
 pub fn generate() -> AppResult<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";

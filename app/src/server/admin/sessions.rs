@@ -1,5 +1,6 @@
 //! Logging in and out, and turning a token back into a user on every request.
 use crate::domain::audit::AuditAction;
+use crate::domain::validation;
 use crate::dto::admin::auth::{LoginRequest, TokenResponse, UserProfile};
 use crate::error::{AppError, AppResult};
 use crate::server::admin::passwords;
@@ -27,18 +28,38 @@ pub async fn login(
     meta: &RequestMeta,
     req: &LoginRequest,
 ) -> AppResult<LoginOutcome> {
-    let username = crate::domain::validation::normalize_username(&req.username);
+    // Bounded before any work: an over-long value is never a valid account, and it must not
+    // become a limiter key or an audit entry.
+    let mut errors = crate::error::FieldErrors::new();
+    if req.username.chars().count() > validation::USERNAME_MAX_LEN {
+        errors.insert(
+            "username".into(),
+            format!("At most {} characters", validation::USERNAME_MAX_LEN),
+        );
+    }
+    if req.password.chars().count() > validation::PASSWORD_MAX_LEN {
+        errors.insert(
+            "password".into(),
+            format!("At most {} characters", validation::PASSWORD_MAX_LEN),
+        );
+    }
+    AppError::invalid("Invalid sign-in", errors)?;
+    let username = validation::normalize_username(&req.username);
     if username.is_empty() || req.password.is_empty() {
         return Err(invalid_credentials());
     }
-    let limiter_key = format!(
-        "{}|{username}",
-        meta.client_ip.as_deref().unwrap_or("unknown")
-    );
+    let ip = meta.client_ip.as_deref().unwrap_or("unknown");
+    let ip_key = format!("ip|{ip}");
+    let limiter_key = format!("{ip}|{username}");
+    // Counted as the attempt starts, so parallel guesses cannot all pass the check.
     state
-        .login_limiter
-        .check(&limiter_key)
+        .login_ip_limiter
+        .try_acquire(&ip_key)
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+    if let Err(retry_after) = state.login_limiter.try_acquire(&limiter_key) {
+        state.login_ip_limiter.release(&ip_key);
+        return Err(AppError::RateLimited { retry_after });
+    }
 
     let found = users::find_by_username(&state.db, &username).await?;
     let password = req.password.clone();
@@ -59,7 +80,6 @@ pub async fn login(
     let user = match found {
         Some(user) if verified && user.is_active => user,
         other => {
-            state.login_limiter.record_failure(&limiter_key);
             let reason = match other {
                 None => "unknown_user",
                 Some(u) if !u.is_active => "inactive_user",
@@ -71,7 +91,9 @@ pub async fn login(
             return Err(invalid_credentials());
         }
     };
+    // A success forgets this user's failures and does not count against the address.
     state.login_limiter.reset(&limiter_key);
+    state.login_ip_limiter.release(&ip_key);
 
     let (access_token, claims) = tokens::issue(&state.auth, user.id)?;
     let txn = begin_write(&state.db).await?;

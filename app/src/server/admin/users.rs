@@ -15,6 +15,7 @@ use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
 use crate::server::platform::db::begin_write;
 use crate::server::platform::pagination::page_bounds;
+use crate::server::platform::rate_limit::RateLimiter;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 use sea_orm::{
@@ -124,7 +125,7 @@ pub async fn create(
     let email = clean_email(req.email.as_deref(), &mut errors);
     AppError::from_fields(errors)?;
     let role = role.ok_or_else(|| AppError::field("role", "Role is required"))?;
-    let password_hash = passwords::hash(&req.password)?;
+    let password_hash = passwords::hash_blocking(req.password.clone()).await?;
 
     let txn = begin_write(db).await?;
     if find_by_username(&txn, &username).await?.is_some() {
@@ -198,7 +199,10 @@ pub async fn update(
         validation::check_password("password", password, &mut errors);
     }
     AppError::from_fields(errors)?;
-    let password_hash = req.password.as_deref().map(passwords::hash).transpose()?;
+    let password_hash = match req.password.clone() {
+        Some(password) => Some(passwords::hash_blocking(password).await?),
+        None => None,
+    };
 
     let txn = begin_write(db).await?;
     let current = if txn.get_database_backend() == DbBackend::Postgres {
@@ -259,8 +263,11 @@ pub async fn update(
     Ok(after)
 }
 
+/// Changes one's own password. Checking the current one is limited like a sign-in
+/// (`limiter`, per user), so a stolen session cannot guess it without end.
 pub async fn change_own_password(
     db: &DatabaseConnection,
+    limiter: &RateLimiter,
     actor: &Actor,
     id: Uuid,
     current_password: &str,
@@ -275,14 +282,27 @@ pub async fn change_own_password(
         );
     }
     AppError::from_fields(errors)?;
-    let user = find(db, id).await?;
-    if !passwords::verify(current_password, &user.password_hash) {
+    if current_password.chars().count() > validation::PASSWORD_MAX_LEN {
         return Err(AppError::field(
             "current_password",
             "Current password is incorrect",
         ));
     }
-    let hash = passwords::hash(new_password)?;
+    let key = format!("password|{id}");
+    limiter
+        .try_acquire(&key)
+        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+    let user = find(db, id).await?;
+    let verified =
+        passwords::verify_blocking(current_password.to_owned(), user.password_hash.clone()).await?;
+    if !verified {
+        return Err(AppError::field(
+            "current_password",
+            "Current password is incorrect",
+        ));
+    }
+    limiter.reset(&key);
+    let hash = passwords::hash_blocking(new_password.to_owned()).await?;
     let txn = begin_write(db).await?;
     let now = Utc::now();
     let mut active: user::ActiveModel = user.into();

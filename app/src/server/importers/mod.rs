@@ -14,7 +14,7 @@
 //! progress and its result, the System panel shows them), by the CLI (which draws the same
 //! [`Progress`] as a bar) and by the synchronous ATT&CK upload. Sources that need the network
 //! (TAXII, archive downloads) live in the server crate and only produce an [`Input`];
-//! uploads wait in [`uploads::upload_dir`] until their job reads them.
+//! uploads wait in [`uploads::UploadDir`] until their job reads them.
 //!
 //! # How to add an importer
 //! 1. A folder `importers/<source>/` with the parser of the source's format (pure functions
@@ -43,6 +43,57 @@ pub fn content_hash(fields: &serde_json::Value) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(fields.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bounds on what an archive may unpack to, checked on the bytes actually inflated (an entry's
+/// declared size is the archive's own claim, which a zip bomb lies about).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// One file, inflated.
+    pub per_file: u64,
+    /// All files read from the archive together, inflated.
+    pub total: u64,
+}
+
+impl Default for ArchiveLimits {
+    fn default() -> Self {
+        Self {
+            per_file: 8 * 1024 * 1024,
+            total: 256 * 1024 * 1024,
+        }
+    }
+}
+
+impl ArchiveLimits {
+    /// Reads one archive entry as text within the limits; `read` is what was read before.
+    pub fn read_entry(
+        &self,
+        name: &str,
+        entry: impl std::io::Read,
+        read: &mut u64,
+    ) -> AppResult<String> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        entry
+            .take(self.per_file + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| AppError::BadRequest(format!("broken zip archive at {name}: {e}")))?;
+        if bytes.len() as u64 > self.per_file {
+            return Err(AppError::BadRequest(format!(
+                "{name} unpacks to more than {} bytes; the archive is refused",
+                self.per_file
+            )));
+        }
+        *read += bytes.len() as u64;
+        if *read > self.total {
+            return Err(AppError::BadRequest(format!(
+                "The archive unpacks to more than {} bytes; it is refused",
+                self.total
+            )));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| AppError::BadRequest(format!("{name} is not UTF-8 text")))
+    }
 }
 
 /// Who started an import.
@@ -214,4 +265,38 @@ fn report_done(progress: ProgressFn<'_>) {
         done: 1,
         total: 1,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archive_entries_are_read_within_their_limits() {
+        let limits = ArchiveLimits {
+            per_file: 10,
+            total: 15,
+        };
+        let mut read = 0;
+        assert_eq!(
+            limits
+                .read_entry("a", &b"0123456789"[..], &mut read)
+                .unwrap(),
+            "0123456789"
+        );
+        let err = limits
+            .read_entry("big", std::io::repeat(b'x'), &mut read)
+            .unwrap_err();
+        assert!(err.detail().contains("big unpacks to more than 10 bytes"));
+        let err = limits
+            .read_entry("b", &b"123456"[..], &mut read)
+            .unwrap_err();
+        assert!(err.detail().contains("archive unpacks to more than 15"));
+        let mut read = 0;
+        assert!(
+            limits
+                .read_entry("c", &[0xff, 0xfe][..], &mut read)
+                .is_err()
+        );
+    }
 }

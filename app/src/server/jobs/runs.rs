@@ -7,6 +7,7 @@ use crate::dto::jobs::{
 use crate::error::{AppError, AppResult};
 use crate::server::entities::job_run;
 use crate::server::importers::Trigger;
+use crate::server::importers::uploads::UploadDir;
 use crate::server::jobs::queue::JobQueue;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
@@ -295,6 +296,7 @@ pub async fn enqueue_atomics_import(
     queue: &dyn JobQueue,
     actor: &Actor,
     upload: Option<(String, String)>,
+    uploads: &UploadDir,
 ) -> AppResult<EnqueuedJob> {
     let params = match &upload {
         Some((file, name)) => serde_json::json!({ "source": "upload", "file": file, "name": name }),
@@ -311,8 +313,7 @@ pub async fn enqueue_atomics_import(
     .await;
     if let Some((file, _)) = &upload {
         let discard = || {
-            let _ =
-                std::fs::remove_file(crate::server::importers::uploads::upload_dir().join(file));
+            let _ = std::fs::remove_file(uploads.file(file));
         };
         match &enqueued {
             Ok(job) if job.already_running => {

@@ -1,3 +1,4 @@
+use crate::server::importers::uploads::UploadDir;
 use crate::server::jobs::queue::JobQueue;
 use crate::server::platform::rate_limit::RateLimiter;
 use crate::server::workflow::evidence_store::EvidenceStore;
@@ -33,10 +34,15 @@ impl AuthSettings {
 pub struct AppState {
     pub db: DatabaseConnection,
     pub auth: Arc<AuthSettings>,
+    /// Sign-in attempts per client IP and username (and password checks per user).
     pub login_limiter: Arc<RateLimiter>,
+    /// Sign-in attempts per client IP, whatever the username: a spray across usernames.
+    pub login_ip_limiter: Arc<RateLimiter>,
     pub leptos_options: LeptosOptions,
     pub jobs: Arc<dyn JobQueue>,
     pub evidence: Arc<EvidenceStore>,
+    /// Where uploads wait for their import job.
+    pub uploads: UploadDir,
     /// Largest uploaded import (ATT&CK bundle, Atomic Red Team archive).
     pub max_import_bytes: u64,
 }

@@ -200,6 +200,22 @@ pub async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<evidence::
 
 /// Compares the stored bytes with the recorded SHA-256, and says so loudly when they differ:
 /// an error log, an audit entry, and a refusal that names the problem.
+/// [`verify`], skipped when this version of the object was verified before.
+pub async fn verify_cached(
+    db: &DatabaseConnection,
+    store: &EvidenceStore,
+    actor: &Actor,
+    model: &evidence::Model,
+) -> AppResult<()> {
+    let version = store.version_of(&model.storage_key).await?;
+    if store.is_verified(&model.storage_key, &version) {
+        return Ok(());
+    }
+    verify(db, store, actor, model).await?;
+    store.mark_verified(&model.storage_key, version);
+    Ok(())
+}
+
 pub async fn verify(
     db: &DatabaseConnection,
     store: &EvidenceStore,
@@ -252,7 +268,9 @@ pub async fn download_info(
 ) -> AppResult<EvidenceDownload> {
     let model = find(db, id).await?;
     if store.is_s3() {
-        verify(db, store, actor, &model).await?;
+        // The link goes straight to S3, so the check happens here; an unchanged object that
+        // was verified before is not read again.
+        verify_cached(db, store, actor, &model).await?;
     }
     let (download_url, expires_at) = store.download_url(model.id, &model.storage_key).await?;
     let names = user_names(db, [model.uploaded_by]).await?;

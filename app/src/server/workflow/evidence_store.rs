@@ -13,8 +13,11 @@ use object_store::path::Path as StorePath;
 use object_store::signer::Signer;
 use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -29,7 +32,16 @@ pub struct EvidenceStore {
     url_key: Vec<u8>,
     pub max_bytes: u64,
     pub url_ttl: Duration,
+    /// Objects whose content was hashed and matched, by key, with the version they had then:
+    /// a handed-out link does not re-hash an unchanged object for every request.
+    verified: Mutex<HashMap<String, String>>,
+    /// Full reads for hashing so far (for tests and diagnostics).
+    hashes: AtomicU64,
 }
+
+/// Verified versions remembered at most; beyond, the memory is cleared and objects are
+/// hashed again when next asked for.
+const VERIFIED_KEPT: usize = 100_000;
 
 /// What a finished upload wrote.
 #[derive(Debug, Clone)]
@@ -66,6 +78,8 @@ impl EvidenceStore {
             url_key: url_key.to_vec(),
             max_bytes,
             url_ttl: Duration::from_secs(15 * 60),
+            verified: Mutex::new(HashMap::new()),
+            hashes: AtomicU64::new(0),
         })
     }
 
@@ -97,6 +111,8 @@ impl EvidenceStore {
             url_key: url_key.to_vec(),
             max_bytes,
             url_ttl: Duration::from_secs(15 * 60),
+            verified: Mutex::new(HashMap::new()),
+            hashes: AtomicU64::new(0),
         })
     }
 
@@ -148,6 +164,7 @@ impl EvidenceStore {
     }
 
     pub async fn delete(&self, key: &str) -> AppResult<()> {
+        self.forget_verified(key);
         match self.store.delete(&StorePath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(store_error(e)),
@@ -172,8 +189,58 @@ impl EvidenceStore {
         Ok(result.into_stream().map(|r| r.map_err(store_error)))
     }
 
+    /// The object's version as the store tells it (ETag, version id, size and modification
+    /// time): any change to the object changes it.
+    pub async fn version_of(&self, key: &str) -> AppResult<String> {
+        let meta = self
+            .store
+            .head(&StorePath::from(key))
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => {
+                    AppError::Conflict("The evidence file is missing from storage".into())
+                }
+                other => store_error(other),
+            })?;
+        Ok(format!(
+            "{}|{}|{}|{}",
+            meta.e_tag.unwrap_or_default(),
+            meta.version.unwrap_or_default(),
+            meta.size,
+            meta.last_modified.timestamp_nanos_opt().unwrap_or_default()
+        ))
+    }
+
+    /// Was this version of `key` hashed and found intact?
+    pub fn is_verified(&self, key: &str, version: &str) -> bool {
+        self.verified
+            .lock()
+            .is_ok_and(|v| v.get(key).is_some_and(|known| known == version))
+    }
+
+    pub fn mark_verified(&self, key: &str, version: String) {
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= VERIFIED_KEPT {
+                verified.clear();
+            }
+            verified.insert(key.to_owned(), version);
+        }
+    }
+
+    pub fn forget_verified(&self, key: &str) {
+        if let Ok(mut verified) = self.verified.lock() {
+            verified.remove(key);
+        }
+    }
+
+    /// Full reads for hashing so far.
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
+    }
+
     /// The SHA-256 of what is stored now.
     pub async fn sha256_of(&self, key: &str) -> AppResult<String> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         let mut stream = Box::pin(self.read(key).await?);
         let mut hasher = Sha256::new();
         while let Some(chunk) = stream.next().await {
@@ -230,5 +297,37 @@ impl EvidenceStore {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_verified_version_is_remembered_until_the_object_changes() {
+        let dir = std::env::temp_dir().join(format!("aegis-store-{}", Uuid::new_v4()));
+        let store = EvidenceStore::local(&dir, b"key", 1 << 20).unwrap();
+        let body = futures::stream::iter(vec![Ok::<_, AppError>(Bytes::from_static(b"hello"))]);
+        let stored = store.put_stream(Uuid::new_v4(), body).await.unwrap();
+        let first = store.version_of(&stored.key).await.unwrap();
+        assert!(!store.is_verified(&stored.key, &first));
+        assert_eq!(store.sha256_of(&stored.key).await.unwrap(), stored.sha256);
+        store.mark_verified(&stored.key, first.clone());
+        assert!(store.is_verified(&stored.key, &first));
+        assert_eq!(
+            store.version_of(&stored.key).await.unwrap(),
+            first,
+            "stable"
+        );
+        assert_eq!(store.hashes(), 1);
+        // Someone rewrites the object behind our back: a new version, not verified.
+        std::fs::write(dir.join(&stored.key), b"tampered!").unwrap();
+        let second = store.version_of(&stored.key).await.unwrap();
+        assert_ne!(first, second);
+        assert!(!store.is_verified(&stored.key, &second));
+        store.delete(&stored.key).await.unwrap();
+        assert!(!store.is_verified(&stored.key, &first));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -92,7 +92,7 @@ pub async fn import_atomics(
         let limit = state.max_import_bytes;
         let mut form =
             MultipartReader::from_request(&parts.headers, body, AtomicsUpload::PARTS, limit)?;
-        let mut upload = AtomicsUpload::new(limit);
+        let mut upload = AtomicsUpload::new(limit, state.uploads.clone());
         while let Some(part) = form.next().await? {
             upload.part(part).await?;
         }
@@ -100,8 +100,13 @@ pub async fn import_atomics(
     } else {
         None
     };
-    let enqueued =
-        runs::enqueue_atomics_import(&state.db, state.jobs.as_ref(), &caller.actor(), upload)
-            .await?;
+    let enqueued = runs::enqueue_atomics_import(
+        &state.db,
+        state.jobs.as_ref(),
+        &caller.actor(),
+        upload,
+        &state.uploads,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(enqueued)))
 }

@@ -3,8 +3,8 @@
 //! the import job reads every upload the same way.
 use crate::domain::atomics::atomics_entry;
 use crate::error::{AppError, AppResult};
-use crate::server::importers::SourceFile;
-use crate::server::importers::uploads::{save_upload, upload_dir, upload_error};
+use crate::server::importers::uploads::{UploadDir, save_upload, upload_error};
+use crate::server::importers::{ArchiveLimits, SourceFile};
 use std::collections::HashSet;
 use std::path::Path;
 use uuid::Uuid;
@@ -63,12 +63,15 @@ const MAX_ATOMICS_FILE: u64 = 8 * 1024 * 1024;
 /// same way. What is saved is removed again unless [`AtomicsUpload::finish`] hands it over.
 pub struct AtomicsUpload {
     max_bytes: u64,
-    /// The saved file (inside [`upload_dir`]) and the name shown for it.
+    dir: UploadDir,
+    /// The saved file (inside the upload folder) and the name shown for it.
     saved: Option<(String, String)>,
     folder: Option<zip::ZipWriter<std::fs::File>>,
     folder_entries: HashSet<String>,
     folder_bytes: u64,
     folder_skipped: usize,
+    /// The saved file is the zip this upload wrote from a folder's files.
+    folder_written: bool,
 }
 
 impl AtomicsUpload {
@@ -83,14 +86,16 @@ impl AtomicsUpload {
             .await
     }
 
-    pub fn new(max_bytes: u64) -> Self {
+    pub fn new(max_bytes: u64, dir: UploadDir) -> Self {
         Self {
             max_bytes,
+            dir,
             saved: None,
             folder: None,
             folder_entries: HashSet::new(),
             folder_bytes: 0,
             folder_skipped: 0,
+            folder_written: false,
         }
     }
 
@@ -115,7 +120,7 @@ impl AtomicsUpload {
                     ));
                 }
                 let name = file_name.unwrap_or("atomics.zip").to_owned();
-                let file = save_upload(body, self.max_bytes).await?;
+                let file = save_upload(body, self.max_bytes, &self.dir).await?;
                 self.saved = Some((file, name));
                 Ok(())
             }
@@ -145,11 +150,8 @@ impl AtomicsUpload {
                     "Upload one zip, or one folder, at a time",
                 ));
             }
-            tokio::fs::create_dir_all(upload_dir())
-                .await
-                .map_err(upload_error)?;
             let file = format!("{}.zip", Uuid::new_v4());
-            let handle = std::fs::File::create(upload_dir().join(&file)).map_err(upload_error)?;
+            let handle = std::fs::File::create(self.dir.file(&file)).map_err(upload_error)?;
             let root = relative
                 .split(['/', '\\'])
                 .find(|p| !p.is_empty())
@@ -203,13 +205,34 @@ impl AtomicsUpload {
         Ok(())
     }
 
-    /// The saved upload (file inside [`upload_dir`], shown name), handed to the import job.
+    /// The saved upload (file inside the upload folder, shown name), handed to the import job.
     pub async fn finish(mut self) -> AppResult<(String, String)> {
         if let Some(writer) = self.folder.take() {
+            self.folder_written = true;
             tokio::task::spawn_blocking(move || writer.finish().map(drop))
                 .await
                 .map_err(upload_error)?
                 .map_err(upload_error)?;
+        }
+        if let Some((file, _)) = &self.saved
+            && !self.folder_written
+        {
+            // An upload that is not a zip at all is refused now, not by a job later.
+            let path = self.dir.file(file);
+            let readable = tokio::task::spawn_blocking(move || {
+                std::fs::File::open(&path)
+                    .ok()
+                    .is_some_and(|f| zip::ZipArchive::new(f).is_ok())
+            })
+            .await
+            .unwrap_or(false);
+            if !readable {
+                return Err(AppError::BadRequest(
+                    "The upload is not a zip archive (upload a zip of Atomic Red Team, or its \
+                     atomics folder)"
+                        .into(),
+                ));
+            }
         }
         match self.saved.take() {
             Some(saved) => Ok(saved),
@@ -228,7 +251,7 @@ impl AtomicsUpload {
 impl Drop for AtomicsUpload {
     fn drop(&mut self) {
         if let Some((file, _)) = &self.saved {
-            let _ = std::fs::remove_file(upload_dir().join(file));
+            let _ = std::fs::remove_file(self.dir.file(file));
         }
     }
 }
@@ -237,13 +260,13 @@ impl Drop for AtomicsUpload {
 /// one top folder), of its `atomics` folder or of one technique's folder. Nothing else in the
 /// archive is read. A broken archive
 /// is an error that names the problem; then nothing is imported.
-pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<SourceFile>> {
-    use std::io::Read;
+pub fn read_atomics_zip(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<SourceFile>> {
     let file = std::fs::File::open(path)
         .map_err(|e| AppError::BadRequest(format!("cannot open {}: {e}", path.display())))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| AppError::BadRequest(format!("not a readable zip archive: {e}")))?;
     let mut files = Vec::new();
+    let mut read = 0;
     for index in 0..archive.len() {
         let mut entry = archive
             .by_index(index)
@@ -255,15 +278,13 @@ pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<SourceFile>> {
         let Some(path) = atomics_entry(&name) else {
             continue;
         };
-        if entry.size() > MAX_ATOMICS_FILE {
+        if entry.size() > limits.per_file {
             return Err(AppError::BadRequest(format!(
-                "{name} is larger than {MAX_ATOMICS_FILE} bytes"
+                "{name} is larger than {} bytes",
+                limits.per_file
             )));
         }
-        let mut text = String::new();
-        entry
-            .read_to_string(&mut text)
-            .map_err(|e| AppError::BadRequest(format!("broken zip archive at {name}: {e}")))?;
+        let text = limits.read_entry(&name, &mut entry, &mut read)?;
         files.push(SourceFile { path, text });
     }
     if files.is_empty() {
@@ -276,9 +297,9 @@ pub fn read_atomics_zip(path: &Path) -> AppResult<Vec<SourceFile>> {
 }
 
 /// A directory, or a zip archive of one.
-pub fn read_atomics(path: &Path) -> AppResult<Vec<SourceFile>> {
+pub fn read_atomics(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<SourceFile>> {
     if path.is_file() {
-        read_atomics_zip(path)
+        read_atomics_zip(path, limits)
     } else {
         read_atomics_dir(path)
     }
@@ -288,13 +309,17 @@ pub fn read_atomics(path: &Path) -> AppResult<Vec<SourceFile>> {
 mod tests {
     use super::*;
 
+    fn dir() -> UploadDir {
+        UploadDir::create(&std::env::temp_dir().join("aegis-source-tests")).unwrap()
+    }
+
     fn body(text: &'static str) -> impl futures::Stream<Item = AppResult<bytes::Bytes>> + Unpin {
         futures::stream::iter(vec![Ok(bytes::Bytes::from_static(text.as_bytes()))])
     }
 
     #[tokio::test]
     async fn a_folder_upload_becomes_a_zip_of_its_atomics_or_leaves_nothing_behind() {
-        let mut upload = AtomicsUpload::new(1 << 20);
+        let mut upload = AtomicsUpload::new(1 << 20, dir());
         for (path, text) in [
             ("repo/README.md", "# not an atomic"),
             ("repo/atomics/T1053/T1053.yaml", "attack_technique: T1053\n"),
@@ -306,15 +331,15 @@ mod tests {
         }
         let (file, name) = upload.finish().await.unwrap();
         assert_eq!(name, "repo/ (folder)");
-        let path = upload_dir().join(&file);
-        let files = read_atomics_zip(&path).unwrap();
+        let path = dir().file(&file);
+        let files = read_atomics_zip(&path, &ArchiveLimits::default()).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].path, "atomics/T1053/T1053.yaml");
         assert_eq!(files[0].text, "attack_technique: T1053\n");
 
         // Dropped before `finish` (the request failed): the partial archive is removed.
-        let mut upload = AtomicsUpload::new(1 << 20);
+        let mut upload = AtomicsUpload::new(1 << 20, dir());
         upload
             .field(Some("files"), Some("T1053/T1053.yaml"), body("x: 1\n"))
             .await
@@ -322,19 +347,19 @@ mod tests {
         let Some((file, _)) = upload.saved.clone() else {
             panic!("the archive is started with the first atomic");
         };
-        assert!(upload_dir().join(&file).exists());
+        assert!(dir().file(&file).exists());
         drop(upload);
-        assert!(!upload_dir().join(&file).exists());
+        assert!(!dir().file(&file).exists());
 
         // Over the size limit: 413, and nothing kept.
-        let mut upload = AtomicsUpload::new(4);
+        let mut upload = AtomicsUpload::new(4, dir());
         let err = upload
             .field(Some("files"), Some("T1053/T1053.yaml"), body("too long"))
             .await
             .unwrap_err();
         assert_eq!(err.status(), 413);
         // Files that are not atomics are not kept, but they count towards the limit.
-        let mut upload = AtomicsUpload::new(4);
+        let mut upload = AtomicsUpload::new(4, dir());
         let err = upload
             .field(Some("files"), Some("repo/payload.bin"), body("MZ binary"))
             .await

@@ -167,7 +167,16 @@ fn attack_reference(object: &Object) -> Option<(&str, Option<&str>)> {
         .external_references
         .iter()
         .find(|r| r.source_name == "mitre-attack")
-        .and_then(|r| r.external_id.as_deref().map(|id| (id, r.url.as_deref())))
+        .and_then(|r| {
+            r.external_id.as_deref().map(|id| {
+                // A crafted bundle must not plant `javascript:` links: only safe URLs are kept.
+                let url = r
+                    .url
+                    .as_deref()
+                    .filter(|u| crate::domain::validation::is_safe_link(u));
+                (id, url)
+            })
+        })
 }
 
 fn extract(objects: Vec<Object>) -> AttackData {
