@@ -32,6 +32,14 @@ test("admin signs in, creates a red_tech user and signs out", async ({ page }) =
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.locator("#nav-admin")).toBeVisible();
 
+  // Icons are inline SVG with a drawn size, not font glyphs that may be missing.
+  for (const icon of ["dashboard", "tests", "system", "menu", "bell"]) {
+    const svg = page.locator(`svg[data-icon="${icon}"]`).first();
+    await expect(svg).toBeVisible();
+    const box = await svg.boundingBox();
+    expect(box && box.width >= 16 && box.height >= 16, icon).toBeTruthy();
+  }
+
   // The sidebar collapses and expands.
   await page.locator("#sidebar-toggle").click();
   await expect(page.locator("#sidebar")).toHaveAttribute("data-collapsed", "true");

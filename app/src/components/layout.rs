@@ -5,6 +5,7 @@ use crate::api::notifications::{
 };
 use crate::components::auth::use_auth;
 use crate::components::feedback::set_page_status;
+use crate::components::icons::{Icon, IconName};
 use crate::domain::rbac::Permission;
 use crate::dto::Page;
 use crate::dto::admin::auth::UserProfile;
@@ -68,17 +69,17 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                         aria-label="Toggle navigation"
                         on:click=move |_| collapsed.update(|c| *c = !*c)
                     >
-                        "☰"
+                        <Icon name=IconName::Menu />
                     </button>
                 </div>
                 <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
-                    <NavLink href="/" label="Dashboard" icon="◔" collapsed />
-                    <NavLink href="/tests" label="Tests" icon="⚔" collapsed />
-                    <NavLink href="/catalog" label="Test catalog" icon="📚" collapsed />
-                    <NavLink href="/matrix" label="Coverage matrix" icon="▦" collapsed />
-                    <NavLink href="/threat-actors" label="Threat actors" icon="🎯" collapsed />
-                    <NavLink href="/reports" label="Reports" icon="🗎" collapsed />
-                    <NavLink href="/profile" label="My profile" icon="👤" collapsed />
+                    <NavLink href="/" label="Dashboard" icon=IconName::Dashboard collapsed />
+                    <NavLink href="/tests" label="Tests" icon=IconName::Tests collapsed />
+                    <NavLink href="/catalog" label="Test catalog" icon=IconName::Catalog collapsed />
+                    <NavLink href="/matrix" label="Coverage matrix" icon=IconName::Matrix collapsed />
+                    <NavLink href="/threat-actors" label="Threat actors" icon=IconName::Actors collapsed />
+                    <NavLink href="/reports" label="Reports" icon=IconName::Reports collapsed />
+                    <NavLink href="/profile" label="My profile" icon=IconName::Profile collapsed />
                     <Show when=move || is_admin || sees_audit || manages_system>
                         <div id="nav-admin" class="pt-4">
                             <p
@@ -88,13 +89,13 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                                 "Administration"
                             </p>
                             <Show when=move || is_admin>
-                                <NavLink href="/admin/users" label="Users" icon="👥" collapsed />
+                                <NavLink href="/admin/users" label="Users" icon=IconName::Users collapsed />
                             </Show>
                             <Show when=move || sees_audit>
-                                <NavLink href="/admin/audit" label="Audit log" icon="📜" collapsed />
+                                <NavLink href="/admin/audit" label="Audit log" icon=IconName::Audit collapsed />
                             </Show>
                             <Show when=move || manages_system>
-                                <NavLink href="/admin/system" label="System" icon="⚙" collapsed />
+                                <NavLink href="/admin/system" label="System" icon=IconName::System collapsed />
                             </Show>
                         </div>
                     </Show>
@@ -114,7 +115,7 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
 fn NavLink(
     href: &'static str,
     label: &'static str,
-    icon: &'static str,
+    icon: IconName,
     collapsed: RwSignal<bool>,
 ) -> impl IntoView {
     let location = use_location();
@@ -130,7 +131,7 @@ fn NavLink(
     };
     view! {
         <A href=href exact attr:class="flex items-center gap-3 rounded-md px-3 py-2 text-slate-200 hover:bg-slate-800 aria-[current=page]:bg-slate-800">
-            <span aria-hidden="true">{icon}</span>
+            <Icon name=icon />
             <span class:hidden=move || collapsed.get() class:font-semibold=active>{label}</span>
         </A>
     }
@@ -222,7 +223,7 @@ fn NotificationBell() -> impl IntoView {
                 aria-expanded=move || open.get().to_string()
                 on:click=toggle
             >
-                <span aria-hidden="true">"🔔"</span>
+                <Icon name=IconName::Bell />
                 <span
                     id="notification-count"
                     class="absolute -right-0.5 -top-0.5 min-w-5 rounded-full bg-red-600 px-1 text-center text-xs font-semibold text-white"

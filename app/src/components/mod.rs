@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod evidence;
 pub mod feedback;
 pub mod form;
+pub mod icons;
 pub mod layout;
 pub mod links;
 pub mod markdown;
