@@ -121,9 +121,25 @@ fn client_ip(req: &Request, trust: TrustProxy) -> Option<String> {
         .len()
         .checked_sub(hops)
         .and_then(|i| entries.get(i))
-        .and_then(|entry| entry.parse::<std::net::IpAddr>().ok())
+        .and_then(|entry| forwarded_ip(entry))
         .map(|ip| ip.to_string())
         .or(peer)
+}
+
+/// An `X-Forwarded-For` entry's address: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, or
+/// `[2001:db8::1]:443`, as proxies write them.
+fn forwarded_ip(entry: &str) -> Option<std::net::IpAddr> {
+    let entry = entry.trim().trim_matches('"');
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
 }
 
 /// A fresh CSP nonce per response: Leptos stamps it on the hydration scripts, so no inline
@@ -336,6 +352,15 @@ mod tests {
         assert_eq!(
             client_ip(&request(&["not-an-ip"]), one).as_deref(),
             Some("10.0.0.9")
+        );
+        assert_eq!(
+            client_ip(&request(&["6.6.6.6, 203.0.113.7:5678"]), one).as_deref(),
+            Some("203.0.113.7"),
+            "a port is dropped"
+        );
+        assert_eq!(
+            client_ip(&request(&["[2001:db8::7]:443"]), one).as_deref(),
+            Some("2001:db8::7")
         );
         assert_eq!(
             client_ip(&request(&["203.0.113.7"]), TrustProxy(None)).as_deref(),

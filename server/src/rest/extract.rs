@@ -42,11 +42,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A JSON `\u0000` escape: no text Aegis stores may hold NUL (PostgreSQL refuses it).
+/// A JSON `\u0000` escape: no text Aegis stores may hold NUL (PostgreSQL refuses it). The
+/// backslash must itself be unescaped: `"\\u0000"` is the harmless text `\u0000`.
 fn has_escaped_nul(bytes: &[u8]) -> bool {
-    bytes
-        .windows(6)
-        .any(|w| w[0] == b'\\' && (w[1] == b'u' || w[1] == b'U') && &w[2..] == b"0000")
+    (0..bytes.len()).any(|i| {
+        bytes[i..].len() >= 6
+            && bytes[i] == b'\\'
+            && matches!(bytes[i + 1], b'u' | b'U')
+            && &bytes[i + 2..i + 6] == b"0000"
+            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 pub fn json_rejection(rejection: JsonRejection) -> AppError {
@@ -149,5 +154,7 @@ mod tests {
         assert!(super::has_escaped_nul(br#"{"a": "x\u0000y"}"#));
         assert!(super::has_escaped_nul(br#"{"a": "\U0000"}"#));
         assert!(!super::has_escaped_nul(br#"{"a": "\u00e9"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a": "C:\\u0000"}"#));
+        assert!(super::has_escaped_nul(br#"{"a": "C:\\\u0000"}"#));
     }
 }

@@ -125,6 +125,14 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("application/json", "[".repeat(10_000).into_bytes()),
         (
             "application/json",
+            br#"{"username": "a\u0000b", "password": "p\u0000", "title": "x\u0000", "name": "\u0000"}"#.to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"username=a%00b&password=p%00&search=%00".to_vec(),
+        ),
+        (
+            "application/json",
             format!(r#"{{"title": "{}"}}"#, "x".repeat(200_000)).into_bytes(),
         ),
         ("text/plain", b"just text".to_vec()),

@@ -43,12 +43,17 @@ pub async fn login(
             format!("At most {} characters", validation::PASSWORD_MAX_LEN),
         );
     }
+    for (field, value) in [("username", &req.username), ("password", &req.password)] {
+        if value.contains('\0') {
+            errors.insert(field.into(), "May not contain NUL characters".into());
+        }
+    }
     AppError::invalid("Invalid sign-in", errors)?;
     let username = validation::normalize_username(&req.username);
     if username.is_empty() || req.password.is_empty() {
         return Err(invalid_credentials());
     }
-    let ip = meta.client_ip.as_deref().unwrap_or("unknown");
+    let ip = address_key(meta.client_ip.as_deref());
     let ip_key = format!("ip|{ip}");
     let limiter_key = format!("{ip}|{username}");
     // Counted as the attempt starts, so parallel guesses cannot all pass the check.
@@ -61,34 +66,17 @@ pub async fn login(
         return Err(AppError::RateLimited { retry_after });
     }
 
-    let found = users::find_by_username(&state.db, &username).await?;
-    let password = req.password.clone();
-    // Argon2 is CPU-heavy: keep it off the async workers.
-    let (found, verified) = tokio::task::spawn_blocking(move || match found {
-        Some(user) => {
-            let ok = passwords::verify(&password, &user.password_hash);
-            (Some(user), ok)
-        }
-        None => {
-            passwords::verify_against_dummy(&password);
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("password check task: {e}")))?;
-
-    let user = match found {
-        Some(user) if verified && user.is_active => user,
-        other => {
-            let reason = match other {
-                None => "unknown_user",
-                Some(u) if !u.is_active => "inactive_user",
-                Some(_) => "wrong_password",
-            };
-            let record = AuditRecord::new(AuditAction::AuthLoginFailed, users::ENTITY, &username)
-                .after(serde_json::json!({ "username": username, "reason": reason }));
-            audit::record(&state.db, &Actor::new(None, meta), record).await?;
-            return Err(invalid_credentials());
+    let checked = check_credentials(state, meta, &username, &req.password).await;
+    let user = match checked {
+        Ok(user) => user,
+        Err(err) => {
+            // Only a wrong guess counts; a failure of ours (the database, a task) gives the
+            // attempt back, so nobody is limited for an outage.
+            if !matches!(err, AppError::Unauthorized(_)) {
+                state.login_limiter.release(&limiter_key);
+                state.login_ip_limiter.release(&ip_key);
+            }
+            return Err(err);
         }
     };
     // A success forgets this user's failures and does not count against the address.
@@ -170,4 +158,74 @@ pub async fn authenticate_token(
         token_expires_at: claims.exp,
         via_cookie,
     })
+}
+
+/// The limiter's key for a client address: IPv4 addresses as they are, IPv6 addresses by
+/// their /64 network (one host usually holds a whole /64, so single addresses cost nothing).
+fn address_key(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        None => ip.unwrap_or("unknown").to_owned(),
+    }
+}
+
+/// The account behind `username` when `password` is right and it is active; otherwise the
+/// failed sign-in is audited and the answer is `Unauthorized`.
+async fn check_credentials(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    password: &str,
+) -> AppResult<user::Model> {
+    let found = users::find_by_username(&state.db, username).await?;
+    let password = password.to_owned();
+    // Argon2 is CPU-heavy: keep it off the async workers.
+    let (found, verified) = tokio::task::spawn_blocking(move || match found {
+        Some(user) => {
+            let ok = passwords::verify(&password, &user.password_hash);
+            (Some(user), ok)
+        }
+        None => {
+            passwords::verify_against_dummy(&password);
+            (None, false)
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("password check task: {e}")))?;
+
+    match found {
+        Some(user) if verified && user.is_active => Ok(user),
+        other => {
+            let reason = match other {
+                None => "unknown_user",
+                Some(u) if !u.is_active => "inactive_user",
+                Some(_) => "wrong_password",
+            };
+            let record = AuditRecord::new(AuditAction::AuthLoginFailed, users::ENTITY, username)
+                .after(serde_json::json!({ "username": username, "reason": reason }));
+            audit::record(&state.db, &Actor::new(None, meta), record).await?;
+            Err(invalid_credentials())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipv6_clients_are_limited_by_their_network() {
+        assert_eq!(
+            super::address_key(Some("2001:db8:1:2:3:4:5:6")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            super::address_key(Some("2001:db8:1:2:ffff::1")),
+            super::address_key(Some("2001:db8:1:2::9"))
+        );
+        assert_eq!(super::address_key(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(super::address_key(None), "unknown");
+    }
 }

@@ -47,8 +47,10 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// For `LIKE … ESCAPE '\'`: `%`, `_` and the escape character itself match literally.
+/// Also drops NUL characters, which no stored text can hold (PostgreSQL refuses them).
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    text.replace('\0', "")
+        .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }

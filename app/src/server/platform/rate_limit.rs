@@ -3,8 +3,9 @@
 //!
 //! An attempt is counted when it starts, under one lock with the check, so parallel guesses
 //! cannot all pass the check before any is recorded. Memory is bounded: at most `max_keys`
-//! keys are tracked; when that many are live, a new key is refused until windows expire
-//! (failing closed, never growing without bound). Keys are built from bounded input only.
+//! keys are tracked; when that many are live, the tenth whose latest attempt is oldest is
+//! forgotten to make room (a key under attack is recent, so it is kept; refusing new keys
+//! instead would let a spray lock everyone out). Keys are built from bounded input only.
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ impl RateLimiter {
                     .is_some_and(|t| now.duration_since(*t) < window)
             });
             if attempts.len() >= self.max_keys {
-                return Err(Self::seconds(window));
+                Self::evict_oldest(&mut attempts, self.max_keys / 10 + 1);
             }
         }
         let times = attempts.entry(key.to_owned()).or_default();
@@ -76,6 +77,22 @@ impl RateLimiter {
         }
         times.push_back(now);
         Ok(())
+    }
+
+    /// Forgets the `n` keys whose latest attempt is oldest.
+    fn evict_oldest(attempts: &mut HashMap<String, VecDeque<Instant>>, n: usize) {
+        let mut latest: Vec<(Instant, String)> = attempts
+            .iter()
+            .filter_map(|(key, times)| times.back().map(|t| (*t, key.clone())))
+            .collect();
+        let n = n.min(latest.len());
+        if n == 0 {
+            return;
+        }
+        latest.select_nth_unstable_by_key(n - 1, |(t, _)| *t);
+        for (_, key) in latest.into_iter().take(n) {
+            attempts.remove(&key);
+        }
     }
 
     /// Takes back the latest attempt of `key` (a success that should not count).
@@ -160,16 +177,24 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded_and_fails_closed() {
-        let limiter = RateLimiter::with_max_keys(5, Duration::from_secs(60), 100);
+    fn memory_is_bounded_and_the_oldest_keys_make_room() {
+        let limiter = RateLimiter::with_max_keys(2, Duration::from_secs(60), 100);
         for i in 0..100 {
             limiter.try_acquire(&format!("user{i}")).unwrap();
         }
-        assert!(limiter.try_acquire("one-too-many").is_err());
-        assert_eq!(limiter.len(), 100);
+        // A key counts while it is recent.
+        limiter.try_acquire("user99").unwrap();
+        assert!(limiter.try_acquire("user99").is_err());
+        for i in 0..500 {
+            assert!(
+                limiter.try_acquire(&format!("spray{i}")).is_ok(),
+                "never locked out"
+            );
+            assert!(limiter.len() <= 100);
+        }
         assert!(
-            limiter.try_acquire("user7").is_ok(),
-            "known keys still count"
+            limiter.try_acquire("user0").is_ok(),
+            "an old key was forgotten"
         );
         let short = RateLimiter::with_max_keys(5, Duration::from_millis(20), 10);
         for i in 0..10 {

@@ -50,7 +50,14 @@ pub struct MultipartReader {
     allowed: &'static [&'static str],
     max_total: u64,
     read: Arc<AtomicU64>,
+    parts: usize,
 }
+
+/// Room for part headers and boundaries beside the parts' bytes.
+const FRAMING_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Parts one upload may hold (a folder of Atomic Red Team has about 1,800 files).
+pub const MAX_PARTS: usize = 20_000;
 
 impl MultipartReader {
     /// A REST request's body. 415 when it is not `multipart/form-data`, 400 without a valid
@@ -75,8 +82,13 @@ impl MultipartReader {
             AppError::BadRequest("The multipart upload has no valid boundary".into())
         })?;
         let stream = body.into_data_stream();
+        // The whole body is bounded too (headers, boundaries and skipped bytes included), so
+        // an endless stream of empty parts ends.
+        let constraints = multer::Constraints::new().size_limit(
+            multer::SizeLimit::new().whole_stream(max_total.saturating_add(FRAMING_BYTES)),
+        );
         Ok(Self::new(
-            multer::Multipart::new(stream, boundary),
+            multer::Multipart::with_constraints(stream, boundary, constraints),
             allowed,
             max_total,
         ))
@@ -104,6 +116,7 @@ impl MultipartReader {
             allowed,
             max_total,
             read: Arc::new(AtomicU64::new(0)),
+            parts: 0,
         }
     }
 
@@ -112,8 +125,17 @@ impl MultipartReader {
         let field = match self.inner.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => return Ok(None),
+            Err(multer::Error::StreamSizeExceeded { .. }) => {
+                return Err(too_large(self.max_total));
+            }
             Err(e) => return Err(unreadable(&e)),
         };
+        self.parts += 1;
+        if self.parts > MAX_PARTS {
+            return Err(AppError::PayloadTooLarge(format!(
+                "The upload has more than {MAX_PARTS} parts"
+            )));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         if !self.allowed.contains(&name.as_str()) {
             // Named after the part the sender most likely meant to send.
@@ -169,7 +191,10 @@ impl Part {
             ..
         } = self;
         Box::pin(field.map(move |chunk| {
-            let chunk = chunk.map_err(|e| unreadable(&e))?;
+            let chunk = chunk.map_err(|e| match e {
+                multer::Error::StreamSizeExceeded { .. } => too_large(max_total),
+                other => unreadable(&other),
+            })?;
             let total = read.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
             if total > max_total {
                 return Err(too_large(max_total));
@@ -213,6 +238,9 @@ impl Part {
         }
         let text =
             String::from_utf8(bytes).map_err(|_| AppError::field(&name, "Must be UTF-8 text"))?;
+        if text.contains('\0') {
+            return Err(AppError::field(&name, "May not contain NUL characters"));
+        }
         if text.chars().count() > max_chars {
             return Err(AppError::field(
                 &name,

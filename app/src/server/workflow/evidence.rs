@@ -186,8 +186,9 @@ async fn insert(
         ),
     )
     .await?;
+    // Read before the commit: once the row is committed the file must stay, whatever fails.
+    let names = user_names(&txn, [model.uploaded_by]).await?;
     txn.commit().await?;
-    let names = user_names(db, [model.uploaded_by]).await?;
     Ok(evidence_dto(model, &names))
 }
 
