@@ -35,7 +35,7 @@ fn form(team: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
         )
 }
 
-async fn upload(app: &TestApp, token: &str, test: &str, form: Form) -> (u16, Value) {
+pub async fn upload(app: &TestApp, token: &str, test: &str, form: Form) -> (u16, Value) {
     let response = app
         .request(
             Method::POST,

@@ -1,5 +1,6 @@
 //! The security review's findings, each tried as an attacker would, on both backends.
 use crate::common::{ADMIN_PASSWORD, Backend, TestApp, json_body, wait_for_run};
+use crate::evidence::upload;
 use crate::workflow::{BUNDLE, Crew, create_test};
 use crate::{for_each_backend, on_both_backends};
 use reqwest::Method;
@@ -208,26 +209,15 @@ async fn evidence_downloads_stay_sandboxed(app: TestApp) -> TestApp {
     .await;
     let id = test["id"].as_str().unwrap();
     let page = b"<html><script>alert(document.cookie)</script></html>".to_vec();
-    let response = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/tests/{id}/evidence"),
-            Some(&crew.red_tech),
-        )
-        .multipart(
-            Form::new().text("team", "red").part(
-                "file",
-                Part::bytes(page)
-                    .file_name("page.html")
-                    .mime_str("text/html")
-                    .unwrap(),
-            ),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let evidence = json_body(response).await;
+    let form = Form::new().text("team", "red").part(
+        "file",
+        Part::bytes(page)
+            .file_name("page.html")
+            .mime_str("text/html")
+            .unwrap(),
+    );
+    let (status, evidence) = upload(&app, &crew.red_tech, id, form).await;
+    assert_eq!(status, 201, "{evidence}");
     let info = json_body(
         app.get(
             &format!("/api/v1/evidence/{}", evidence["id"].as_str().unwrap()),
