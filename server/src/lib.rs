@@ -1,5 +1,6 @@
 //! The Aegis server: configuration, the HTTP application and start-up.
 #![recursion_limit = "256"]
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod jobs;
@@ -13,6 +14,7 @@ pub use router::router;
 use app::server::admin::users;
 use app::server::importers::uploads::UploadDir;
 use app::server::platform::rate_limit::RateLimiter;
+use app::server::platform::read_cache::ReadCache;
 use app::server::platform::state::{AppState, AuthSettings};
 use app::server::workflow::evidence_store::{EvidenceStore, S3Settings};
 use config::Config;
@@ -93,17 +95,28 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         max_import_bytes: config.max_import_bytes as u64,
         uploads: UploadDir::create(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
+        cache: Arc::new(ReadCache::default()),
     };
     Ok((state, generated))
 }
 
+/// The browser build's name under `/pkg`.
+pub const OUTPUT_NAME: &str = "aegis";
+
 fn leptos_options(config: &Config) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name("aegis")
+    let assets = assets::SiteAssets::load(&config.site_root, OUTPUT_NAME, &config.data_dir);
+    let mut options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
-        .build()
+        .build();
+    // Pages link the hashed names (`assets`); Leptos reads them from this file.
+    if let Some(file) = assets.hash_file {
+        options.hash_files = true;
+        options.hash_file = file.to_string_lossy().into();
+    }
+    options
 }
 
 /// Binds, prints where to go, and serves until Ctrl-C or SIGTERM.

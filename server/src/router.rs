@@ -1,5 +1,6 @@
 //! The whole HTTP application: REST under `/api/v1`, the server functions, the Leptos pages
 //! and static files, behind the middleware stack.
+use crate::assets::{self, SiteAssets};
 use crate::config::Config;
 use crate::middleware::{self, TrustProxy};
 use crate::rest;
@@ -11,6 +12,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 
 /// The whole HTTP application.
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -29,8 +34,17 @@ pub fn router(state: AppState, config: &Config) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
+    let assets = Arc::new(SiteAssets::load(
+        &config.site_root,
+        crate::OUTPUT_NAME,
+        &config.data_dir,
+    ));
     Router::new()
         .route("/health", get(health))
+        .route(
+            "/pkg/{*file}",
+            get(assets::serve).with_state::<AppState>(assets),
+        )
         .nest("/api/v1", rest::router(config.max_import_bytes))
         .route("/api/fn/{*name}", post(server_fn).get(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
@@ -53,7 +67,30 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             middleware::request_context(trust, req, next)
         }))
+        .layer(compression())
         .with_state(state)
+}
+
+/// Compresses what compresses (text, JSON, JavaScript, WASM, SVG) above 1 KB, with Brotli or
+/// gzip as the client accepts; files already sent precompressed are left alone. Level 4: most
+/// of the gain for a fraction of the CPU of the maximum, for answers made per request.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let compressible =
+        |_: http::StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions| {
+            headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| {
+                    t.starts_with("text/")
+                        || t.starts_with("application/json")
+                        || t.starts_with("application/javascript")
+                        || t.starts_with("application/wasm")
+                        || t.starts_with("image/svg+xml")
+                })
+        };
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(SizeAbove::new(1024).and(compressible))
 }
 
 async fn server_fn(State(state): State<AppState>, req: Request) -> impl IntoResponse {

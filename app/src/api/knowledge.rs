@@ -21,25 +21,38 @@ pub async fn matrix(#[server(default)] query: TechniqueQuery) -> Result<MatrixDa
     use crate::domain::rbac::Permission;
     use crate::server::knowledge::reads;
     use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::read_cache::answers;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ViewData)?;
             let db = &ctx.state.db;
-            let all = reads::list_techniques(db, &TechniqueQuery::default()).await?;
-            let mut platforms: Vec<String> = all
-                .iter()
-                .flat_map(|t| t.platforms.iter().cloned())
-                .collect();
-            platforms.sort();
-            platforms.dedup();
-            Ok(MatrixData {
-                tactics: reads::tactics(db).await?,
-                techniques: reads::list_techniques(db, &query).await?,
-                actors: reads::threat_actors(db, None).await?,
-                platforms,
-                technique_sets: crate::server::knowledge::technique_sets::list(db).await?,
-            })
+            let data = ctx
+                .state
+                .cache
+                .load(db, answers::MATRIX, &query, || async {
+                    let all = reads::list_techniques(db, &TechniqueQuery::default()).await?;
+                    let mut platforms: Vec<String> = all
+                        .iter()
+                        .flat_map(|t| t.platforms.iter().cloned())
+                        .collect();
+                    platforms.sort();
+                    platforms.dedup();
+                    let techniques = if query == TechniqueQuery::default() {
+                        all
+                    } else {
+                        reads::list_techniques(db, &query).await?
+                    };
+                    Ok(MatrixData {
+                        tactics: reads::tactics(db).await?,
+                        techniques,
+                        actors: reads::threat_actors(db, None).await?,
+                        platforms,
+                        technique_sets: crate::server::knowledge::technique_sets::list(db).await?,
+                    })
+                })
+                .await?;
+            Ok(MatrixData::clone(&data))
         }
         .await,
     )

@@ -17,7 +17,7 @@ pub async fn dashboard_data(#[server(default)] query: MetricsQuery) -> Result<Da
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            metrics::dashboard(&ctx.state.db, user, &query).await
+            metrics::dashboard(&ctx.state.db, &ctx.state.cache, user, &query).await
         }
         .await,
     )

@@ -1,29 +1,36 @@
 //! `/api/v1/techniques`, `/tactics`, `/threat-actors` and the ATT&CK parts of `/system`.
+use super::cached;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::knowledge::{
-    CreateTechniqueRequest, ImportReport, SyncRunDto, TacticDto, TechniqueDetail, TechniqueQuery,
-    TechniqueSummary, ThreatActorDetail, ThreatActorSummary, UpdateTechniqueRequest,
+    CreateTechniqueRequest, ImportReport, SyncRunDto, TechniqueDetail, TechniqueQuery,
+    ThreatActorDetail, UpdateTechniqueRequest,
 };
 use app::error::AppError;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::{Trigger, no_progress};
 use app::server::knowledge::custom_techniques;
 use app::server::knowledge::reads;
+use app::server::platform::read_cache::answers;
 use app::server::platform::state::AppState;
 use app::server::platform::upload::MultipartReader;
 use axum::Json;
 use axum::extract::{Request, State};
-use http::StatusCode;
-use serde::Deserialize;
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
 
 pub async fn techniques(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<TechniqueQuery>,
-) -> Result<Json<Vec<TechniqueSummary>>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    Ok(Json(reads::list_techniques(&state.db, &query).await?))
+    cached::json(&state, &headers, answers::TECHNIQUES, &query, || {
+        reads::list_techniques(&state.db, &query)
+    })
+    .await
 }
 
 pub async fn technique(
@@ -49,12 +56,16 @@ pub async fn review(
 pub async fn tactics(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TacticDto>>, AppError> {
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    Ok(Json(reads::tactics(&state.db).await?))
+    cached::json(&state, &headers, answers::TACTICS, &(), || {
+        reads::tactics(&state.db)
+    })
+    .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
 pub struct ActorQuery {
     #[serde(default)]
     search: Option<String>,
@@ -63,12 +74,14 @@ pub struct ActorQuery {
 pub async fn threat_actors(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<ActorQuery>,
-) -> Result<Json<Vec<ThreatActorSummary>>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    Ok(Json(
-        reads::threat_actors(&state.db, query.search.as_deref()).await?,
-    ))
+    cached::json(&state, &headers, answers::THREAT_ACTORS, &query, || {
+        reads::threat_actors(&state.db, query.search.as_deref())
+    })
+    .await
 }
 
 pub async fn threat_actor(

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: each handler checks the caller, calls a service and maps the
 //! result. The rules live in the services.
 mod admin;
+mod cached;
 mod catalog;
 mod evidence;
 pub mod extract;

@@ -1,16 +1,19 @@
-//! After the rows: the activity counters, the users' last sign-ins, every technique's
+//! After the rows: the activity and test counters, the users' last sign-ins, every technique's
 //! coverage, the weekly coverage snapshots, and fresh planner statistics.
 use super::USERNAME_PREFIX;
 use super::clock::{DAY, at};
 use super::rng::Rng;
 use super::staff::Staff;
 use super::techniques::Tech;
+use app::domain::cache::CacheScope;
 use app::domain::coverage::{CoverageStatus, TestOutcome, coverage_status};
 use app::domain::values::DetectionResult;
 use app::domain::workflow::TestState;
 use app::server::entities::{coverage_snapshot, security_test, tactic, technique, user};
 use app::server::platform::db::begin_write;
+use app::server::platform::read_cache;
 use app::server::reporting::activity::ActivityTally;
+use app::server::workflow::tallies;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -38,6 +41,20 @@ pub(super) async fn save_activity(
     let txn = begin_write(db).await?;
     activity
         .save(&txn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The test counters from the tests as written, and every cached answer made stale: the rows
+/// went in directly, not through the services that keep both.
+pub(super) async fn recount(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let txn = begin_write(db).await?;
+    tallies::rebuild(&txn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    read_cache::bump(&txn, &CacheScope::ALL)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     txn.commit().await?;

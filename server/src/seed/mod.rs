@@ -253,6 +253,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
             started.elapsed().as_secs_f64()
         );
     }
+    finish::recount(db).await?;
     finish::analyze(db).await?;
 
     let mut coverage = [0usize; 4];

@@ -18,6 +18,7 @@ mod jobs;
 mod lifecycle;
 mod notifications;
 mod procedures;
+mod read_paths;
 mod reports;
 mod templates;
 mod users;

@@ -924,13 +924,26 @@ async fn generated_data_adds_up_in_the_metrics(app: TestApp) -> TestApp {
     assert_eq!(csv.len(), 401);
 
     // The counts kept as entries are written equal those migration 9 derives from the audit
-    // log for a database that had entries before it: undo it, apply it again, compare.
+    // log for a database that had entries before it, and the test counters migration 10
+    // derives from the tests equal a recount: undo both, apply them again, compare.
     let kept = activity_counts(&db).await;
     assert!(kept.len() > 100, "the generator's activity is counted");
+    use app::server::workflow::tallies;
+    let recounted = tallies::recount(&db).await.unwrap();
+    assert_eq!(
+        tallies::stored(&db).await.unwrap(),
+        recounted,
+        "the seeder's rebuild"
+    );
     use migration::MigratorTrait;
-    migration::Migrator::down(&db, Some(1)).await.unwrap();
+    migration::Migrator::down(&db, Some(2)).await.unwrap();
     migration::Migrator::up(&db, None).await.unwrap();
     assert_eq!(activity_counts(&db).await, kept);
+    assert_eq!(
+        tallies::stored(&db).await.unwrap(),
+        recounted,
+        "migration 10's backfill"
+    );
     app
 }
 

@@ -1,6 +1,8 @@
 //! Reading the ATT&CK knowledge base: tactics, techniques with their coverage, threat actors.
 //! The whole Enterprise matrix is under a thousand rows, so filters run in memory over one
-//! query each, which is also what keeps the matrix endpoint fast on SQLite and PostgreSQL.
+//! query each (of the columns a summary shows), and the test counts come from the maintained
+//! counters (`workflow::tallies`); the REST and page layers cache the answers
+//! (`platform::read_cache`).
 use crate::domain::audit::AuditAction;
 use crate::domain::coverage::CoverageStatus;
 use crate::dto::knowledge::{
@@ -8,18 +10,17 @@ use crate::dto::knowledge::{
     ThreatActorDetail, ThreatActorSummary,
 };
 use crate::error::{AppError, AppResult};
-use crate::server::entities::{
-    actor_technique, security_test, sync_run, tactic, technique, threat_actor,
-};
+use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
 use crate::server::knowledge::technique_sets;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::Actor;
 use crate::server::platform::db::begin_write;
+use crate::server::workflow::tallies;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -48,30 +49,73 @@ pub async fn known_techniques(conn: &impl ConnectionTrait) -> AppResult<HashSet<
         .collect())
 }
 
-/// How many tests each technique has, for the given ATT&CK ids (all when `None`).
+/// How many tests each technique has, for the given ATT&CK ids (all when `None`), from the
+/// maintained counters rather than a count of the tests.
 pub async fn test_counts(
     conn: &impl ConnectionTrait,
     ids: Option<Vec<String>>,
 ) -> AppResult<HashMap<String, u64>> {
-    let mut select = security_test::Entity::find()
-        .select_only()
-        .column(security_test::Column::TechniqueId)
-        .column_as(security_test::Column::Id.count(), "n")
-        .group_by(security_test::Column::TechniqueId);
+    let mut counts = tallies::per_technique(conn).await?;
     if let Some(ids) = ids {
-        select = select.filter(security_test::Column::TechniqueId.is_in(ids));
+        let wanted: HashSet<String> = ids.into_iter().collect();
+        counts.retain(|id, _| wanted.contains(id));
     }
-    Ok(select
-        .into_tuple::<(String, i64)>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect())
+    Ok(counts)
+}
+
+/// The columns of a technique that its summary shows (not its long texts).
+#[derive(Debug, Clone, FromQueryResult)]
+struct TechniqueRow {
+    id: Uuid,
+    mitre_id: String,
+    name: String,
+    parent_mitre_id: Option<String>,
+    is_subtechnique: bool,
+    tactics: Value,
+    platforms: Value,
+    coverage_status: CoverageStatus,
+    review_required: bool,
+    deprecated: bool,
+    revoked: bool,
+    is_custom: bool,
+}
+
+impl TechniqueRow {
+    const COLUMNS: [technique::Column; 12] = [
+        technique::Column::Id,
+        technique::Column::MitreId,
+        technique::Column::Name,
+        technique::Column::ParentMitreId,
+        technique::Column::IsSubtechnique,
+        technique::Column::Tactics,
+        technique::Column::Platforms,
+        technique::Column::CoverageStatus,
+        technique::Column::ReviewRequired,
+        technique::Column::Deprecated,
+        technique::Column::Revoked,
+        technique::Column::IsCustom,
+    ];
+
+    fn of(m: &technique::Model) -> Self {
+        Self {
+            id: m.id,
+            mitre_id: m.mitre_id.clone(),
+            name: m.name.clone(),
+            parent_mitre_id: m.parent_mitre_id.clone(),
+            is_subtechnique: m.is_subtechnique,
+            tactics: m.tactics.clone(),
+            platforms: m.platforms.clone(),
+            coverage_status: m.coverage_status,
+            review_required: m.review_required,
+            deprecated: m.deprecated,
+            revoked: m.revoked,
+            is_custom: m.is_custom,
+        }
+    }
 }
 
 fn summary(
-    model: &technique::Model,
+    model: &TechniqueRow,
     subtechniques: Vec<String>,
     counts: &HashMap<String, u64>,
 ) -> TechniqueSummary {
@@ -188,13 +232,16 @@ pub async fn list_techniques(
     let search = non_empty(&query.search).map(str::to_lowercase);
     let include_deprecated = query.include_deprecated.unwrap_or(false);
 
-    let mut select = technique::Entity::find().order_by_asc(technique::Column::MitreId);
+    let mut select = technique::Entity::find()
+        .select_only()
+        .columns(TechniqueRow::COLUMNS)
+        .order_by_asc(technique::Column::MitreId);
     if !include_deprecated {
         select = select
             .filter(technique::Column::Deprecated.eq(false))
             .filter(technique::Column::Revoked.eq(false));
     }
-    let all = select.all(conn).await?;
+    let all = select.into_model::<TechniqueRow>().all(conn).await?;
     let mut children: HashMap<&str, Vec<String>> = HashMap::new();
     for t in &all {
         if let Some(parent) = &t.parent_mitre_id {
@@ -204,7 +251,7 @@ pub async fn list_techniques(
                 .push(t.mitre_id.clone());
         }
     }
-    let matches = |t: &technique::Model| {
+    let matches = |t: &TechniqueRow| {
         if let Some(status) = status
             && t.coverage_status != status
         {
@@ -322,7 +369,7 @@ pub async fn technique_detail(
     .await?;
     Ok(TechniqueDetail {
         summary: summary(
-            &model,
+            &TechniqueRow::of(&model),
             active_subs.iter().map(|s| s.mitre_id.clone()).collect(),
             &counts,
         ),
@@ -337,7 +384,7 @@ pub async fn technique_detail(
         reviewed_at: model.reviewed_at,
         subtechnique_details: active_subs
             .into_iter()
-            .map(|s| summary(s, Vec::new(), &counts))
+            .map(|s| summary(&TechniqueRow::of(s), Vec::new(), &counts))
             .collect(),
         actors,
         notes: model.notes.clone(),
@@ -435,7 +482,7 @@ pub async fn threat_actor_detail(
     .await?;
     let techniques = techniques
         .iter()
-        .map(|t| summary(t, Vec::new(), &counts))
+        .map(|t| summary(&TechniqueRow::of(t), Vec::new(), &counts))
         .collect();
     Ok(ThreatActorDetail {
         id: actor.id,

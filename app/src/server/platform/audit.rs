@@ -1,5 +1,6 @@
 //! The one audit writer, and the audit log's queries.
 use crate::domain::audit::{AuditAction, TEST_ENTITY, TestEvent};
+use crate::domain::cache;
 use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::Page;
 use crate::dto::admin::audit::{AuditEntryDto, AuditQuery};
@@ -7,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::server::entities::audit_log;
 use crate::server::platform::context::Actor;
 use crate::server::platform::pagination::page_bounds;
+use crate::server::platform::read_cache;
 use crate::server::reporting::activity::ActivityTally;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::sea_query::Condition;
@@ -75,6 +77,7 @@ pub async fn record(
         record.action.as_str(),
         record.after.as_ref(),
     );
+    let action = record.action;
     let row = audit_log::ActiveModel {
         id: Set(Uuid::new_v4()),
         occurred_at: Set(now),
@@ -94,7 +97,7 @@ pub async fn record(
     if !activity.is_empty() {
         activity.save(conn).await?;
     }
-    Ok(())
+    read_cache::bump(conn, cache::changed_by(action)).await
 }
 
 fn to_dto(m: audit_log::Model) -> AuditEntryDto {

@@ -1,5 +1,6 @@
 //! What every area stands on: the shared state, database access, the caller's identity and
-//! cookies, the audit writer, notifications, paging, rate limiting and bounded uploads.
+//! cookies, the audit writer, notifications, paging, rate limiting, the versioned read cache
+//! and bounded uploads.
 pub mod audit;
 pub mod context;
 pub mod cookies;
@@ -7,5 +8,6 @@ pub mod db;
 pub mod notifications;
 pub mod pagination;
 pub mod rate_limit;
+pub mod read_cache;
 pub mod state;
 pub mod upload;

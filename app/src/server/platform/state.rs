@@ -45,6 +45,9 @@ pub struct AppState {
     pub uploads: UploadDir,
     /// Largest uploaded import (ATT&CK bundle, Atomic Red Team archive).
     pub max_import_bytes: u64,
+    /// Near-static answers (the matrix, the dashboard's figures), kept while their versions
+    /// are current.
+    pub cache: Arc<crate::server::platform::read_cache::ReadCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

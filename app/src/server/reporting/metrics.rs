@@ -11,9 +11,10 @@ use crate::dto::reporting::metrics::{
 };
 use crate::dto::workflow::{TestQuery, TestSummary};
 use crate::error::{AppError, AppResult};
-use crate::server::entities::{coverage_snapshot, security_test, tactic, user};
+use crate::server::entities::{coverage_snapshot, tactic, user};
 use crate::server::platform::context::CurrentUser;
 use crate::server::platform::db::statement;
+use crate::server::platform::read_cache::{ReadCache, answers};
 use crate::server::reporting::activity::{self, ActivityKind};
 use crate::server::reporting::scope::{Scope, closed_range};
 use crate::server::workflow::reads as test_reads;
@@ -610,12 +611,8 @@ pub async fn recent_tests(
         .iter()
         .map(|row| row.try_get_by_index::<Uuid>(0))
         .collect::<Result<_, _>>()?;
-    let mut models = security_test::Entity::find()
-        .filter(security_test::Column::Id.is_in(ids))
-        .all(conn)
-        .await?;
-    models.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
-    test_reads::summaries(conn, &models).await
+    let rows = test_reads::SummaryRow::by_ids(conn, &ids).await?;
+    test_reads::summaries(conn, rows).await
 }
 
 /// Coverage over time from the weekly snapshots, oldest first; for one tactic when filtered.
@@ -664,20 +661,39 @@ pub async fn coverage_history(
         .collect())
 }
 
-/// Everything the dashboard shows, for `user` (whose pending tasks it lists).
+/// Everything the dashboard shows, for `user` (whose pending tasks it lists). The figures
+/// everyone sees are cached behind the versions they are computed from; the pending tasks are
+/// the caller's own and read each time.
 pub async fn dashboard(
     db: &DatabaseConnection,
+    cache: &ReadCache,
     user: &CurrentUser,
     query: &MetricsQuery,
 ) -> AppResult<Dashboard> {
-    let scope = scope(db, query).await?;
     let pending_query = TestQuery {
         mine: Some(true),
         limit: Some(8),
         ..Default::default()
     };
+    let (shared, pending) = tokio::join!(
+        cache.load(db, answers::DASHBOARD, query, || shared_dashboard(
+            db, query
+        )),
+        test_reads::list(db, user, &pending_query),
+    );
+    let pending = pending?;
+    Ok(Dashboard {
+        pending_total: pending.total,
+        pending: pending.items,
+        ..Dashboard::clone(&*shared?)
+    })
+}
+
+/// The dashboard without anyone's pending tasks.
+async fn shared_dashboard(db: &DatabaseConnection, query: &MetricsQuery) -> AppResult<Dashboard> {
+    let scope = scope(db, query).await?;
     // The small queries on the knowledge base one after another, the rest at once, each on
-    // its own pooled connection (seven at most, so a few dashboards at once do not drain the
+    // its own pooled connection (six at most, so a few dashboards at once do not drain the
     // pool). The per-state test figures of the summary, the tactics and the funnel share one
     // pass over the tests.
     let knowledge = async {
@@ -688,18 +704,16 @@ pub async fn dashboard(
             tactic_members(db, &scope).await?,
         ))
     };
-    let (knowledge, tally, activity, validation, recent, history, pending) = tokio::join!(
+    let (knowledge, tally, activity, validation, recent, history) = tokio::join!(
         knowledge,
         test_tally(db, &scope),
         team_activity(db, query),
         validation_rate(db, query),
         recent_tests(db, &scope),
         coverage_history(db, &scope),
-        test_reads::list(db, user, &pending_query),
     );
     let (techniques, tactics, statuses, members) = knowledge?;
     let tally = tally?;
-    let pending = pending?;
     Ok(Dashboard {
         summary: summarize(techniques, &tally),
         by_tactic: per_tactic(tactics, statuses, &tally, &members),
@@ -708,7 +722,7 @@ pub async fn dashboard(
         validation: validation?,
         recent: recent?,
         history: history?,
-        pending_total: pending.total,
-        pending: pending.items,
+        pending_total: 0,
+        pending: Vec::new(),
     })
 }

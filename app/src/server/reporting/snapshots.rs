@@ -1,8 +1,10 @@
 //! Weekly coverage snapshots: overall and per tactic, so coverage can be followed over time.
+use crate::domain::cache::CacheScope;
 use crate::domain::coverage::CoverageStatus;
 use crate::error::AppResult;
 use crate::server::entities::{coverage_snapshot, tactic, technique};
 use crate::server::platform::db::begin_write;
+use crate::server::platform::read_cache;
 use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -116,6 +118,7 @@ pub async fn take(db: &DatabaseConnection, keep: u64) -> AppResult<(Uuid, u64)> 
         .exec(&txn)
         .await?
         .rows_affected;
+    read_cache::bump(&txn, &[CacheScope::Snapshots]).await?;
     txn.commit().await?;
     Ok((id, pruned))
 }

@@ -115,7 +115,7 @@ pub async fn update_general(
         txn.commit().await?;
         return reads::detail(db, user, model).await;
     }
-    let saved = save(&txn, after, Utc::now()).await?;
+    let saved = save(&txn, &model, after, Utc::now()).await?;
     if saved.technique_id != model.technique_id {
         recompute_coverage(&txn, &model.technique_id).await?;
         recompute_coverage(&txn, &saved.technique_id).await?;
@@ -186,7 +186,7 @@ async fn edit_section(
     let id = before.id;
     let (old, new) = (fields(section, &before), fields(section, &after));
     let saved = if audit_edit(&txn, actor, section, id, &old, &new).await? {
-        save(&txn, after, Utc::now()).await?
+        save(&txn, &before, after, Utc::now()).await?
     } else {
         before
     };

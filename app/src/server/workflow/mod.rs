@@ -9,6 +9,7 @@
 //! - `snapshots`: the audited fields of each section; `checks`: input checks that need the
 //!   database; `notify`: sends `domain::notices`; `coverage`: the coverage recompute
 //! - `evidence`, `evidence_store`: evidence files and where they are kept
+//! - `tallies`: the per-state test counters every change keeps (`domain::tallies`)
 pub mod checks;
 pub mod coverage;
 pub mod create;
@@ -20,6 +21,7 @@ pub mod reads;
 pub mod remediation;
 pub mod rows;
 pub mod snapshots;
+pub mod tallies;
 pub mod transition;
 
 pub use coverage::recompute_coverage;

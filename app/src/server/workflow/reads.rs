@@ -4,7 +4,9 @@
 use super::rows::timer_of;
 use crate::domain::audit::{TEST_ENTITY, TestEvent};
 use crate::domain::rbac::{Role, Team};
-use crate::domain::workflow::{self, TestState};
+use crate::domain::tallies::{TallyDimension, uuid_key};
+use crate::domain::values::{DetectionResult, RemediationStatus, Severity};
+use crate::domain::workflow::{self, TestState, Vote};
 use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::workflow::{
     EvidenceDto, RemediationStepDto, TestDetail, TestPage, TestQuery, TestSummary, TimelineEntry,
@@ -17,9 +19,13 @@ use crate::server::entities::{
 use crate::server::platform::context::CurrentUser;
 use crate::server::platform::db::escape_like;
 use crate::server::platform::pagination::page_bounds;
-use chrono::Utc;
+use crate::server::workflow::tallies;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
@@ -73,22 +79,126 @@ async fn technique_names(
         .collect())
 }
 
+/// The columns of a test that its summary shows (not its long texts).
+#[derive(Debug, Clone, FromQueryResult)]
+pub(crate) struct SummaryRow {
+    id: Uuid,
+    title: String,
+    technique_id: String,
+    severity: Severity,
+    platform: Option<String>,
+    state: TestState,
+    version: i32,
+    created_by: Uuid,
+    assigned_red_id: Option<Uuid>,
+    assigned_blue_id: Option<Uuid>,
+    campaign_id: Option<Uuid>,
+    retest_of: Option<Uuid>,
+    detection_result: Option<DetectionResult>,
+    red_validation_status: Option<Vote>,
+    blue_validation_status: Option<Vote>,
+    remediation_status: RemediationStatus,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl SummaryRow {
+    const COLUMNS: [security_test::Column; 18] = [
+        security_test::Column::Id,
+        security_test::Column::Title,
+        security_test::Column::TechniqueId,
+        security_test::Column::Severity,
+        security_test::Column::Platform,
+        security_test::Column::State,
+        security_test::Column::Version,
+        security_test::Column::CreatedBy,
+        security_test::Column::AssignedRedId,
+        security_test::Column::AssignedBlueId,
+        security_test::Column::CampaignId,
+        security_test::Column::RetestOf,
+        security_test::Column::DetectionResult,
+        security_test::Column::RedValidationStatus,
+        security_test::Column::BlueValidationStatus,
+        security_test::Column::RemediationStatus,
+        security_test::Column::CreatedAt,
+        security_test::Column::UpdatedAt,
+    ];
+
+    /// The tests matching `condition`, newest change first.
+    pub(crate) async fn page(
+        conn: &impl ConnectionTrait,
+        condition: Condition,
+        limit: u64,
+        offset: u64,
+    ) -> AppResult<Vec<Self>> {
+        Ok(security_test::Entity::find()
+            .select_only()
+            .columns(Self::COLUMNS)
+            .filter(condition)
+            .order_by_desc(security_test::Column::UpdatedAt)
+            .order_by_desc(security_test::Column::Id)
+            .limit(limit)
+            .offset(offset)
+            .into_model::<Self>()
+            .all(conn)
+            .await?)
+    }
+
+    /// The tests with these ids, in the order given.
+    pub(crate) async fn by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<Self>> {
+        let mut rows: HashMap<Uuid, Self> = security_test::Entity::find()
+            .select_only()
+            .columns(Self::COLUMNS)
+            .filter(security_test::Column::Id.is_in(ids.iter().copied()))
+            .into_model::<Self>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
+    }
+
+    pub(crate) fn of(m: &security_test::Model) -> Self {
+        Self {
+            id: m.id,
+            title: m.title.clone(),
+            technique_id: m.technique_id.clone(),
+            severity: m.severity,
+            platform: m.platform.clone(),
+            state: m.state,
+            version: m.version,
+            created_by: m.created_by,
+            assigned_red_id: m.assigned_red_id,
+            assigned_blue_id: m.assigned_blue_id,
+            campaign_id: m.campaign_id,
+            retest_of: m.retest_of,
+            detection_result: m.detection_result,
+            red_validation_status: m.red_validation_status,
+            blue_validation_status: m.blue_validation_status,
+            remediation_status: m.remediation_status,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 fn summary(
-    m: &security_test::Model,
+    m: SummaryRow,
     techniques: &HashMap<String, String>,
     names: &HashMap<Uuid, String>,
 ) -> TestSummary {
     TestSummary {
-        id: m.id,
-        title: m.title.clone(),
-        technique_id: m.technique_id.clone(),
         technique_name: techniques.get(&m.technique_id).cloned(),
+        created_by_name: names.get(&m.created_by).cloned(),
+        id: m.id,
+        title: m.title,
+        technique_id: m.technique_id,
         severity: m.severity,
-        platform: m.platform.clone(),
+        platform: m.platform,
         state: m.state,
         version: m.version,
         created_by: m.created_by,
-        created_by_name: names.get(&m.created_by).cloned(),
         assigned_red_id: m.assigned_red_id,
         assigned_blue_id: m.assigned_blue_id,
         campaign_id: m.campaign_id,
@@ -104,12 +214,12 @@ fn summary(
 
 pub(crate) async fn summaries(
     conn: &impl ConnectionTrait,
-    models: &[security_test::Model],
+    rows: Vec<SummaryRow>,
 ) -> AppResult<Vec<TestSummary>> {
-    let techniques = technique_names(conn, models.iter().map(|m| m.technique_id.clone())).await?;
-    let names = user_names(conn, models.iter().map(|m| m.created_by)).await?;
-    Ok(models
-        .iter()
+    let techniques = technique_names(conn, rows.iter().map(|m| m.technique_id.clone())).await?;
+    let names = user_names(conn, rows.iter().map(|m| m.created_by)).await?;
+    Ok(rows
+        .into_iter()
         .map(|m| summary(m, &techniques, &names))
         .collect())
 }
@@ -203,6 +313,59 @@ fn filter_condition(user: &CurrentUser, query: &TestQuery) -> AppResult<Conditio
     Ok(cond)
 }
 
+/// The one counted dimension a query filters by, if it filters by exactly one of them (or by
+/// none): its per-state counts are then read from the maintained counters.
+fn tally_of(query: &TestQuery) -> Option<(TallyDimension, String)> {
+    let technique = trimmed(&query.technique).map(str::to_uppercase);
+    let platform = trimmed(&query.platform).map(str::to_lowercase);
+    let others = trimmed(&query.pending_validation_side).is_some()
+        || trimmed(&query.search).is_some()
+        || query.mine == Some(true);
+    if others {
+        return None;
+    }
+    let mut given = [
+        technique.map(|t| (TallyDimension::Technique, t)),
+        platform.map(|p| (TallyDimension::Platform, p)),
+        query
+            .creator
+            .map(|c| (TallyDimension::Creator, uuid_key(c))),
+        query
+            .campaign
+            .map(|c| (TallyDimension::Campaign, uuid_key(c))),
+    ]
+    .into_iter()
+    .flatten();
+    match (given.next(), given.next()) {
+        (None, _) => Some((TallyDimension::All, String::new())),
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// Tests per state matching `base` (every filter but the state one).
+async fn state_counts(
+    conn: &impl ConnectionTrait,
+    query: &TestQuery,
+    base: &Condition,
+) -> AppResult<HashMap<TestState, u64>> {
+    if let Some((dimension, key)) = tally_of(query) {
+        return tallies::per_state(conn, dimension, &key).await;
+    }
+    Ok(security_test::Entity::find()
+        .select_only()
+        .column(security_test::Column::State)
+        .column_as(security_test::Column::Id.count(), "n")
+        .filter(base.clone())
+        .group_by(security_test::Column::State)
+        .into_tuple::<(TestState, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(state, n)| (state, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 pub async fn list(
     conn: &impl ConnectionTrait,
     user: &CurrentUser,
@@ -214,22 +377,16 @@ pub async fn list(
         .transpose()
         .map_err(|e| AppError::field("state", e))?;
     let base = filter_condition(user, query)?;
-    let count_rows = security_test::Entity::find()
-        .select_only()
-        .column(security_test::Column::State)
-        .column_as(security_test::Column::Id.count(), "n")
-        .filter(base.clone())
-        .group_by(security_test::Column::State)
-        .into_tuple::<(TestState, i64)>()
-        .all(conn)
-        .await?;
-    let mut counts: BTreeMap<String, u64> = TestState::ALL
+    let per_state = state_counts(conn, query, &base).await?;
+    let counts: BTreeMap<String, u64> = TestState::ALL
         .iter()
-        .map(|s| (s.as_str().to_owned(), 0))
+        .map(|s| {
+            (
+                s.as_str().to_owned(),
+                per_state.get(s).copied().unwrap_or(0),
+            )
+        })
         .collect();
-    for (state, n) in count_rows {
-        counts.insert(state.as_str().to_owned(), u64::try_from(n).unwrap_or(0));
-    }
     let mut cond = base;
     if let Some(state) = state {
         cond = cond.add(security_test::Column::State.eq(state));
@@ -238,16 +395,14 @@ pub async fn list(
         Some(state) => counts.get(state.as_str()).copied().unwrap_or(0),
         None => counts.values().sum(),
     };
-    let models = security_test::Entity::find()
-        .filter(cond)
-        .order_by_desc(security_test::Column::UpdatedAt)
-        .order_by_desc(security_test::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(conn)
-        .await?;
+    // Nothing to page through: no query for rows that cannot exist.
+    let rows = if offset >= total {
+        Vec::new()
+    } else {
+        SummaryRow::page(conn, cond, limit, offset).await?
+    };
     Ok(TestPage {
-        items: summaries(conn, &models).await?,
+        items: summaries(conn, rows).await?,
         total,
         limit,
         offset,
@@ -489,5 +644,5 @@ pub async fn retest_chain(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Ve
         }
     }
     members.sort_by_key(|m| (m.created_at, m.id));
-    summaries(conn, &members).await
+    summaries(conn, members.iter().map(SummaryRow::of).collect()).await
 }

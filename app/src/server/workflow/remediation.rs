@@ -157,7 +157,7 @@ pub async fn update_remediation(
         .remediation_owner
         .filter(|o| model.remediation_owner != Some(*o));
     let saved = if fields_changed || step_changes {
-        save(&txn, after, now).await?
+        save(&txn, &model, after, now).await?
     } else {
         model
     };

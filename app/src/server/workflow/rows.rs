@@ -7,6 +7,7 @@ use crate::domain::values::{RemediationStatus, Severity};
 use crate::domain::workflow::TestState;
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{remediation_step, security_test};
+use crate::server::workflow::tallies;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QuerySelect};
 use serde_json::{Value, json};
@@ -105,7 +106,9 @@ pub async fn insert_draft(
     new: NewTest,
 ) -> AppResult<security_test::Model> {
     let row = draft_row(Uuid::new_v4(), new, Utc::now());
-    Ok(row.into_active_model().reset_all().insert(txn).await?)
+    let model = row.into_active_model().reset_all().insert(txn).await?;
+    tallies::apply(txn, None, Some(&model)).await?;
+    Ok(model)
 }
 
 /// One remediation step at `position` (from 1).
@@ -176,13 +179,17 @@ pub fn check_version(model: &security_test::Model, given: Option<i32>) -> AppRes
     }
 }
 
-/// Saves `after` (every column), one version up.
+/// Saves `after` (every column), one version up, and moves the test's counters from what
+/// `before` (the locked row) counted.
 pub async fn save(
     txn: &DatabaseTransaction,
+    before: &security_test::Model,
     mut after: security_test::Model,
     now: DateTime<Utc>,
 ) -> AppResult<security_test::Model> {
     after.version += 1;
     after.updated_at = now;
-    Ok(after.into_active_model().reset_all().update(txn).await?)
+    let saved = after.into_active_model().reset_all().update(txn).await?;
+    tallies::apply(txn, Some(before), Some(&saved)).await?;
+    Ok(saved)
 }

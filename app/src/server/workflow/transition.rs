@@ -72,7 +72,7 @@ pub async fn transition(
         after.blue_validated_at = None;
         after.completed_at = None;
     }
-    let saved = save(&txn, after, now).await?;
+    let saved = save(&txn, &model, after, now).await?;
     audit_transition(&txn, actor, id, from, target).await?;
     if let Some(notice) = on_transition(action, facts(&saved)) {
         send(&txn, actor, notice, &saved).await?;
@@ -131,7 +131,7 @@ pub async fn vote(
     if workflow::review_completes(outcome) {
         after.completed_at = Some(now);
     }
-    let saved = save(&txn, after, now).await?;
+    let saved = save(&txn, &model, after, now).await?;
     let event = TestEvent::Vote(VotePayload {
         team,
         status: request.status,
@@ -175,7 +175,7 @@ pub async fn timer(
     result.map_err(|e| AppError::Conflict(e.message().into()))?;
     let mut after = model.clone();
     set_timer(&mut after, timer);
-    let saved = save(&txn, after, now).await?;
+    let saved = save(&txn, &model, after, now).await?;
     let elapsed_seconds = timer.elapsed_seconds(now);
     let event = if pause {
         TestEvent::TimerPaused { elapsed_seconds }

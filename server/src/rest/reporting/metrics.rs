@@ -1,81 +1,133 @@
-//! `/api/v1/metrics/*`: the dashboard's figures, for anyone who may read data.
+//! `/api/v1/metrics/*`: the dashboard's figures, for anyone who may read data. Each is cached
+//! behind the versions of what it is computed from, with an `ETag` (`rest::cached`).
+use crate::rest::cached;
 use crate::rest::extract::{ApiQuery, Caller};
 use app::domain::rbac::Permission;
-use app::dto::reporting::metrics::{
-    CoveragePoint, MetricsQuery, MetricsSummary, TacticMetrics, TeamActivity, TestPipeline,
-    ValidationRate,
-};
-use app::dto::workflow::TestSummary;
+use app::dto::reporting::metrics::MetricsQuery;
 use app::error::AppError;
+use app::server::platform::read_cache::answers;
 use app::server::platform::state::AppState;
 use app::server::reporting::metrics;
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
+use http::HeaderMap;
 
 pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<MetricsSummary>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    let scope = metrics::scope(&state.db, &query).await?;
-    Ok(Json(metrics::summary(&state.db, &scope).await?))
+    let db = &state.db;
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_SUMMARY,
+        &query,
+        || async { metrics::summary(db, &metrics::scope(db, &query).await?).await },
+    )
+    .await
 }
 
 pub async fn by_tactic(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<Vec<TacticMetrics>>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    let scope = metrics::scope(&state.db, &query).await?;
-    Ok(Json(metrics::by_tactic(&state.db, &scope).await?))
+    let db = &state.db;
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_BY_TACTIC,
+        &query,
+        || async { metrics::by_tactic(db, &metrics::scope(db, &query).await?).await },
+    )
+    .await
 }
 
 pub async fn test_pipeline(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<TestPipeline>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    let scope = metrics::scope(&state.db, &query).await?;
-    Ok(Json(metrics::pipeline(&state.db, &scope).await?))
+    let db = &state.db;
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_PIPELINE,
+        &query,
+        || async { metrics::pipeline(db, &metrics::scope(db, &query).await?).await },
+    )
+    .await
 }
 
 pub async fn team_activity(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<TeamActivity>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    Ok(Json(metrics::team_activity(&state.db, &query).await?))
+    cached::json(&state, &headers, answers::METRICS_ACTIVITY, &query, || {
+        metrics::team_activity(&state.db, &query)
+    })
+    .await
 }
 
 pub async fn validation_rate(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<ValidationRate>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    Ok(Json(metrics::validation_rate(&state.db, &query).await?))
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_VALIDATION,
+        &query,
+        || metrics::validation_rate(&state.db, &query),
+    )
+    .await
 }
 
 pub async fn recent_tests(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<Vec<TestSummary>>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    let scope = metrics::scope(&state.db, &query).await?;
-    Ok(Json(metrics::recent_tests(&state.db, &scope).await?))
+    let db = &state.db;
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_RECENT,
+        &query,
+        || async { metrics::recent_tests(db, &metrics::scope(db, &query).await?).await },
+    )
+    .await
 }
 
 pub async fn coverage_history(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Json<Vec<CoveragePoint>>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    let scope = metrics::scope(&state.db, &query).await?;
-    Ok(Json(metrics::coverage_history(&state.db, &scope).await?))
+    let db = &state.db;
+    cached::json(
+        &state,
+        &headers,
+        answers::METRICS_HISTORY,
+        &query,
+        || async { metrics::coverage_history(db, &metrics::scope(db, &query).await?).await },
+    )
+    .await
 }

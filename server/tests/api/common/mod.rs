@@ -123,6 +123,13 @@ impl TestApp {
         self.server = server;
     }
 
+    /// A second server on the same database and data directory, as a second process of a
+    /// deployment would be: its own state and caches, nothing shared but the database.
+    pub async fn twin(&self) -> Twin {
+        let (addr, server) = spawn_server(&self.config).await;
+        Twin { addr, server }
+    }
+
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
     }
@@ -271,6 +278,24 @@ impl Drop for TestApp {
             .join();
         }
         let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// Another server on a [`TestApp`]'s database; stopped when dropped.
+pub struct Twin {
+    pub addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Twin {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for Twin {
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 
