@@ -7,7 +7,63 @@ on_both_backends!(
     cookie_mutations_refuse_other_origins,
     pages_need_a_session_and_the_right_role,
     forms_work_without_javascript,
+    responses_are_compressed_when_asked,
 );
+
+/// GET `path` with `Accept-Encoding`; the status, `Content-Encoding` and the raw body.
+async fn encoded(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    accept: Option<&str>,
+) -> (u16, String, Vec<u8>) {
+    let mut request = app.client.get(app.url(path)).bearer_auth(token);
+    if let Some(accept) = accept {
+        request = request.header("accept-encoding", accept);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    // A body cut off by a server error fails here.
+    let body = response.bytes().await.unwrap().to_vec();
+    (status, encoding, body)
+}
+
+async fn responses_are_compressed_when_asked(app: TestApp) -> TestApp {
+    let crew = crate::workflow::Crew::hire(&app).await;
+    for n in 0..3 {
+        crate::workflow::create_test(
+            &app,
+            &crew.red_lead,
+            serde_json::json!({"title": format!("Compressed {n}"), "technique_id": "T1059"}),
+        )
+        .await;
+    }
+    // A streamed download is compressed to its end (gzip's magic bytes first).
+    let (status, encoding, body) = encoded(
+        &app,
+        "/api/v1/reports/test-results?format=csv",
+        &crew.viewer,
+        Some("gzip"),
+    )
+    .await;
+    assert_eq!((status, encoding.as_str()), (200, "gzip"));
+    assert_eq!(&body[..2], &[0x1f, 0x8b]);
+    // JSON above 1 KB, in the encoding asked for; nothing when none is accepted.
+    let (status, encoding, _) = encoded(&app, "/api/v1/techniques", &crew.viewer, Some("br")).await;
+    assert_eq!((status, encoding.as_str()), (200, "br"));
+    let (_, encoding, plain) = encoded(&app, "/api/v1/techniques", &crew.viewer, None).await;
+    assert_eq!(encoding, "");
+    assert!(serde_json::from_slice::<serde_json::Value>(&plain).is_ok());
+    // A tiny answer is not worth compressing.
+    let (status, encoding, _) = encoded(&app, "/health", &crew.viewer, Some("gzip, br")).await;
+    assert_eq!((status, encoding.as_str()), (200, ""));
+    app
+}
 
 async fn health_and_security_headers(app: TestApp) -> TestApp {
     let response = app

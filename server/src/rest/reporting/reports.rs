@@ -29,9 +29,10 @@ fn attachment(response: &mut Response, filename: &str) {
 
 /// A download: the body as it is produced, with a dated file name.
 fn download(body: export::Body, format: Format, name: &str) -> Response {
-    let stream = futures::stream::unfold(body, |mut rx| async move {
+    // Fused: a body wrapper (the compression layer) may poll once more after the end.
+    let stream = futures::StreamExt::fuse(futures::stream::unfold(body, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    }));
     let filename = format!(
         "aegis-{name}-{}.{}",
         Utc::now().format("%Y%m%d-%H%M%S"),
