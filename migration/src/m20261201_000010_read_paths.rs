@@ -2,12 +2,17 @@
 //! behind which near-static answers are cached.
 //!
 //! - `test_tallies`: tests per state under each dimension a list filters by (all tests, a
-//!   technique, a platform, a creator, a campaign), maintained in each change's transaction
-//!   (`app::domain::tallies`), counted here once for the tests already there. UUID keys are
-//!   32 lower-case hex digits on both backends.
+//!   technique, a platform, a creator, a campaign, the assignees, the sides still to vote),
+//!   maintained in each change's transaction (`app::domain::tallies`). The tests already
+//!   there are counted by the server right after the migrations
+//!   (`workflow::tallies::build_if_missing`), with the same rule as every change, rather than
+//!   restated here in SQL. UUID keys are 32 lower-case hex digits on both backends.
 //! - `cache_versions`: one counter per cache scope (`app::domain::cache::CacheScope`), bumped
 //!   by the audit writer in the transaction of every change that makes cached answers stale.
-//! - An index for the newest tests of one technique (the test list filtered by technique).
+//! - Indexes for the test list's order (newest change first, the id breaking ties: deep pages
+//!   are read from the index alone), for the newest tests of one technique, and on
+//!   PostgreSQL trigram indexes for its text search (title and technique id, lower-cased as
+//!   the search compares them), when `pg_trgm` is available.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
@@ -33,58 +38,19 @@ enum CacheVersions {
 #[derive(DeriveIden)]
 enum Tests {
     Table,
+    Id,
     TechniqueId,
     UpdatedAt,
 }
 
+/// The trigram indexes of the test search (PostgreSQL with `pg_trgm`).
+const TRIGRAM: [(&str, &str); 2] = [
+    ("ix_tests_title_trgm", "title"),
+    ("ix_tests_technique_trgm", "technique_id"),
+];
+
 /// The cache scopes, as `CacheScope` names them.
 const SCOPES: [&str; 3] = ["knowledge", "tests", "snapshots"];
-
-fn backfill(backend: DbBackend) -> Vec<String> {
-    let uuid_key = |col: &str| match backend {
-        DbBackend::Postgres => format!("replace({col}::text, '-', '')"),
-        _ => format!("lower(hex({col}))"),
-    };
-    let creator = uuid_key("created_by");
-    let campaign = uuid_key("campaign_id");
-    // PostgreSQL refuses a constant in GROUP BY: "all" groups by state alone.
-    [
-        ("'all'", "''".to_owned(), "1 = 1", "state".to_owned()),
-        (
-            "'technique'",
-            "technique_id".to_owned(),
-            "1 = 1",
-            "technique_id, state".to_owned(),
-        ),
-        (
-            "'platform'",
-            "platform".to_owned(),
-            "platform IS NOT NULL",
-            "platform, state".to_owned(),
-        ),
-        (
-            "'creator'",
-            creator.clone(),
-            "1 = 1",
-            format!("{creator}, state"),
-        ),
-        (
-            "'campaign'",
-            campaign.clone(),
-            "campaign_id IS NOT NULL",
-            format!("{campaign}, state"),
-        ),
-    ]
-    .into_iter()
-    .map(|(dimension, key, condition, group)| {
-        format!(
-            "INSERT INTO test_tallies (dimension, tally_key, state, count) \
-             SELECT {dimension}, {key}, state, COUNT(*) FROM tests WHERE {condition} \
-             GROUP BY {group}"
-        )
-    })
-    .collect()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -111,9 +77,6 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let conn = manager.get_connection();
-        for sql in backfill(manager.get_database_backend()) {
-            conn.execute_unprepared(&sql).await?;
-        }
         manager
             .create_table(
                 Table::create()
@@ -145,20 +108,71 @@ impl MigrationTrait for Migration {
                     .table(Tests::Table)
                     .col(Tests::TechniqueId)
                     .col(Tests::UpdatedAt)
+                    .col(Tests::Id)
                     .to_owned(),
             )
-            .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            .await?;
+        // Replaces the single-column index of migration 5, which it covers.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_tests_updated_id")
+                    .table(Tests::Table)
+                    .col(Tests::UpdatedAt)
+                    .col(Tests::Id)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_index(
                 Index::drop()
-                    .name("ix_tests_technique_updated")
+                    .name("ix_tests_updated_at")
                     .table(Tests::Table)
                     .to_owned(),
             )
             .await?;
+        if manager.get_database_backend() == DbBackend::Postgres {
+            let available = conn
+                .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'",
+                ))
+                .await?
+                .is_some();
+            if available {
+                conn.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                    .await?;
+                for (name, column) in TRIGRAM {
+                    conn.execute_unprepared(&format!(
+                        "CREATE INDEX {name} ON tests USING gin (lower({column}) gin_trgm_ops)"
+                    ))
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        for (name, _) in TRIGRAM {
+            conn.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
+                .await?;
+        }
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_tests_updated_at")
+                    .table(Tests::Table)
+                    .col(Tests::UpdatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        for name in ["ix_tests_updated_id", "ix_tests_technique_updated"] {
+            manager
+                .drop_index(Index::drop().name(name).table(Tests::Table).to_owned())
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(CacheVersions::Table).to_owned())
             .await?;

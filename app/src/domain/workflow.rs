@@ -319,6 +319,16 @@ pub fn pending_work(role: Role) -> (Vec<TestState>, Vec<Team>) {
     (states, sides)
 }
 
+/// Whose assignment limits `role`'s pending tasks: technicians see the tests of their side
+/// assigned to them or to nobody; leads and admins see every test.
+pub fn pending_assignee(role: Role) -> Option<Team> {
+    match role {
+        RedTech => Some(Team::Red),
+        BlueTech => Some(Team::Blue),
+        _ => None,
+    }
+}
+
 /// Who may instantiate a catalog template as a test: the creators, and red technicians, who
 /// run the procedures (the spec's endpoint table; the lifecycle document does not cover it).
 pub fn can_create_from_template(role: Role) -> bool {
@@ -562,6 +572,9 @@ mod tests {
             )
         );
         assert_eq!(pending_work(Role::Viewer), (vec![], vec![]));
+        assert_eq!(pending_assignee(Role::RedTech), Some(Team::Red));
+        assert_eq!(pending_assignee(Role::BlueTech), Some(Team::Blue));
+        assert_eq!(pending_assignee(Role::RedLead), None);
     }
 
     /// The whole table, written out by hand: a change to the rules must be mirrored here on

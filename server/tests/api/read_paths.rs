@@ -9,7 +9,10 @@ use app::server::workflow::tallies;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-on_both_backends!(counters_match_a_recount_after_random_work);
+on_both_backends!(
+    counters_match_a_recount_after_random_work,
+    deep_pages_match_the_pages_before_them
+);
 for_each_backend!(cached_answers_follow_every_change_on_every_server);
 
 const TECHNIQUES: [&str; 4] = ["T1059", "T1059.001", "T1053", "T1595"];
@@ -134,6 +137,12 @@ async fn counters_match_a_recount_after_random_work(app: TestApp) -> TestApp {
             if let Some(platform) = rng.pick(&PLATFORMS) {
                 body["platform"] = json!(platform);
             }
+            if rng.below(2) == 0 {
+                body["assigned_red_id"] = json!(crew.red_tech_id);
+            }
+            if rng.below(2) == 0 {
+                body["assigned_blue_id"] = json!(crew.blue_tech_id);
+            }
             let token = if rng.below(2) == 0 {
                 &crew.red_lead
             } else {
@@ -205,6 +214,36 @@ async fn counters_match_a_recount_after_random_work(app: TestApp) -> TestApp {
             .clone();
         let entry = listed.iter().find(|t| t["mitre_id"] == technique).unwrap();
         assert_eq!(entry["test_count"], page["total"], "{technique}");
+    }
+    // Pending tasks per role and the votes still missing: from the counters, and (with a
+    // search every title matches) counted from the rows.
+    for token in [
+        &crew.red_tech,
+        &crew.blue_tech,
+        &crew.red_lead,
+        &crew.blue_lead,
+        &crew.admin,
+        &crew.viewer,
+    ] {
+        for query in [
+            "mine=true",
+            "pending_validation_side=red",
+            "pending_validation_side=blue",
+        ] {
+            let kept = json_body(
+                app.get(&format!("/api/v1/tests?{query}&limit=3"), token)
+                    .await,
+            )
+            .await;
+            let counted = json_body(
+                app.get(&format!("/api/v1/tests?{query}&search=test&limit=3"), token)
+                    .await,
+            )
+            .await;
+            assert_eq!(kept["counts"], counted["counts"], "{query}");
+            assert_eq!(kept["total"], counted["total"], "{query}");
+            assert_eq!(kept["items"], counted["items"], "{query}");
+        }
     }
     for platform in ["windows", "linux"] {
         let page = json_body(
@@ -450,4 +489,74 @@ async fn cached_answers_follow_every_change_on_every_server(backend: Backend) {
 
     drop(twin);
     app.finish().await;
+}
+
+/// Pages from offset 1,000 on are found by id first: the same tests, in the same order, as the
+/// page before them shows where they overlap.
+async fn deep_pages_match_the_pages_before_them(app: TestApp) -> TestApp {
+    use app::server::entities::security_test;
+    use app::server::workflow::rows::{NewTest, draft_row};
+    use sea_orm::{EntityTrait, IntoActiveModel};
+    let crew = Crew::hire(&app).await;
+    let me = json_body(app.get("/api/v1/auth/me", &crew.red_lead).await).await;
+    let creator: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    let db = app.database().await;
+    let start = chrono::Utc::now() - chrono::Duration::days(30);
+    let rows: Vec<security_test::ActiveModel> = (0..1_200)
+        .map(|n| {
+            let new = NewTest {
+                title: format!("Bulk {n}"),
+                technique_id: TECHNIQUES[n % TECHNIQUES.len()].to_owned(),
+                created_by: creator,
+                ..Default::default()
+            };
+            // A few share a timestamp: the id breaks the tie the same way on both paths.
+            let at = start + chrono::Duration::seconds((n / 3) as i64);
+            draft_row(uuid::Uuid::new_v4(), new, at).into_active_model()
+        })
+        .collect();
+    for part in rows.chunks(200) {
+        security_test::Entity::insert_many(part.to_vec())
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+    }
+    tallies::rebuild(&db).await.unwrap();
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = json_body(
+        app.get("/api/v1/tests?offset=980&limit=60", &crew.viewer)
+            .await,
+    )
+    .await;
+    let deep = json_body(
+        app.get("/api/v1/tests?offset=1000&limit=40", &crew.viewer)
+            .await,
+    )
+    .await;
+    assert_eq!(deep["total"], 1_200);
+    assert_eq!(ids(&deep), ids(&before)[20..]);
+    let last = json_body(
+        app.get("/api/v1/tests?offset=1190&limit=50", &crew.viewer)
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&last).len(), 10);
+    let filtered = json_body(
+        app.get(
+            "/api/v1/tests?technique=T1053&offset=1000&limit=50",
+            &crew.viewer,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(filtered["total"], 300);
+    assert!(filtered["items"].as_array().unwrap().is_empty());
+    app
 }

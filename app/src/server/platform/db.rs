@@ -30,8 +30,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Brings the schema up to date, and counts the tests once if the maintained counters are
+/// new to this database (`workflow::tallies::build_if_missing`).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    crate::server::workflow::tallies::build_if_missing(db)
+        .await
+        .map_err(|e| DbErr::Custom(format!("counting the tests: {}", e.detail())))
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`

@@ -3,8 +3,8 @@
 //! modules of `workflow`.
 use super::rows::timer_of;
 use crate::domain::audit::{TEST_ENTITY, TestEvent};
-use crate::domain::rbac::{Role, Team};
-use crate::domain::tallies::{TallyDimension, uuid_key};
+use crate::domain::rbac::Team;
+use crate::domain::tallies::{CountedFilter, TallySum, for_filter, for_pending};
 use crate::domain::values::{DetectionResult, RemediationStatus, Severity};
 use crate::domain::workflow::{self, TestState, Vote};
 use crate::dto::DEFAULT_PAGE_SIZE;
@@ -79,6 +79,9 @@ async fn technique_names(
         .collect())
 }
 
+/// From this offset on, a page of tests is found by id first.
+const DEEP_PAGE: u64 = 1_000;
+
 /// The columns of a test that its summary shows (not its long texts).
 #[derive(Debug, Clone, FromQueryResult)]
 pub(crate) struct SummaryRow {
@@ -124,24 +127,38 @@ impl SummaryRow {
         security_test::Column::UpdatedAt,
     ];
 
-    /// The tests matching `condition`, newest change first.
+    /// The tests matching `condition`, newest change first. A deep page finds its ids first
+    /// (from the `(updated_at, id)` index alone, when unfiltered) and reads only those rows,
+    /// rather than reading and skipping every row before it.
     pub(crate) async fn page(
         conn: &impl ConnectionTrait,
         condition: Condition,
         limit: u64,
         offset: u64,
     ) -> AppResult<Vec<Self>> {
-        Ok(security_test::Entity::find()
+        let newest_first = |select: sea_orm::Select<security_test::Entity>| {
+            select
+                .filter(condition)
+                .order_by_desc(security_test::Column::UpdatedAt)
+                .order_by_desc(security_test::Column::Id)
+                .limit(limit)
+                .offset(offset)
+        };
+        if offset < DEEP_PAGE {
+            return Ok(newest_first(security_test::Entity::find())
+                .select_only()
+                .columns(Self::COLUMNS)
+                .into_model::<Self>()
+                .all(conn)
+                .await?);
+        }
+        let ids: Vec<Uuid> = newest_first(security_test::Entity::find())
             .select_only()
-            .columns(Self::COLUMNS)
-            .filter(condition)
-            .order_by_desc(security_test::Column::UpdatedAt)
-            .order_by_desc(security_test::Column::Id)
-            .limit(limit)
-            .offset(offset)
-            .into_model::<Self>()
+            .column(security_test::Column::Id)
+            .into_tuple()
             .all(conn)
-            .await?)
+            .await?;
+        Self::by_ids(conn, &ids).await
     }
 
     /// The tests with these ids, in the order given.
@@ -236,11 +253,10 @@ fn pending_condition(user: &CurrentUser) -> Condition {
     let mut any = Condition::any();
     for state in states {
         let mut cond = Condition::all().add(security_test::Column::State.eq(state));
-        let assignee = match (user.role, state) {
-            (Role::RedTech, _) => Some(security_test::Column::AssignedRedId),
-            (Role::BlueTech, _) => Some(security_test::Column::AssignedBlueId),
-            _ => None,
-        };
+        let assignee = workflow::pending_assignee(user.role).map(|side| match side {
+            Team::Red => security_test::Column::AssignedRedId,
+            Team::Blue => security_test::Column::AssignedBlueId,
+        });
         if let Some(column) = assignee {
             cond = cond.add(
                 Condition::any()
@@ -313,44 +329,38 @@ fn filter_condition(user: &CurrentUser, query: &TestQuery) -> AppResult<Conditio
     Ok(cond)
 }
 
-/// The one counted dimension a query filters by, if it filters by exactly one of them (or by
-/// none): its per-state counts are then read from the maintained counters.
-fn tally_of(query: &TestQuery) -> Option<(TallyDimension, String)> {
-    let technique = trimmed(&query.technique).map(str::to_uppercase);
-    let platform = trimmed(&query.platform).map(str::to_lowercase);
-    let others = trimmed(&query.pending_validation_side).is_some()
-        || trimmed(&query.search).is_some()
-        || query.mine == Some(true);
-    if others {
+/// The counters that answer `query`'s per-state counts, when they can: "my pending tasks"
+/// alone, or one list filter alone (`domain::tallies`); otherwise the tests are counted.
+fn tally_of(user: &CurrentUser, query: &TestQuery) -> Option<TallySum> {
+    let side = match trimmed(&query.pending_validation_side) {
+        Some(side) => Some(Team::from_str(side).ok()?),
+        None => None,
+    };
+    let filter = CountedFilter {
+        technique: trimmed(&query.technique).map(str::to_uppercase),
+        platform: trimmed(&query.platform).map(str::to_lowercase),
+        creator: query.creator,
+        campaign: query.campaign,
+        pending_validation_side: side,
+    };
+    if trimmed(&query.search).is_some() {
         return None;
     }
-    let mut given = [
-        technique.map(|t| (TallyDimension::Technique, t)),
-        platform.map(|p| (TallyDimension::Platform, p)),
-        query
-            .creator
-            .map(|c| (TallyDimension::Creator, uuid_key(c))),
-        query
-            .campaign
-            .map(|c| (TallyDimension::Campaign, uuid_key(c))),
-    ]
-    .into_iter()
-    .flatten();
-    match (given.next(), given.next()) {
-        (None, _) => Some((TallyDimension::All, String::new())),
-        (Some(one), None) => Some(one),
-        _ => None,
+    if query.mine == Some(true) {
+        return (filter == CountedFilter::default()).then(|| for_pending(user.role, user.id));
     }
+    for_filter(&filter)
 }
 
 /// Tests per state matching `base` (every filter but the state one).
 async fn state_counts(
     conn: &impl ConnectionTrait,
+    user: &CurrentUser,
     query: &TestQuery,
     base: &Condition,
 ) -> AppResult<HashMap<TestState, u64>> {
-    if let Some((dimension, key)) = tally_of(query) {
-        return tallies::per_state(conn, dimension, &key).await;
+    if let Some(sum) = tally_of(user, query) {
+        return tallies::per_state(conn, &sum).await;
     }
     Ok(security_test::Entity::find()
         .select_only()
@@ -377,7 +387,7 @@ pub async fn list(
         .transpose()
         .map_err(|e| AppError::field("state", e))?;
     let base = filter_condition(user, query)?;
-    let per_state = state_counts(conn, query, &base).await?;
+    let per_state = state_counts(conn, user, query, &base).await?;
     let counts: BTreeMap<String, u64> = TestState::ALL
         .iter()
         .map(|s| {

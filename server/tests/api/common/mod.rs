@@ -101,6 +101,9 @@ impl TestApp {
         let (addr, server) = spawn_server(&config).await;
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A request that never answers fails its test (with the server's output) instead
+            // of stalling the whole suite.
+            .timeout(std::time::Duration::from_secs(90))
             .build()
             .unwrap();
         TestApp {
