@@ -10,7 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --no-save
 COPY . .
 ENV PATH="/src/node_modules/.bin:${PATH}"
-RUN cargo leptos build --release
+RUN cargo leptos build --release --precompress
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \

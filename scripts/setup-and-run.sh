@@ -8,7 +8,8 @@ ensure_rust_tools
 ensure_node_packages
 
 log "Building Aegis (release)"
-cargo leptos build --release
+# --precompress writes .br and .gz next to the browser build, sent to browsers that accept them.
+cargo leptos build --release --precompress
 
 log "Starting Aegis"
 export AEGIS_SITE_ROOT="${AEGIS_SITE_ROOT:-$(site_root)}"

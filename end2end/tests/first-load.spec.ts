@@ -52,6 +52,7 @@ test("the browser build arrives compressed, hashed and cached", async ({ page })
   for (const f of fresh) {
     expect(f.status, f.url).toBe(200);
     expect(f.headers["cache-control"], f.url).toContain("immutable");
+    expect(f.headers["vary"] ?? "", f.url).toContain("accept-encoding");
     expect(f.headers["content-encoding"] ?? "", f.url).toMatch(/^(br|gzip)$/);
     onTheWire += f.bytes;
   }

@@ -13,7 +13,7 @@
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::response::{IntoResponse, Response};
-use http::header::CACHE_CONTROL;
+use http::header::{CACHE_CONTROL, VARY};
 use http::{HeaderValue, StatusCode, Uri};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -122,9 +122,10 @@ pub async fn serve(
         Err(never) => match never {},
     };
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, if hashed { IMMUTABLE } else { REVALIDATE });
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, if hashed { IMMUTABLE } else { REVALIDATE });
+        // The same name is sent as Brotli, gzip or plain: a shared cache must keep them apart.
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }
