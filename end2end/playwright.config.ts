@@ -43,7 +43,7 @@ export default defineConfig({
       AEGIS_DATA_DIR: dataDir,
       AEGIS_SITE_ROOT: siteRoot,
       AEGIS_ADMIN_PASSWORD: adminPassword,
-      RUST_LOG: "warn",
+      RUST_LOG: process.env.RUST_LOG ?? "warn",
       AEGIS_ATTACK_TAXII_URL: `http://127.0.0.1:${mitrePort}/taxii/api/v21/`,
       AEGIS_ATTACK_COLLECTION_ID: collectionId,
       AEGIS_ATTACK_BUNDLE_URL: `http://127.0.0.1:${mitrePort}/github/enterprise-attack.json`,

@@ -201,21 +201,33 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
     };
     let retry_backoff = config.jobs.retry_backoff;
     let poll = config.jobs.poll_interval;
+    // apalis hands a new job to the idle worker at its next heartbeat, not at its next poll:
+    // with its default of 30 s, "run now" waited up to half a minute. Five polls, 1–30 s.
+    let heartbeat = poll
+        .saturating_mul(5)
+        .clamp(Duration::from_secs(1), Duration::from_secs(30));
     let storage = match db.get_database_backend() {
         DatabaseBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
             // Only the migrations: `setup` would also relax the pool's durability pragmas.
             SqliteStorage::<()>::migrations().run(pool).await?;
             Storage::Sqlite(
-                SqliteStorage::new(pool).with_config(apalis_sqlite::Config::default().queue(QUEUE)),
+                SqliteStorage::new(pool).with_config(
+                    apalis_sqlite::Config::default()
+                        .queue(QUEUE)
+                        .heartbeat_interval(heartbeat),
+                ),
             )
         }
         DatabaseBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
             PostgresStorage::setup(pool).await?;
             Storage::Postgres(
-                PostgresStorage::new(pool)
-                    .with_config(apalis_postgres::Config::default().queue(QUEUE)),
+                PostgresStorage::new(pool).with_config(
+                    apalis_postgres::Config::default()
+                        .queue(QUEUE)
+                        .heartbeat_interval(heartbeat),
+                ),
             )
         }
         other => anyhow::bail!("no job storage for {other:?}"),
