@@ -23,7 +23,7 @@ use sea_orm::ConnectionTrait;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{Api, PG_ADMIN_URL, ServerProcess, percentile, prepare, run_server, status_kb};
+use support::{Api, ServerProcess, percentile, prepare, status_kb};
 
 const ALONE: usize = 200;
 const PAGES: usize = 50;
@@ -414,43 +414,8 @@ async fn measure(pg_name: &str, dir: &Path) -> Vec<String> {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == support::SERVER_FLAG) {
-        run_server(args[i + 1].clone(), args[i + 2].clone().into()).await;
-        return;
-    }
-    let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await else {
-        println!(
-            "skipping the read path benchmarks: PostgreSQL is not reachable at {PG_ADMIN_URL}"
-        );
-        return;
-    };
-    let name = format!("aegis_bench_reads_{}", std::process::id());
-    let create = async {
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        Ok::<(), sea_orm::DbErr>(())
-    };
-    if let Err(e) = create.await {
-        println!("skipping the read path benchmarks: cannot create database {name}: {e}");
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("aegis-bench-reads-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for row in measure(&name, &dir).await {
-        println!("{row}");
-    }
-    if std::env::var_os("AEGIS_BENCH_KEEP_DB").is_some() {
-        println!("\nAEGIS_BENCH_KEEP_DB: the seeded database {name} is kept; drop it when done.");
-        return;
-    }
-    let _ = admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await;
-    let _ = admin.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    support::bench_main("reads", |database, dir| async move {
+        measure(&database, &dir).await
+    })
+    .await;
 }

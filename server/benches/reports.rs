@@ -14,13 +14,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::{
-    AUDIT, Api, BIG_REQUESTS, EXPORT_RUNS, PG_ADMIN_URL, REQUESTS, ServerProcess, TESTS, mb, ms,
-    prepare, row, run_server, secs, status_kb,
+    AUDIT, Api, BIG_REQUESTS, EXPORT_RUNS, REQUESTS, ServerProcess, TESTS, mb, ms, prepare, row,
+    secs, status_kb,
 };
 
 /// Counts RFC 4180 records as the bytes arrive: a line break inside quotes belongs to the
@@ -319,45 +319,8 @@ async fn measure(pg_name: &str, dir: &Path) -> Vec<String> {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == support::SERVER_FLAG) {
-        run_server(args[i + 1].clone(), PathBuf::from(&args[i + 2])).await;
-        return;
-    }
-    let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await else {
-        println!("skipping the reports benchmarks: PostgreSQL is not reachable at {PG_ADMIN_URL}");
-        return;
-    };
-    let name = format!("aegis_bench_reports_{}", std::process::id());
-    let create = async {
-        // A run killed half-way with this pid leaves its database behind.
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await?;
-        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
-            .await?;
-        Ok::<(), sea_orm::DbErr>(())
-    };
-    if let Err(e) = create.await {
-        println!("skipping the reports benchmarks: cannot create database {name}: {e}");
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("aegis-bench-reports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for row in measure(&name, &dir).await {
-        println!("{row}");
-    }
-    if std::env::var_os("AEGIS_BENCH_KEEP_DB").is_some() {
-        println!("\nAEGIS_BENCH_KEEP_DB: the seeded database {name} is kept; drop it when done.");
-        return;
-    }
-    let _ = sea_orm::ConnectionTrait::execute_unprepared(
-        &admin,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    )
+    support::bench_main("reports", |database, dir| async move {
+        measure(&database, &dir).await
+    })
     .await;
-    let _ = admin.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

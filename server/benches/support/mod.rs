@@ -299,3 +299,52 @@ pub async fn prepare(database_url: &str) -> (String, SeedReport) {
     db.close().await.unwrap();
     (format!("{label}, imported in {}", secs(imported)), report)
 }
+
+/// A benchmark binary's whole `main`: as the server child (see [`ServerProcess`]) it serves;
+/// otherwise it creates a fresh PostgreSQL database `aegis_bench_<name>_<pid>` and a temporary
+/// directory, prints the rows `measure` returns, and drops both (unless `AEGIS_BENCH_KEEP_DB`
+/// is set). Without PostgreSQL it says why it skips.
+pub async fn bench_main<F, Fut>(name: &str, measure: F)
+where
+    F: FnOnce(String, PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    use sea_orm::ConnectionTrait;
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == SERVER_FLAG) {
+        run_server(args[i + 1].clone(), PathBuf::from(&args[i + 2])).await;
+        return;
+    }
+    let Ok(admin) = sea_orm::Database::connect(PG_ADMIN_URL).await else {
+        println!("skipping the {name} benchmarks: PostgreSQL is not reachable at {PG_ADMIN_URL}");
+        return;
+    };
+    let database = format!("aegis_bench_{name}_{}", std::process::id());
+    let drop_sql = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    let create = async {
+        // A run killed half-way with this pid leaves its database behind.
+        admin.execute_unprepared(&drop_sql).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {database}"))
+            .await?;
+        Ok::<(), sea_orm::DbErr>(())
+    };
+    if let Err(e) = create.await {
+        println!("skipping the {name} benchmarks: cannot create database {database}: {e}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("aegis-bench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for row in measure(database.clone(), dir.clone()).await {
+        println!("{row}");
+    }
+    if std::env::var_os("AEGIS_BENCH_KEEP_DB").is_some() {
+        println!(
+            "\nAEGIS_BENCH_KEEP_DB: the seeded database {database} is kept; drop it when done."
+        );
+        return;
+    }
+    let _ = admin.execute_unprepared(&drop_sql).await;
+    let _ = admin.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
