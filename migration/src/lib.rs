@@ -11,6 +11,7 @@ mod m20261125_000007_template_search_text;
 mod m20261125_000008_technique_sets_metrics;
 mod m20261125_000009_activity_counts;
 mod m20261201_000010_read_paths;
+mod m20261201_000011_template_sources;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000008_technique_sets_metrics::Migration),
             Box::new(m20261125_000009_activity_counts::Migration),
             Box::new(m20261201_000010_read_paths::Migration),
+            Box::new(m20261201_000011_template_sources::Migration),
         ]
     }
 }

@@ -3,14 +3,16 @@
 //!   on SQLite and on PostgreSQL;
 //! - the peak memory of a process that does one full import (≤ 300 MB);
 //! - `GET /api/v1/techniques` for the whole matrix, through HTTP (median < 20 ms);
-//! - importing all Atomic Red Team atomics from a local directory (< 5 s), and a catalog
-//!   search over all templates through HTTP (median < 30 ms).
+//! - importing all Atomic Red Team atomics from a local directory (< 5 s), each of CALDERA,
+//!   LOLBAS and GTFOBins (< 1 s), and a catalog search over all templates of every source
+//!   through HTTP (median < 30 ms).
 //!
 //! Run with `cargo bench -p server --bench attack` (release profile). Prints a Markdown report
 //! for BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432 for the PostgreSQL rows; skips with a
 //! reason when the shared data or PostgreSQL is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use app::domain::sources::CatalogImport;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::{Trigger, no_progress};
 use app::server::platform::context::Actor;
@@ -153,12 +155,46 @@ fn atomics_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/atomic-red-team")
 }
 
-/// All atomics from a local directory (read + parse + import) into an empty database.
-async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
+/// Where the shared data keeps each catalog source.
+fn source_root(source: CatalogImport) -> PathBuf {
+    let folder = match source {
+        CatalogImport::AtomicRedTeam => "atomic-red-team",
+        CatalogImport::Caldera => "caldera-abilities",
+        CatalogImport::Lolbas => "lolbas",
+        CatalogImport::Gtfobins => "gtfobins",
+    };
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(folder)
+}
+
+/// Reads a source from its local directory and imports it: the templates added.
+async fn import_source(db: &sea_orm::DatabaseConnection, source: CatalogImport) -> Option<usize> {
     use app::server::importers::atomics::import::AtomicRedTeam;
-    use app::server::importers::atomics::source::read_atomics_dir;
-    use app::server::importers::{Input, run};
+    use app::server::importers::caldera::Caldera;
+    use app::server::importers::gtfobins::Gtfobins;
+    use app::server::importers::lolbas::Lolbas;
+    use app::server::importers::{ArchiveLimits, Input, files, run};
+    let files = files::read_dir(&source_root(source), source, &ArchiveLimits::default()).ok()?;
+    let input = Input::Files(files);
+    let actor = Actor::system("bench");
+    let report = match source {
+        CatalogImport::AtomicRedTeam => {
+            run::<AtomicRedTeam>(db, &actor, input, "bench", &no_progress).await
+        }
+        CatalogImport::Caldera => run::<Caldera>(db, &actor, input, "bench", &no_progress).await,
+        CatalogImport::Lolbas => run::<Lolbas>(db, &actor, input, "bench", &no_progress).await,
+        CatalogImport::Gtfobins => run::<Gtfobins>(db, &actor, input, "bench", &no_progress).await,
+    }
+    .unwrap();
+    Some(report.added)
+}
+
+/// One source from a local directory (read + parse + import) into an empty database, and
+/// how many templates it added.
+async fn source_times(backend: &str, source: CatalogImport) -> Option<(Vec<Duration>, usize)> {
     let mut samples = Vec::new();
+    let mut added = 0;
     for _ in 0..RUNS {
         let scratch = Scratch::new(backend).await?;
         let db = app::server::platform::db::connect(&scratch.url)
@@ -166,22 +202,12 @@ async fn atomics_times(backend: &str) -> Option<Vec<Duration>> {
             .unwrap();
         app::server::platform::db::migrate(&db).await.unwrap();
         let started = Instant::now();
-        let files = read_atomics_dir(&atomics_root()).ok()?;
-        let report = run::<AtomicRedTeam>(
-            &db,
-            &Actor::system("bench"),
-            Input::Files(files),
-            "bench",
-            &no_progress,
-        )
-        .await
-        .unwrap();
+        added = import_source(&db, source).await?;
         samples.push(started.elapsed());
-        assert_eq!(report.added, 1819);
         db.close().await.unwrap();
         scratch.drop_all().await;
     }
-    Some(samples)
+    Some((samples, added))
 }
 
 /// One import in a fresh process, so its peak memory is the import's own.
@@ -259,17 +285,8 @@ async fn list_times(
     )
     .await
     .unwrap();
-    let atomics = app::server::importers::atomics::source::read_atomics_dir(&atomics_root()).ok();
-    if let Some(files) = atomics {
-        app::server::importers::run::<app::server::importers::atomics::import::AtomicRedTeam>(
-            &state.db,
-            &Actor::system("bench"),
-            app::server::importers::Input::Files(files),
-            "bench",
-            &no_progress,
-        )
-        .await
-        .unwrap();
+    for source in CatalogImport::ALL {
+        let _ = import_source(&state.db, source).await;
     }
     let templates = sea_orm::PaginatorTrait::count(
         <app::server::entities::test_template::Entity as sea_orm::EntityTrait>::find(),
@@ -391,24 +408,33 @@ async fn main() {
         );
         if atomics_root().join("atomics").is_dir() {
             println!(
-                "| GET /api/v1/test-templates?search=powershell&platform=windows ({templates} templates: ATT&CK procedures and atomics) | {backend} | {} | {} | {} | median < 30 ms |",
+                "| GET /api/v1/test-templates?search=powershell&platform=windows ({templates} templates: ATT&CK procedures, atomics, CALDERA, LOLBAS, GTFOBins) | {backend} | {} | {} | {} | median < 30 ms |",
                 ms(median(searches.clone())),
                 ms(*searches.iter().min().unwrap()),
                 ms(*searches.iter().max().unwrap()),
             );
         }
     }
-    for backend in ["sqlite", "postgres"] {
-        match atomics_times(backend).await {
-            Some(samples) => println!(
-                "| Atomic Red Team import, 341 files / 1,819 atomics from a local directory | {backend} | {} | {} | {} | < 5 s |",
-                secs(median(samples.clone())),
-                secs(*samples.iter().min().unwrap()),
-                secs(*samples.iter().max().unwrap()),
-            ),
-            None => println!(
-                "| Atomic Red Team import | {backend} | skipped: data or database unavailable | | | |"
-            ),
+    for source in CatalogImport::ALL {
+        let target = if source == CatalogImport::AtomicRedTeam {
+            "< 5 s"
+        } else {
+            "< 1 s"
+        };
+        for backend in ["sqlite", "postgres"] {
+            match source_times(backend, source).await {
+                Some((samples, added)) => println!(
+                    "| {} import, {added} templates from a local directory | {backend} | {} | {} | {} | {target} |",
+                    source.label(),
+                    secs(median(samples.clone())),
+                    secs(*samples.iter().min().unwrap()),
+                    secs(*samples.iter().max().unwrap()),
+                ),
+                None => println!(
+                    "| {} import | {backend} | skipped: data or database unavailable | | | |",
+                    source.label()
+                ),
+            }
         }
     }
     match memory_probe(&bundle) {

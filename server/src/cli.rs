@@ -3,10 +3,14 @@
 //! as a bar on a terminal (one plain line per stage otherwise, for logs and CI).
 use crate::config::Config;
 use crate::open_database;
+use app::domain::sources::CatalogImport;
 use app::server::admin::users;
 use app::server::importers::atomics::import::AtomicRedTeam;
-use app::server::importers::atomics::source::read_atomics;
 use app::server::importers::attack::import::import_bundle;
+use app::server::importers::caldera::Caldera;
+use app::server::importers::files;
+use app::server::importers::gtfobins::Gtfobins;
+use app::server::importers::lolbas::Lolbas;
 use app::server::importers::{DONE, ImportReport, Input, Progress, Trigger, run};
 use app::server::platform::context::Actor;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -138,27 +142,36 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
     Ok(())
 }
 
-/// `aegis import-atomics PATH`: Atomic Red Team (a directory or a zip) into the catalog.
-pub async fn import_atomics_dir(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+/// `aegis import-atomics|import-caldera|import-lolbas|import-gtfobins PATH`: a catalog source
+/// (a directory or a zip of it) into the catalog.
+pub async fn import_catalog_path(
+    config: &Config,
+    source: CatalogImport,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let files = read_atomics(path, &config.archive_limits)
+    let files = files::read(path, &config.archive_limits, source)
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     println!(
-        "Importing {} atomics files from {}",
+        "Importing {} {} files from {}",
         files.len(),
+        source.label(),
         path.display()
     );
     let db = open_database(config).await?;
     let bar = StageBar::new();
-    let source = format!("file:{}", path.display());
-    let report = run::<AtomicRedTeam>(
-        &db,
-        &Actor::system("cli"),
-        Input::Files(files),
-        &source,
-        &|p| bar.update(p),
-    )
-    .await;
+    let origin = format!("file:{}", path.display());
+    let actor = Actor::system("cli");
+    let input = Input::Files(files);
+    let shown = |p: Progress| bar.update(p);
+    let report = match source {
+        CatalogImport::AtomicRedTeam => {
+            run::<AtomicRedTeam>(&db, &actor, input, &origin, &shown).await
+        }
+        CatalogImport::Caldera => run::<Caldera>(&db, &actor, input, &origin, &shown).await,
+        CatalogImport::Lolbas => run::<Lolbas>(&db, &actor, input, &origin, &shown).await,
+        CatalogImport::Gtfobins => run::<Gtfobins>(&db, &actor, input, &origin, &shown).await,
+    };
     bar.finish();
     let report = report.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
     print_report(&report, started);

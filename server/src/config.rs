@@ -1,5 +1,6 @@
 //! Configuration from environment variables. Every default makes a fresh checkout run with no
 //! database server; production refuses to start with unsafe defaults.
+use app::domain::sources::CatalogImport;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -39,8 +40,28 @@ pub struct Config {
     pub archive_limits: app::server::importers::ArchiveLimits,
     pub attack_source: AttackSourceConfig,
     pub jobs: JobsConfig,
-    /// The Atomic Red Team archive (a zip of the repository) that imports download.
-    pub atomics_archive_url: String,
+    /// The archive (a zip of the repository) each catalog source's import downloads.
+    pub catalog_archives: CatalogArchives,
+}
+
+/// Where each catalog source's "import from GitHub" downloads its archive.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogArchives {
+    pub atomics: String,
+    pub caldera: String,
+    pub lolbas: String,
+    pub gtfobins: String,
+}
+
+impl CatalogArchives {
+    pub fn url(&self, source: CatalogImport) -> &str {
+        match source {
+            CatalogImport::AtomicRedTeam => &self.atomics,
+            CatalogImport::Caldera => &self.caldera,
+            CatalogImport::Lolbas => &self.lolbas,
+            CatalogImport::Gtfobins => &self.gtfobins,
+        }
+    }
 }
 
 /// Where the online ATT&CK sync fetches from, and how patiently.
@@ -76,6 +97,12 @@ pub const DEFAULT_TAXII_URL: &str = "https://attack-taxii.mitre.org/api/v21/";
 pub const DEFAULT_COLLECTION_ID: &str = "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019";
 pub const DEFAULT_ATOMICS_ARCHIVE_URL: &str =
     "https://github.com/redcanaryco/atomic-red-team/archive/refs/heads/master.zip";
+pub const DEFAULT_CALDERA_ARCHIVE_URL: &str =
+    "https://github.com/mitre/stockpile/archive/refs/heads/master.zip";
+pub const DEFAULT_LOLBAS_ARCHIVE_URL: &str =
+    "https://github.com/LOLBAS-Project/LOLBAS/archive/refs/heads/master.zip";
+pub const DEFAULT_GTFOBINS_ARCHIVE_URL: &str =
+    "https://github.com/GTFOBins/GTFOBins.github.io/archive/refs/heads/master.zip";
 pub const DEFAULT_BUNDLE_URL: &str = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -207,11 +234,24 @@ impl Config {
                 attempts: parse(&get, "AEGIS_HTTP_ATTEMPTS", 3)?.max(1),
                 backoff: Duration::from_millis(parse(&get, "AEGIS_HTTP_BACKOFF_MS", 1000)?),
             },
-            atomics_archive_url: url_from(
-                &get,
-                "AEGIS_ATOMICS_ARCHIVE_URL",
-                DEFAULT_ATOMICS_ARCHIVE_URL,
-            )?,
+            catalog_archives: CatalogArchives {
+                atomics: url_from(
+                    &get,
+                    "AEGIS_ATOMICS_ARCHIVE_URL",
+                    DEFAULT_ATOMICS_ARCHIVE_URL,
+                )?,
+                caldera: url_from(
+                    &get,
+                    "AEGIS_CALDERA_ARCHIVE_URL",
+                    DEFAULT_CALDERA_ARCHIVE_URL,
+                )?,
+                lolbas: url_from(&get, "AEGIS_LOLBAS_ARCHIVE_URL", DEFAULT_LOLBAS_ARCHIVE_URL)?,
+                gtfobins: url_from(
+                    &get,
+                    "AEGIS_GTFOBINS_ARCHIVE_URL",
+                    DEFAULT_GTFOBINS_ARCHIVE_URL,
+                )?,
+            },
             jobs: JobsConfig {
                 mitre_sync: schedule_from(&get, "AEGIS_SCHEDULE_MITRE_SYNC", "0 0 3 * * *")?,
                 notification_cleanup: schedule_from(

@@ -1,4 +1,5 @@
 #![recursion_limit = "256"]
+use app::domain::sources::CatalogImport;
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use std::io::Read;
@@ -37,7 +38,22 @@ enum Command {
     },
     /// Import Atomic Red Team atomics into the template catalog (offline).
     ImportAtomics {
-        /// A checkout of atomic-red-team, or its `atomics` folder
+        /// A checkout of atomic-red-team, its `atomics` folder, or a zip of either
+        path: std::path::PathBuf,
+    },
+    /// Import MITRE CALDERA abilities and adversary profiles into the catalog (offline).
+    ImportCaldera {
+        /// A checkout of mitre/stockpile, its `data` folder, or a zip of either
+        path: std::path::PathBuf,
+    },
+    /// Import LOLBAS into the template catalog (offline).
+    ImportLolbas {
+        /// A checkout of LOLBAS-Project/LOLBAS, its `yml` folder, or a zip of either
+        path: std::path::PathBuf,
+    },
+    /// Import GTFOBins into the template catalog (offline).
+    ImportGtfobins {
+        /// A checkout of GTFOBins.github.io (its `_gtfobins` and `_data`), or a zip of it
         path: std::path::PathBuf,
     },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
@@ -83,7 +99,18 @@ async fn main() -> ExitCode {
             email,
         } => create_user(&config, username, role, display_name, email).await,
         Command::ImportAttack { file } => server::cli::import_attack_file(&config, &file).await,
-        Command::ImportAtomics { path } => server::cli::import_atomics_dir(&config, &path).await,
+        Command::ImportAtomics { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::AtomicRedTeam, &path).await
+        }
+        Command::ImportCaldera { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::Caldera, &path).await
+        }
+        Command::ImportLolbas { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::Lolbas, &path).await
+        }
+        Command::ImportGtfobins { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::Gtfobins, &path).await
+        }
         Command::Healthcheck => healthcheck(&config).await,
         Command::SeedDemo {
             tests,

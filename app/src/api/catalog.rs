@@ -43,12 +43,14 @@ pub async fn get_template(id: Uuid) -> Result<TemplateDetail, AppError> {
 }
 
 /// "Create test from this template". `arguments` is the JSON object of input-argument values
-/// the form keeps (blank ones are left to their defaults).
+/// the form keeps (blank ones are left to their defaults); `platform`, when the template runs
+/// on several, picks one (and a CALDERA ability's executor for it).
 #[server(prefix = "/api/fn", endpoint = "test_from_template")]
 pub async fn test_from_template(
     template_id: Uuid,
     title: String,
     arguments: String,
+    #[server(default)] platform: Option<String>,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::workflow::FromTemplateRequest;
@@ -68,6 +70,7 @@ pub async fn test_from_template(
                     .into_iter()
                     .filter(|(_, v)| !v.trim().is_empty())
                     .collect(),
+                platform: platform.filter(|p| !p.trim().is_empty()),
                 ..Default::default()
             };
             workflow::create_from_template(&ctx.state.db, user, &ctx.actor(), request).await

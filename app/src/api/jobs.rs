@@ -59,14 +59,16 @@ pub async fn job_run(id: Uuid) -> Result<JobRunDto, AppError> {
     )
 }
 
-/// The System panel's Atomic Red Team upload: the zip, or the atomics of a folder, saved for
-/// the import job, which then runs like any other (follow it with `job_run`).
-#[server(prefix = "/api/fn", endpoint = "upload_atomics", input = server_fn::codec::MultipartFormData)]
-pub async fn upload_atomics(
+/// The System panel's upload of a catalog source (Atomic Red Team, CALDERA, LOLBAS,
+/// GTFOBins): a `source` part naming it first, then the zip or the source's files of a folder,
+/// saved for the import job, which then runs like any other (follow it with `job_run`).
+#[server(prefix = "/api/fn", endpoint = "upload_catalog", input = server_fn::codec::MultipartFormData)]
+pub async fn upload_catalog(
     data: server_fn::codec::MultipartData,
 ) -> Result<EnqueuedJob, AppError> {
     use crate::domain::rbac::Permission;
-    use crate::server::importers::atomics::source::AtomicsUpload;
+    use crate::domain::sources::CatalogImport;
+    use crate::server::importers::files::SourceUpload;
     use crate::server::jobs::runs;
     use crate::server::platform::context::ServerFnContext;
     use crate::server::platform::upload::MultipartReader;
@@ -75,16 +77,34 @@ pub async fn upload_atomics(
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ManageSystem)?;
             let limit = ctx.state.max_import_bytes;
-            let mut form = MultipartReader::from_server_fn(data, AtomicsUpload::PARTS, limit)?;
-            let mut upload = AtomicsUpload::new(limit, ctx.state.uploads.clone());
+            let mut form =
+                MultipartReader::from_server_fn(data, &["source", "file", "files"], limit)?;
+            let named = match form.next().await? {
+                Some(part) if part.name() == "source" => part.text(64).await?,
+                _ => {
+                    return Err(AppError::field(
+                        "source",
+                        "Name the source first (atomic_red_team, caldera, lolbas or gtfobins)",
+                    ));
+                }
+            };
+            let source: CatalogImport = serde_json::from_value(serde_json::json!(named.trim()))
+                .map_err(|_| {
+                    AppError::field("source", format!("Unknown catalog source '{named}'"))
+                })?;
+            let mut upload = SourceUpload::new(source, limit, ctx.state.uploads.clone());
             while let Some(part) = form.next().await? {
+                if part.name() == "source" {
+                    return Err(AppError::field("source", "Name one source"));
+                }
                 upload.part(part).await?;
             }
             let upload = upload.finish().await?;
-            runs::enqueue_atomics_import(
+            runs::enqueue_catalog_import(
                 &ctx.state.db,
                 ctx.state.jobs.as_ref(),
                 &ctx.actor(),
+                source,
                 Some(upload),
                 &ctx.state.uploads,
             )

@@ -1,10 +1,11 @@
 //! Pure rules shared by the browser and the server: no I/O, no framework types.
-pub mod atomics;
 pub mod audit;
 pub mod cache;
 pub mod coverage;
+pub mod gtfobins;
 pub mod notices;
 pub mod rbac;
+pub mod sources;
 pub mod tallies;
 pub mod test_input;
 pub mod timer;

@@ -164,6 +164,9 @@ string_enum! {
         AtomicRedTeam = "atomic_red_team" / "Atomic Red Team",
         Mitre = "mitre" / "MITRE ATT&CK procedure",
         Custom = "custom" / "Custom",
+        Caldera = "caldera" / "MITRE CALDERA",
+        Lolbas = "lolbas" / "LOLBAS",
+        Gtfobins = "gtfobins" / "GTFOBins",
     }
 }
 

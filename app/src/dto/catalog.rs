@@ -12,16 +12,34 @@ pub struct SkippedFile {
     pub reason: String,
 }
 
-/// What an Atomic Red Team import did.
+/// What an import into the template catalog (Atomic Red Team, CALDERA, LOLBAS, GTFOBins) did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AtomicImportReport {
+pub struct TemplateImportReport {
+    /// Files of the source read.
     pub files: usize,
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
     pub skipped: Vec<SkippedFile>,
-    /// Technique ids of imported atomics that the knowledge base does not know (yet).
+    /// Technique ids of imported templates that the knowledge base does not know (yet).
     pub unknown_techniques: Vec<String>,
+    /// Templates imported with a caveat (a CALDERA ability filed under a tactic ATT&CK does not
+    /// give its technique), by upstream id.
+    #[serde(default)]
+    pub flagged: Vec<SkippedFile>,
+    /// Technique sets written from the source (CALDERA's adversary profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technique_sets: Option<SetsWritten>,
+}
+
+/// Technique sets an import wrote.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SetsWritten {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// References to entries the source does not hold (abilities of other CALDERA plugins).
+    pub unresolved_references: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,10 +79,133 @@ pub struct TemplateSummary {
     pub is_active: bool,
 }
 
+/// One CALDERA executor: how the ability runs on one platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalderaExecutor {
+    /// The catalog's platform name (`windows`, `linux`, `macos`).
+    pub platform: String,
+    /// CALDERA's executor (`psh`, `sh`, `cmd`, …).
+    pub executor: String,
+    pub command: String,
+    #[serde(default)]
+    pub cleanup: Option<String>,
+    #[serde(default)]
+    pub payloads: Vec<String>,
+    #[serde(default)]
+    pub parsers: Vec<String>,
+    #[serde(default)]
+    pub timeout: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalderaDetails {
+    /// The upstream file.
+    pub path: String,
+    /// The tactic CALDERA files the ability under.
+    pub tactic: String,
+    /// CALDERA's own name for the technique (not always ATT&CK's).
+    #[serde(default)]
+    pub technique_name: String,
+    #[serde(default)]
+    pub privilege: Option<String>,
+    pub executors: Vec<CalderaExecutor>,
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    /// The adversary profiles that use the ability.
+    #[serde(default)]
+    pub adversaries: Vec<String>,
+}
+
+/// A detection hint of a LOLBAS entry: `Sigma`, `Elastic`, `Splunk`, `IOC`, `BlockRule`, …
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionHint {
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LolbasDetails {
+    pub path: String,
+    /// The binary, script or library (`Certutil.exe`).
+    pub binary: String,
+    #[serde(default)]
+    pub binary_description: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub created: String,
+    #[serde(default)]
+    pub usecase: String,
+    #[serde(default)]
+    pub category: String,
+    /// As LOLBAS writes it (`User`, `Administrator, Backup Operators`, …).
+    #[serde(default)]
+    pub privileges: String,
+    #[serde(default)]
+    pub operating_system: String,
+    /// The command as LOLBAS writes it, with its `{PATH:.exe}`-style placeholders.
+    #[serde(default)]
+    pub original_command: String,
+    #[serde(default)]
+    pub full_paths: Vec<String>,
+    #[serde(default)]
+    pub detections: Vec<DetectionHint>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GtfobinsDetails {
+    pub path: String,
+    pub binary: String,
+    /// `shell`, `file-read`, `sudo`…: the GTFOBins function.
+    pub function: String,
+    pub function_label: String,
+    /// `unprivileged`, `sudo`, `suid` or `capabilities`.
+    pub context: String,
+    /// Every technique of the mapping (`domain::gtfobins`), the template's first.
+    pub techniques: Vec<String>,
+    /// `function_default`, `refined` or `inherited`: GTFOBins itself maps no example.
+    pub mapping: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Capabilities the example needs (`CAP_SETUID`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// The entry whose functions an `inherit` example reaches.
+    #[serde(default)]
+    pub inherits_from: Option<String>,
+    /// Other names of the binary (GTFOBins alias entries).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// What only a template's source has, shown on its page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum SourceDetails {
+    Caldera(CalderaDetails),
+    Lolbas(LolbasDetails),
+    Gtfobins(GtfobinsDetails),
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateDetail {
     #[serde(flatten)]
     pub summary: TemplateSummary,
+    /// The upstream licence (SPDX id), `None` for custom templates.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// Where the upstream entry is read.
+    #[serde(default)]
+    pub source_url: Option<String>,
+    #[serde(default)]
+    pub source_details: Option<SourceDetails>,
+    /// Caveats of the template (a CALDERA tactic ATT&CK does not give the technique).
+    #[serde(default)]
+    pub flags: Vec<String>,
     pub description: String,
     pub command: String,
     pub cleanup_command: Option<String>,

@@ -1,4 +1,5 @@
 //! Background jobs as the System panel and `/api/v1/system` show them.
+use crate::domain::sources::CatalogImport;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -12,15 +13,38 @@ pub enum JobName {
     NotificationCleanup,
     WeeklySnapshot,
     AtomicsImport,
+    CalderaImport,
+    LolbasImport,
+    GtfobinsImport,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 7] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
         JobName::AtomicsImport,
+        JobName::CalderaImport,
+        JobName::LolbasImport,
+        JobName::GtfobinsImport,
     ];
+
+    /// The job that imports a catalog source.
+    pub fn importing(source: CatalogImport) -> Self {
+        match source {
+            CatalogImport::AtomicRedTeam => JobName::AtomicsImport,
+            CatalogImport::Caldera => JobName::CalderaImport,
+            CatalogImport::Lolbas => JobName::LolbasImport,
+            CatalogImport::Gtfobins => JobName::GtfobinsImport,
+        }
+    }
+
+    /// The catalog source the job imports, if it is an import (they run on demand).
+    pub fn imports(self) -> Option<CatalogImport> {
+        CatalogImport::ALL
+            .into_iter()
+            .find(|source| JobName::importing(*source) == self)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +52,9 @@ impl JobName {
             JobName::NotificationCleanup => "notification_cleanup",
             JobName::WeeklySnapshot => "weekly_snapshot",
             JobName::AtomicsImport => "atomics_import",
+            JobName::CalderaImport => "caldera_import",
+            JobName::LolbasImport => "lolbas_import",
+            JobName::GtfobinsImport => "gtfobins_import",
         }
     }
 
@@ -39,6 +66,13 @@ impl JobName {
             JobName::AtomicsImport => {
                 "Import Atomic Red Team into the test catalog (GitHub archive or an uploaded zip)"
             }
+            JobName::CalderaImport => {
+                "Import MITRE CALDERA abilities and adversary profiles into the test catalog"
+            }
+            JobName::LolbasImport => {
+                "Import LOLBAS (Windows living-off-the-land binaries) into the test catalog"
+            }
+            JobName::GtfobinsImport => "Import GTFOBins (Unix binaries) into the test catalog",
         }
     }
 }
@@ -57,7 +91,10 @@ impl FromStr for JobName {
             .into_iter()
             .find(|j| j.as_str() == s)
             .ok_or_else(|| {
-                format!("Unknown job '{s}'; expected mitre_sync, notification_cleanup or weekly_snapshot")
+                format!(
+                    "Unknown job '{s}'; expected one of: {}",
+                    JobName::ALL.map(JobName::as_str).join(", ")
+                )
             })
     }
 }

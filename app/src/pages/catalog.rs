@@ -243,10 +243,141 @@ fn TemplateView(
                 })}
             </section>
             <div class="space-y-6">
+                <SourcePanel detail=detail.clone() />
                 {(may_create && s.is_active).then(|| view! { <CreateFromTemplate detail=detail.clone() /> })}
                 {admin.then(|| view! { <AdminTemplate detail=detail.clone() toggle update /> })}
             </div>
         </div>
+    }
+}
+
+/// A labelled line of the source panel; nothing when the value is empty.
+fn fact(label: &'static str, value: String) -> Option<impl IntoView> {
+    (!value.trim().is_empty()).then(|| {
+        view! {
+            <div class="flex gap-2">
+                <dt class="w-28 shrink-0 text-slate-500">{label}</dt>
+                <dd class="min-w-0 break-words">{value}</dd>
+            </div>
+        }
+    })
+}
+
+/// Links as a list, each only when safe to show as a link.
+fn links(items: &[String]) -> impl IntoView + use<> {
+    let items: Vec<String> = items.to_vec();
+    view! {
+        <ul class="list-disc space-y-1 pl-5">
+            {items.into_iter().map(|item| {
+                if crate::domain::validation::is_safe_link(&item) {
+                    let text = item.clone();
+                    view! { <li class="break-all"><a class="text-indigo-600 hover:underline" href=item rel="noopener noreferrer" target="_blank">{text}</a></li> }.into_any()
+                } else {
+                    view! { <li class="break-all">{item}</li> }.into_any()
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// Where the template comes from (licence, upstream page), its caveats, and the fields only
+/// its source has: CALDERA's executors, LOLBAS's paths and detection hints, GTFOBins'
+/// function, context and mapping.
+#[component]
+fn SourcePanel(detail: TemplateDetail) -> impl IntoView {
+    use crate::dto::catalog::SourceDetails;
+    let s = detail.summary.clone();
+    let specific = match detail.source_details.clone() {
+        Some(SourceDetails::Caldera(c)) => view! {
+            <dl class="space-y-1">
+                {fact("Ability", s.external_id.clone().unwrap_or_default())}
+                {fact("Tactic", c.tactic.clone())}
+                {fact("CALDERA's name", c.technique_name.clone())}
+                {fact("Privilege", c.privilege.clone().unwrap_or_default())}
+                {fact("Requirements", c.requirements.join(", "))}
+                {fact("Adversaries", c.adversaries.join(", "))}
+            </dl>
+            <h3 class="mt-3 font-medium">"Executors"</h3>
+            <ul id="caldera-executors" class="mt-1 space-y-2">
+                {c.executors.into_iter().map(|e| view! {
+                    <li>
+                        <p class="text-xs text-slate-600">
+                            {format!("{} · {}", e.platform, e.executor)}
+                            {e.timeout.map(|t| format!(" · timeout {t}s"))}
+                            {(!e.payloads.is_empty()).then(|| format!(" · payloads: {}", e.payloads.join(", ")))}
+                            {(!e.parsers.is_empty()).then(|| format!(" · parsers: {}", e.parsers.join(", ")))}
+                        </p>
+                        <pre class="overflow-x-auto rounded bg-slate-100 p-2 text-xs">{e.command}</pre>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+        Some(SourceDetails::Lolbas(l)) => view! {
+            <dl class="space-y-1">
+                {fact("Binary", l.binary.clone())}
+                {fact("Category", l.category.clone())}
+                {fact("Use case", l.usecase.clone())}
+                {fact("Privileges", l.privileges.clone())}
+                {fact("Windows", l.operating_system.clone())}
+                {fact("Author", l.author.clone())}
+                {fact("Tags", l.tags.join(", "))}
+            </dl>
+            {(!l.full_paths.is_empty()).then(|| view! {
+                <h3 class="mt-3 font-medium">"Paths"</h3>
+                <ul id="lolbas-paths" class="font-mono text-xs">{l.full_paths.iter().map(|p| view! { <li class="break-all">{p.clone()}</li> }).collect_view()}</ul>
+            })}
+            {(!l.detections.is_empty()).then(|| view! {
+                <h3 class="mt-3 font-medium">"Detection hints"</h3>
+                <ul id="lolbas-detections" class="space-y-1 text-xs">
+                    {l.detections.iter().map(|d| {
+                        let value = if crate::domain::validation::is_safe_link(&d.value) {
+                            view! { <a class="break-all text-indigo-600 hover:underline" href=d.value.clone() rel="noopener noreferrer" target="_blank">{d.value.clone()}</a> }.into_any()
+                        } else {
+                            view! { <span>{d.value.clone()}</span> }.into_any()
+                        };
+                        view! { <li><span class="font-medium">{format!("{}: ", d.kind)}</span>{value}</li> }
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!l.resources.is_empty()).then(|| view! {
+                <h3 class="mt-3 font-medium">"Resources"</h3>
+                <div class="text-xs">{links(&l.resources)}</div>
+            })}
+        }
+        .into_any(),
+        Some(SourceDetails::Gtfobins(g)) => view! {
+            <dl class="space-y-1">
+                {fact("Binary", g.binary.clone())}
+                {fact("Function", g.function_label.clone())}
+                {fact("Context", g.context.clone())}
+                {fact("Techniques", g.techniques.join(", "))}
+                {fact("Mapping", g.mapping.replace('_', " "))}
+                {fact("Capabilities", g.capabilities.join(", "))}
+                {fact("Inherits", g.inherits_from.clone().unwrap_or_default())}
+                {fact("Aliases", g.aliases.join(", "))}
+            </dl>
+        }
+        .into_any(),
+        None => ().into_any(),
+    };
+    view! {
+        <section id="template-source" class="h-fit rounded-lg border border-slate-200 bg-white p-6 text-sm">
+            <h2 class="mb-3 text-lg font-semibold">"Source"</h2>
+            <dl class="space-y-1">
+                {fact("Source", source_label(&s.source).to_owned())}
+                {fact("Licence", detail.license.clone().unwrap_or_default())}
+            </dl>
+            {detail.source_url.clone().filter(|u| crate::domain::validation::is_safe_link(u)).map(|url| view! {
+                <p class="mt-2"><a id="template-source-url" class="break-all text-indigo-600 hover:underline" href=url.clone() rel="noopener noreferrer" target="_blank">{url.clone()}</a></p>
+            })}
+            {(!detail.flags.is_empty()).then(|| view! {
+                <ul id="template-flags" class="mt-3 space-y-1">
+                    {detail.flags.iter().map(|f| view! { <li class="rounded bg-amber-50 px-2 py-1 text-amber-800">{f.clone()}</li> }).collect_view()}
+                </ul>
+            })}
+            <div class="mt-3">{specific}</div>
+        </section>
     }
 }
 
@@ -274,6 +405,14 @@ fn CreateFromTemplate(detail: TemplateDetail) -> impl IntoView {
                         <label for="from-template-title" class=LABEL_CLASS>"Title"</label>
                         <input id="from-template-title" name="title" value=detail.summary.name.clone() class=INPUT_CLASS />
                     </div>
+                    {(detail.summary.platforms.len() > 1).then(|| view! {
+                        <div>
+                            <label for="from-template-platform" class=LABEL_CLASS>"Platform"</label>
+                            <select id="from-template-platform" name="platform" class=INPUT_CLASS>
+                                {detail.summary.platforms.iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    })}
                     {detail.input_arguments.iter().map(|a| {
                         let name = a.name.clone();
                         view! {

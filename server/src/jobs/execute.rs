@@ -1,10 +1,14 @@
 //! Runs one queued job: records the attempt, runs the job in its own task (so a panic is a
 //! failed attempt, not a dead worker), keeps its progress visible, and records the outcome.
-use super::{Failure, JobContext, JobRequest, atomics_source};
+use super::{Failure, JobContext, JobRequest, archive_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
+use app::domain::sources::CatalogImport;
 use app::dto::jobs::{JobName, JobProgress};
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::{import_bundle, record_failed_sync};
+use app::server::importers::caldera::Caldera;
+use app::server::importers::gtfobins::Gtfobins;
+use app::server::importers::lolbas::Lolbas;
 use app::server::importers::uploads::UploadDir;
 use app::server::importers::{Input, Trigger, run};
 use app::server::jobs::runs;
@@ -92,14 +96,15 @@ fn upload_path(params: Option<&Value>, uploads: &UploadDir) -> Option<std::path:
         .then(|| uploads.file(name))
 }
 
-async fn import_atomics_job(
+async fn import_catalog_job(
+    source: CatalogImport,
     context: &JobContext,
     actor: &Actor,
     progress: &Reporter,
     params: Option<Value>,
 ) -> Result<Value, Failure> {
-    let limits = context.atomics.limits;
-    let (files, source) = match upload_path(params.as_ref(), &context.uploads) {
+    let limits = context.archives.limits;
+    let (files, origin) = match upload_path(params.as_ref(), &context.uploads) {
         Some(path) => {
             progress.set("Reading the archive", 0, 0, None);
             let name = params
@@ -109,20 +114,16 @@ async fn import_atomics_job(
                 .unwrap_or("upload.zip")
                 .to_owned();
             (
-                atomics_source::read_zip(&path, limits).await?,
+                archive_source::read_zip(&path, limits, source).await?,
                 format!("upload:{name}"),
             )
         }
         None => {
-            progress.set(
-                "Downloading",
-                0,
-                0,
-                Some(context.atomics.archive_url.clone()),
-            );
+            let url = context.archives.archives.url(source).to_owned();
+            progress.set("Downloading", 0, 0, Some(url.clone()));
             let files = context
-                .atomics
-                .download(&context.uploads, &|bytes| {
+                .archives
+                .download(source, &context.uploads, &|bytes| {
                     progress.set(
                         "Downloading",
                         bytes,
@@ -131,14 +132,24 @@ async fn import_atomics_job(
                     )
                 })
                 .await?;
-            (files, format!("archive:{}", context.atomics.archive_url))
+            (files, format!("archive:{url}"))
         }
     };
-    let report = run::<AtomicRedTeam>(&context.db, actor, Input::Files(files), &source, &|p| {
-        progress.set(p.stage, p.done, p.total, None)
-    })
-    .await?;
-    Ok(json!({ "source": source, "report": report }))
+    let input = Input::Files(files);
+    let shown = |p: app::server::importers::Progress| progress.set(p.stage, p.done, p.total, None);
+    let report = match source {
+        CatalogImport::AtomicRedTeam => {
+            run::<AtomicRedTeam>(&context.db, actor, input, &origin, &shown).await?
+        }
+        CatalogImport::Caldera => {
+            run::<Caldera>(&context.db, actor, input, &origin, &shown).await?
+        }
+        CatalogImport::Lolbas => run::<Lolbas>(&context.db, actor, input, &origin, &shown).await?,
+        CatalogImport::Gtfobins => {
+            run::<Gtfobins>(&context.db, actor, input, &origin, &shown).await?
+        }
+    };
+    Ok(json!({ "source": origin, "report": report }))
 }
 
 async fn run_job(
@@ -150,7 +161,15 @@ async fn run_job(
     params: Option<Value>,
 ) -> Result<Value, Failure> {
     match job {
-        JobName::AtomicsImport => import_atomics_job(context, actor, progress, params).await,
+        JobName::AtomicsImport
+        | JobName::CalderaImport
+        | JobName::LolbasImport
+        | JobName::GtfobinsImport => {
+            let source = job
+                .imports()
+                .ok_or_else(|| Failure::transient(format!("{job} imports no source")))?;
+            import_catalog_job(source, context, actor, progress, params).await
+        }
         JobName::MitreSync => {
             progress.set(
                 "Downloading",

@@ -2,7 +2,7 @@
 //! (SQLite or PostgreSQL), and apalis-cron schedules that feed it. Runs are recorded in
 //! `job_runs` by the jobs service, so the System panel sees queued, running, retrying, failed
 //! and finished runs whichever process ran them.
-pub mod atomics_source;
+pub mod archive_source;
 pub mod attack_source;
 mod execute;
 
@@ -71,7 +71,7 @@ pub struct JobRequest {
 pub struct JobContext {
     pub db: DatabaseConnection,
     pub source: Arc<AttackSource>,
-    pub atomics: Arc<atomics_source::AtomicsSource>,
+    pub archives: Arc<archive_source::ArchiveSource>,
     pub uploads: UploadDir,
 }
 
@@ -185,8 +185,8 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
 pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Arc<Jobs>> {
     let source = AttackSource::new(config.attack_source.clone(), config.max_import_bytes)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let atomics = atomics_source::AtomicsSource::new(
-        config.atomics_archive_url.clone(),
+    let archives = archive_source::ArchiveSource::new(
+        config.catalog_archives.clone(),
         config.attack_source.timeout,
         config.max_import_bytes,
         config.archive_limits,
@@ -195,7 +195,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
     let context = JobContext {
         db: db.clone(),
         source: Arc::new(source),
-        atomics: Arc::new(atomics),
+        archives: Arc::new(archives),
         uploads: UploadDir::create(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
     };

@@ -51,9 +51,22 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         )
         .route("/system/sync-runs", get(knowledge::sync_runs))
         .route("/system/sync-mitre", post(system::sync_mitre))
+        // The multipart reader bounds these uploads itself (AEGIS_MAX_IMPORT_BYTES).
         .route(
             "/system/import-atomic-red-team",
             post(system::import_atomics).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/system/import-caldera",
+            post(system::import_caldera).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/system/import-lolbas",
+            post(system::import_lolbas).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/system/import-gtfobins",
+            post(system::import_gtfobins).layer(DefaultBodyLimit::disable()),
         )
         .route("/system/scheduler-status", get(system::scheduler_status))
         .route("/system/jobs", get(system::job_runs))

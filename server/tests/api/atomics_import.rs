@@ -204,7 +204,10 @@ async fn atomics_import_from_archive_and_upload(backend: Backend) {
     let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "failed");
     assert!(
-        run["error"].as_str().unwrap().contains("no atomics"),
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("no Atomic Red Team files"),
         "{run}"
     );
     assert_eq!(run["attempts"], 1, "{run}");
@@ -346,7 +349,7 @@ async fn atomics_import_from_an_uploaded_folder(backend: Backend) {
         body["fields"]["files"]
             .as_str()
             .unwrap()
-            .contains("no atomics"),
+            .contains("no Atomic Red Team files"),
         "{body}"
     );
     let (status, body) = post_import(

@@ -317,10 +317,15 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "mitre_sync",
             "notification_cleanup",
             "weekly_snapshot",
-            "atomics_import"
+            "atomics_import",
+            "caldera_import",
+            "lolbas_import",
+            "gtfobins_import"
         ]
     );
-    assert!(jobs[3]["schedule"].is_null(), "imports run on demand");
+    for import in &jobs[3..] {
+        assert!(import["schedule"].is_null(), "imports run on demand");
+    }
     assert_eq!(jobs[0]["schedule"], "0 15 4 * * *");
     let next: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(jobs[0]["next_run"].clone()).unwrap();

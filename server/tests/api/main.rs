@@ -9,6 +9,7 @@ mod attack;
 mod audit;
 mod auth;
 mod bad_input;
+mod catalog_sources;
 mod custom_techniques;
 mod evidence;
 mod fake_mitre;

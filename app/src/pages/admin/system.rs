@@ -1,13 +1,14 @@
 //! The System panel: background jobs (schedules, run now, live progress), offline ATT&CK
 //! import and the history of syncs and imports.
 use crate::api::catalog::template_stats;
-use crate::api::jobs::{job_history, job_run, load_scheduler_status, run_job, upload_atomics};
+use crate::api::jobs::{job_history, job_run, load_scheduler_status, run_job, upload_catalog};
 use crate::api::knowledge::{import_attack_bundle, sync_runs};
 use crate::components::feedback::{
     ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
 };
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::Permission;
+use crate::domain::sources::CatalogImport;
 use crate::dto::jobs::{JobName, JobRunDto, ScheduledJobStatus};
 use crate::dto::knowledge::{ImportReport, SyncRunDto};
 use crate::error::AppError;
@@ -311,7 +312,7 @@ fn JobsSection(refresh: RwSignal<u32>) -> impl IntoView {
             </div>
             <div class="mt-4"><ErrorAlert error=error_signal /></div>
             <div id="job-run">{move || watched.get().map(|run| view! { <RunProgress run /> })}</div>
-            <AtomicsImport watched error refresh run busy=Signal::derive(busy) />
+            {CatalogImport::ALL.map(|source| view! { <CatalogImportCard source watched error refresh run busy=Signal::derive(busy) /> }).collect_view()}
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -366,7 +367,7 @@ fn Schedules(
                                     <p class="font-mono text-xs font-semibold">{name.as_str()}</p>
                                     <p class="text-xs text-slate-500">{job.description.clone()}</p>
                                 </td>
-                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| if name == JobName::AtomicsImport { "on demand".into() } else { "disabled".into() })}</td>
+                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| if name.imports().is_some() { "on demand".into() } else { "disabled".into() })}</td>
                                 <td class="whitespace-nowrap px-4 py-2 text-xs">{when(job.next_run)}</td>
                                 <td class="px-4 py-2 text-xs">
                                     {match last {
@@ -443,17 +444,43 @@ fn RunProgress(run: JobRunDto) -> impl IntoView {
     }
 }
 
-/// Atomic Red Team into the catalog: from the project's archive or an uploaded zip, followed
-/// live like any job, with the history of imports.
+/// What the System panel says of a catalog source's import.
+fn import_help(source: CatalogImport) -> &'static str {
+    match source {
+        CatalogImport::AtomicRedTeam => {
+            "Import the test catalog from the project's GitHub archive, or upload a zip or a folder: the repository, its atomics folder or one technique's folder. "
+        }
+        CatalogImport::Caldera => {
+            "Abilities and adversary profiles of CALDERA's Stockpile plugin (Apache-2.0): the repository, or its data folder. Each adversary profile becomes a technique set. "
+        }
+        CatalogImport::Lolbas => {
+            "Windows living-off-the-land binaries, scripts and libraries (GPL-3.0): the repository, or its yml folder. One template per command. "
+        }
+        CatalogImport::Gtfobins => {
+            "Unix binaries that get around local security restrictions (GPL-3.0): the repository (its _gtfobins and _data folders). One template per example and context, mapped to ATT&CK by Aegis's GTFOBins table. "
+        }
+    }
+}
+
+/// A catalog source into the catalog: from the project's archive, an uploaded zip or a
+/// folder, followed live like any job, with the history of imports.
 #[component]
-fn AtomicsImport(
+fn CatalogImportCard(
+    source: CatalogImport,
     watched: RwSignal<Option<JobRunDto>>,
     error: RwSignal<Option<AppError>>,
     refresh: RwSignal<u32>,
     run: Action<JobName, Result<crate::dto::jobs::EnqueuedJob, AppError>>,
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let upload = Action::new_local(|data: &FormData| upload_atomics(data.clone().into()));
+    let upload = Action::new_local(|data: &FormData| upload_catalog(data.clone().into()));
+    let job = JobName::importing(source);
+    let slug = source.slug();
+    let id = move |suffix: &str| format!("{slug}-{suffix}");
+    let wire = serde_json::to_value(source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     Effect::new(move |_| match upload.value().get() {
         Some(Ok(enqueued)) => {
             error.set(None);
@@ -462,10 +489,7 @@ fn AtomicsImport(
         Some(Err(err)) => error.set(Some(err)),
         None => {}
     });
-    let history = Resource::new(
-        move || refresh.get(),
-        |_| job_history(JobName::AtomicsImport),
-    );
+    let history = Resource::new(move || refresh.get(), move |_| job_history(job));
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(form) = ev
@@ -481,7 +505,7 @@ fn AtomicsImport(
     let on_folder = move |ev: SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
-        match folder_form_data(&ev) {
+        match folder_form_data(&ev, source) {
             Ok(data) => {
                 upload.dispatch_local(data);
             }
@@ -489,32 +513,33 @@ fn AtomicsImport(
         }
     };
     view! {
-        <div id="atomics-import" class="mt-6 border-t border-slate-100 pt-4">
-            <h3 class="font-semibold">"Atomic Red Team"</h3>
+        <div id=id("import") class="mt-6 border-t border-slate-100 pt-4">
+            <h3 class="font-semibold">{source.label()}</h3>
             <p class="mt-1 text-sm text-slate-600">
-                "Import the test catalog from the project's GitHub archive, or upload a zip or a folder: the repository, its atomics folder or one technique's folder. "
-                "Re-imports update changed tests and keep your edits to local fields."
+                {import_help(source)}
+                "Re-imports update what changed upstream and keep your edits to local fields."
             </p>
             <div class="mt-3 flex flex-wrap items-end gap-4">
-                <button id="atomics-archive" type="button" class=PRIMARY_BUTTON disabled=move || busy.get()
-                    on:click=move |_| { run.dispatch(JobName::AtomicsImport); }>
+                <button id=id("archive") type="button" class=PRIMARY_BUTTON disabled=move || busy.get()
+                    on:click=move |_| { run.dispatch(job); }>
                     "Import from GitHub"
                 </button>
-                <form id="atomics-upload-form" class="flex flex-wrap items-end gap-2" on:submit=on_submit>
+                <form id=id("upload-form") class="flex flex-wrap items-end gap-2" on:submit=on_submit>
+                    <input type="hidden" name="source" value=wire.clone() />
                     <div>
-                        <label for="atomics-file" class=LABEL_CLASS>"Zip archive"</label>
-                        <input id="atomics-file" name="file" type="file" accept=".zip,application/zip" required class=INPUT_CLASS />
+                        <label for=id("file") class=LABEL_CLASS>"Zip archive"</label>
+                        <input id=id("file") name="file" type="file" accept=".zip,application/zip" required class=INPUT_CLASS />
                     </div>
-                    <button id="atomics-upload" type="submit" class=PRIMARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
+                    <button id=id("upload") type="submit" class=PRIMARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
                         {move || if upload.pending().get() { "Uploading…" } else { "Upload and import" }}
                     </button>
                 </form>
-                <form id="atomics-folder-form" class="flex flex-wrap items-end gap-2" on:submit=on_folder>
+                <form id=id("folder-form") class="flex flex-wrap items-end gap-2" on:submit=on_folder>
                     <div>
-                        <label for="atomics-folder" class=LABEL_CLASS>"Folder"</label>
-                        <input id="atomics-folder" type="file" prop:webkitdirectory=true multiple=true required class=INPUT_CLASS />
+                        <label for=id("folder") class=LABEL_CLASS>"Folder"</label>
+                        <input id=id("folder") type="file" prop:webkitdirectory=true multiple=true required class=INPUT_CLASS />
                     </div>
-                    <button id="atomics-folder-upload" type="submit" class=SECONDARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
+                    <button id=id("folder-upload") type="submit" class=SECONDARY_BUTTON disabled=move || busy.get() || upload.pending().get()>
                         "Upload folder and import"
                     </button>
                 </form>
@@ -525,7 +550,7 @@ fn AtomicsImport(
                     match history.await {
                         Ok(runs) if runs.is_empty() => view! { <p class="text-sm text-slate-500">"No import yet."</p> }.into_any(),
                         Ok(runs) => view! {
-                            <table id="atomics-history" class="min-w-full divide-y divide-slate-200 text-sm">
+                            <table id=id("history") class="min-w-full divide-y divide-slate-200 text-sm">
                                 <tbody class="divide-y divide-slate-100">
                                     {runs.into_iter().map(|r| {
                                         let text = match (&r.result, &r.error) {
@@ -553,12 +578,11 @@ fn AtomicsImport(
     }
 }
 
-/// The picked folder's atomics as a multipart form: each `atomics/<T-id>/T*.yaml` file as a
-/// `files` part named by its path in the folder. Nothing else is sent: the repository also
-/// holds payloads and binaries the import never reads.
+/// The picked folder's files of `source` as a multipart form: the `source` part, then each of
+/// its files (`CatalogImport::entry`) as a `files` part named by its path in the folder.
+/// Nothing else is sent: repositories also hold payloads and binaries the import never reads.
 #[cfg(feature = "hydrate")]
-fn folder_form_data(ev: &SubmitEvent) -> Result<FormData, String> {
-    use crate::domain::atomics::atomics_entry;
+fn folder_form_data(ev: &SubmitEvent, source: CatalogImport) -> Result<FormData, String> {
     use web_sys::js_sys::Reflect;
     let files = ev
         .target()
@@ -569,32 +593,50 @@ fn folder_form_data(ev: &SubmitEvent) -> Result<FormData, String> {
         .filter(|files| files.length() > 0)
         .ok_or("Choose a folder first")?;
     let data = FormData::new().map_err(|_| "This browser cannot send the folder")?;
-    let mut atomics = 0;
+    let wire = serde_json::to_value(source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    data.append_with_str("source", &wire)
+        .map_err(|_| "This browser cannot send the folder")?;
+    let mut found = 0;
     for file in (0..files.length()).filter_map(|i| files.get(i)) {
         let path = Reflect::get(&file, &"webkitRelativePath".into())
             .ok()
             .and_then(|v| v.as_string())
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| file.name());
-        if atomics_entry(&path).is_none() {
+        if source.entry(&path).is_none() {
             continue;
         }
         data.append_with_blob_and_filename("files", &file, &path)
             .map_err(|_| format!("{path} could not be added to the upload"))?;
-        atomics += 1;
+        found += 1;
     }
-    if atomics == 0 {
-        return Err("The folder holds no atomics (atomics/<T-id>/T*.yaml)".into());
+    if found == 0 {
+        return Err(format!(
+            "The folder holds no {} files ({})",
+            source.label(),
+            source.files()
+        ));
     }
     Ok(data)
 }
 
 fn outcome_text(job: &str, result: &serde_json::Value) -> String {
-    if job == JobName::AtomicsImport.as_str() {
-        let source = result["source"].as_str().unwrap_or("Atomic Red Team");
+    if let Some(imported) = job.parse::<JobName>().ok().and_then(JobName::imports) {
+        let source = result["source"].as_str().unwrap_or(imported.label());
         let r = &result["report"];
+        let sets = match r.get("technique_sets") {
+            Some(sets) if sets.is_object() => format!(
+                "; technique sets: {} added, {} updated, {} unchanged",
+                sets["added"], sets["updated"], sets["unchanged"]
+            ),
+            _ => String::new(),
+        };
+        let flagged = r["flagged"].as_array().map(Vec::len).unwrap_or(0);
         return format!(
-            "Imported from {source}: {} added, {} updated, {} unchanged, {} files skipped, {} unknown techniques",
+            "Imported from {source}: {} added, {} updated, {} unchanged, {} files skipped, {} unknown techniques{}{sets}",
             r["added"],
             r["updated"],
             r["unchanged"],
@@ -603,6 +645,11 @@ fn outcome_text(job: &str, result: &serde_json::Value) -> String {
                 .as_array()
                 .map(Vec::len)
                 .unwrap_or(0),
+            if flagged > 0 {
+                format!(", {flagged} flagged")
+            } else {
+                String::new()
+            },
         );
     }
     if job == JobName::MitreSync.as_str() {

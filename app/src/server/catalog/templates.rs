@@ -5,8 +5,8 @@ use crate::domain::values::{Choice, Severity, TemplateSource};
 use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::Page;
 use crate::dto::catalog::{
-    CreateTemplateRequest, DependencyDto, InputArgumentDto, TemplateDetail, TemplateQuery,
-    TemplateStats, TemplateSummary, UpdateTemplateRequest,
+    CreateTemplateRequest, DependencyDto, InputArgumentDto, SourceDetails, TemplateDetail,
+    TemplateQuery, TemplateStats, TemplateSummary, UpdateTemplateRequest,
 };
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::entities::{technique, test_template};
@@ -46,9 +46,19 @@ fn summary(model: &test_template::Model, known: &HashSet<String>) -> TemplateSum
     }
 }
 
+/// The fields only the template's source has, as stored.
+pub fn source_details(model: &test_template::Model) -> Option<SourceDetails> {
+    serde_json::from_value(model.details.clone()?).ok()
+}
+
 fn detail(model: test_template::Model, known: &HashSet<String>) -> TemplateDetail {
+    let source_details = source_details(&model);
     TemplateDetail {
         summary: summary(&model, known),
+        license: model.license.clone(),
+        source_url: model.source_url.clone(),
+        source_details,
+        flags: Vec::new(),
         input_arguments: serde_json::from_value::<Vec<InputArgumentDto>>(model.input_arguments)
             .unwrap_or_default(),
         dependencies: serde_json::from_value::<Vec<DependencyDto>>(model.dependencies)
@@ -209,7 +219,49 @@ pub async fn get(
     if !model.is_active && !may_see_inactive {
         return Err(AppError::NotFound("Template not found".into()));
     }
-    Ok(detail(model, &known_techniques(db).await?))
+    let tactics: Vec<String> = technique::Entity::find()
+        .select_only()
+        .column(technique::Column::Tactics)
+        .filter(technique::Column::MitreId.eq(&model.technique_id))
+        .into_tuple::<serde_json::Value>()
+        .one(db)
+        .await?
+        .map(|t| strings(&t))
+        .unwrap_or_default();
+    let mut detail = detail(model, &known_techniques(db).await?);
+    detail.flags = flags(&detail, &tactics);
+    Ok(detail)
+}
+
+/// A template's caveats, from what the knowledge base says of its technique now.
+fn flags(detail: &TemplateDetail, tactics: &[String]) -> Vec<String> {
+    let mut flags = Vec::new();
+    if !detail.summary.technique_known {
+        flags.push(format!(
+            "The knowledge base does not hold {} (yet)",
+            detail.summary.technique_id
+        ));
+    }
+    match &detail.source_details {
+        Some(SourceDetails::Caldera(c)) => {
+            flags.extend(crate::server::importers::caldera::tactic_mismatch(
+                &c.tactic,
+                &detail.summary.technique_id,
+                tactics,
+            ));
+        }
+        Some(SourceDetails::Gtfobins(g)) if g.mapping != "inherited" => flags.push(
+            "GTFOBins maps no example to ATT&CK: the technique comes from Aegis's table of \
+             function and context defaults"
+                .into(),
+        ),
+        Some(SourceDetails::Gtfobins(_)) => flags.push(
+            "GTFOBins maps no example to ATT&CK: the techniques are those of the entry it leads to"
+                .into(),
+        ),
+        _ => {}
+    }
+    flags
 }
 
 /// Activates or deactivates a template (DELETE is a deactivation: templates are never lost).
@@ -401,6 +453,9 @@ pub async fn create(
         remediation_steps: Set(json!(clean_list(&request.remediation_steps, false))),
         is_active: Set(true),
         content_hash: Set(hash),
+        license: Set(None),
+        source_url: Set(None),
+        details: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

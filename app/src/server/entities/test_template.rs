@@ -1,8 +1,7 @@
 use crate::domain::values::{Severity, TemplateSource};
 use sea_orm::entity::prelude::*;
 
-/// A procedure teams can instantiate as a test. `source` is `atomic_red_team`, `mitre` or
-/// `custom`; `external_id` is the upstream key (an atomic's GUID). `content_hash` covers the
+/// A procedure teams can instantiate as a test, from one of the `TemplateSource`s; `external_id` is the upstream key (an atomic's GUID). `content_hash` covers the
 /// upstream-owned fields, so a re-import knows what changed without comparing each one.
 /// `input_arguments` is `[{"name", "description", "type", "default"}]`; `dependencies` is
 /// `[{"description", "prereq_command", "get_prereq_command"}]`.
@@ -30,6 +29,12 @@ pub struct Model {
     pub remediation_steps: Json,
     pub is_active: bool,
     pub content_hash: String,
+    /// The upstream licence (SPDX id, or the terms it is published under).
+    pub license: Option<String>,
+    /// Where the upstream entry is read.
+    pub source_url: Option<String>,
+    /// The fields only the template's source has (`dto::catalog::SourceDetails`).
+    pub details: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -29,7 +29,13 @@
 //! Nothing else: progress, history, retries, the upload limits and the CLI bar come with it.
 pub mod atomics;
 pub mod attack;
+pub mod caldera;
+pub mod files;
+pub mod gtfobins;
+pub mod lolbas;
+pub mod templates;
 pub mod uploads;
+pub mod yaml;
 
 use crate::dto::catalog::SkippedFile;
 use crate::error::{AppError, AppResult};

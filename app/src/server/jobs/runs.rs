@@ -1,6 +1,7 @@
 //! Runs of background jobs: recorded when enqueued, updated by the worker as they progress,
 //! read by the System panel.
 use crate::domain::audit::AuditAction;
+use crate::domain::sources::CatalogImport;
 use crate::dto::jobs::{
     EnqueuedJob, JobName, JobProgress, JobRunDto, ScheduledJobStatus, SchedulerStatus,
 };
@@ -288,13 +289,14 @@ pub async fn scheduler_status(
     Ok(SchedulerStatus { jobs })
 }
 
-/// Enqueues an Atomic Red Team import: from the configured archive, or from an uploaded zip
-/// saved by `templates::import::save_upload` (`file`, shown as `name`). An upload while an
+/// Enqueues the import of a catalog source: from its configured archive, or from an upload
+/// saved by `importers::files::SourceUpload` (`file`, shown as `name`). An upload while that
 /// import is running is refused, not silently joined: its file would be ignored.
-pub async fn enqueue_atomics_import(
+pub async fn enqueue_catalog_import(
     db: &DatabaseConnection,
     queue: &dyn JobQueue,
     actor: &Actor,
+    source: CatalogImport,
     upload: Option<(String, String)>,
     uploads: &UploadDir,
 ) -> AppResult<EnqueuedJob> {
@@ -305,7 +307,7 @@ pub async fn enqueue_atomics_import(
     let enqueued = enqueue(
         db,
         queue,
-        JobName::AtomicsImport,
+        JobName::importing(source),
         Trigger::Admin,
         actor,
         Some(params),
@@ -318,10 +320,10 @@ pub async fn enqueue_atomics_import(
         match &enqueued {
             Ok(job) if job.already_running => {
                 discard();
-                return Err(AppError::Conflict(
-                    "An Atomic Red Team import is already running; try again when it has finished"
-                        .into(),
-                ));
+                return Err(AppError::Conflict(format!(
+                    "A {} import is already running; try again when it has finished",
+                    source.label()
+                )));
             }
             Err(_) => discard(),
             Ok(_) => {}

@@ -394,6 +394,87 @@ pub async fn import_layer(
     })
 }
 
+/// What [`put`] did to a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetChange {
+    Added,
+    Updated,
+    Unchanged,
+}
+
+/// Writes the set `name` with exactly `items` (ATT&CK id → comment) in the caller's
+/// transaction, for an import that owns the set (CALDERA's adversary profiles): created when
+/// missing, rewritten when its description or techniques differ, left alone when they match.
+pub async fn put(
+    txn: &impl ConnectionTrait,
+    created_by: Option<Uuid>,
+    name: &str,
+    description: &str,
+    items: &BTreeMap<String, String>,
+) -> AppResult<SetChange> {
+    let now = Utc::now();
+    let existing = technique_set::Entity::find()
+        .filter(technique_set::Column::Name.eq(name))
+        .one(txn)
+        .await?;
+    let (set_id, change) = match existing {
+        Some(set) => {
+            let stored: BTreeMap<String, String> = technique_set_item::Entity::find()
+                .filter(technique_set_item::Column::SetId.eq(set.id))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|item| (item.technique_id, item.comment))
+                .collect();
+            if stored == *items && set.description == description {
+                return Ok(SetChange::Unchanged);
+            }
+            technique_set_item::Entity::delete_many()
+                .filter(technique_set_item::Column::SetId.eq(set.id))
+                .exec(txn)
+                .await?;
+            technique_set::ActiveModel {
+                id: Set(set.id),
+                description: Set(description.to_owned()),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .update(txn)
+            .await?;
+            (set.id, SetChange::Updated)
+        }
+        None => {
+            let set = technique_set::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                name: Set(name.chars().take(MAX_NAME).collect()),
+                description: Set(description.to_owned()),
+                created_by: Set(created_by),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await?;
+            (set.id, SetChange::Added)
+        }
+    };
+    let rows: Vec<technique_set_item::ActiveModel> = items
+        .iter()
+        .map(|(id, comment)| technique_set_item::ActiveModel {
+            set_id: Set(set_id),
+            technique_id: Set(id.clone()),
+            score: Set(None),
+            comment: Set(comment.chars().take(MAX_COMMENT).collect()),
+            color: Set(None),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        technique_set_item::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(change)
+}
+
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, key: &str) -> AppResult<()> {
     let txn = begin_write(db).await?;
     let set = resolve(&txn, key)

@@ -9,11 +9,13 @@ use crate::domain::test_input::{check_title, choice, clean_platform};
 use crate::domain::validation::check_text;
 use crate::domain::values::{RemediationStatus, Severity};
 use crate::domain::workflow;
-use crate::dto::catalog::InputArgumentDto;
+use crate::dto::catalog::{InputArgumentDto, SourceDetails};
 use crate::dto::workflow::{CreateTestRequest, FromTemplateRequest, TestDetail};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::server::catalog::templates::source_details;
 use crate::server::entities::test_template;
 use crate::server::importers::atomics::parse::{InputArgument, fill_arguments};
+use crate::server::importers::caldera;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::{Actor, CurrentUser};
 use crate::server::platform::db::begin_write;
@@ -91,15 +93,65 @@ pub async fn create(
     reads::detail(db, user, model).await
 }
 
+/// What a template's test runs: its command, executor and cleanup, or those of the
+/// executor a CALDERA ability has for the test's platform.
+struct Runnable<'a> {
+    executor: Option<String>,
+    command: &'a str,
+    cleanup: Option<&'a str>,
+}
+
+/// The CALDERA executor for `platform`, when the template is an ability; an ability without
+/// one for the platform is a field error naming the platforms it has.
+fn runnable<'a>(
+    template: &'a test_template::Model,
+    details: &'a Option<SourceDetails>,
+    platform: Option<&str>,
+    errors: &mut FieldErrors,
+) -> Runnable<'a> {
+    let default = Runnable {
+        executor: template.executor_name.clone(),
+        command: &template.command,
+        cleanup: template.cleanup_command.as_deref(),
+    };
+    let (Some(SourceDetails::Caldera(caldera)), Some(platform)) = (details, platform) else {
+        return default;
+    };
+    match caldera.executors.iter().find(|e| e.platform == platform) {
+        Some(executor) => Runnable {
+            executor: Some(caldera::parse::executor_name(&executor.executor)),
+            command: &executor.command,
+            cleanup: executor.cleanup.as_deref(),
+        },
+        None => {
+            let mut platforms: Vec<&str> = caldera
+                .executors
+                .iter()
+                .map(|e| e.platform.as_str())
+                .collect();
+            platforms.dedup();
+            errors.insert(
+                "platform".into(),
+                format!(
+                    "This CALDERA ability has no executor for {platform}; it runs on {}",
+                    platforms.join(", ")
+                ),
+            );
+            default
+        }
+    }
+}
+
 /// The procedure a template's test runs: its command with the arguments filled in, under a
 /// line naming the executor, and its cleanup.
 fn procedure_of(
     template: &test_template::Model,
+    runnable: &Runnable<'_>,
     arguments: &[InputArgument],
     values: &std::collections::BTreeMap<String, String>,
 ) -> (String, String) {
-    let command = fill_arguments(&template.command, arguments, values);
-    let mut procedure = match &template.executor_name {
+    let command = fill_arguments(runnable.command, arguments, values);
+    let mut procedure = match &runnable.executor {
         Some(executor) => format!(
             "# executor: {executor}{}\n{command}",
             if template.elevation_required {
@@ -110,11 +162,7 @@ fn procedure_of(
         ),
         None => command.clone(),
     };
-    if let Some(cleanup) = template
-        .cleanup_command
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-    {
+    if let Some(cleanup) = runnable.cleanup.filter(|c| !c.trim().is_empty()) {
         procedure.push_str("\n\n# cleanup\n");
         procedure.push_str(&fill_arguments(cleanup, arguments, values));
     }
@@ -171,6 +219,8 @@ pub async fn create_from_template(
             .or_else(|| (platforms.len() == 1).then(|| platforms[0].clone())),
         &mut errors,
     );
+    let details = source_details(&template);
+    let runnable = runnable(&template, &details, platform.as_deref(), &mut errors);
     check_new_links(
         &txn,
         request.assigned_red_id,
@@ -195,7 +245,8 @@ pub async fn create_from_template(
             default: a.default.clone(),
         })
         .collect();
-    let (command, procedure) = procedure_of(&template, &as_atomic, &request.input_arguments);
+    let (command, procedure) =
+        procedure_of(&template, &runnable, &as_atomic, &request.input_arguments);
     let new = NewTest {
         title,
         description: template.description.clone(),

@@ -1,10 +1,11 @@
 //! `/api/v1/system`: the job runner (sync now, scheduler status, one run's progress).
 use crate::rest::extract::{ApiPath, Caller};
 use app::domain::rbac::Permission;
+use app::domain::sources::CatalogImport;
 use app::dto::jobs::{EnqueuedJob, JobName, JobRunDto, SchedulerStatus};
 use app::error::AppError;
 use app::server::importers::Trigger;
-use app::server::importers::atomics::source::AtomicsUpload;
+use app::server::importers::files::SourceUpload;
 use app::server::jobs::runs;
 use app::server::platform::state::AppState;
 use app::server::platform::upload::{MultipartReader, is_multipart};
@@ -77,12 +78,14 @@ pub async fn job_runs(
     Ok(Json(runs::recent(&state.db, 50).await?))
 }
 
-/// `POST /system/import-atomic-red-team`: with a multipart `file` (a zip of the repository or
-/// of its `atomics` folder) or `files` (a folder's files, each part named by its path in the
-/// folder) imports that; with no body, downloads the configured archive.
-/// Either way a background job (202 with its id); progress and result via `/system/jobs/{id}`.
-pub async fn import_atomics(
-    State(state): State<AppState>,
+/// `POST /system/import-atomic-red-team`, `/import-caldera`, `/import-lolbas`,
+/// `/import-gtfobins`: with a multipart `file` (a zip of the repository or of one of its
+/// folders) or `files` (a folder's files, each part named by its path in the folder) imports
+/// that; with no body, downloads the source's configured archive. Either way a background job
+/// (202 with its id); progress and result via `/system/jobs/{id}`.
+pub async fn import_catalog(
+    source: CatalogImport,
+    state: AppState,
     caller: Caller,
     request: Request,
 ) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
@@ -91,8 +94,8 @@ pub async fn import_atomics(
     let upload = if is_multipart(&parts.headers) {
         let limit = state.max_import_bytes;
         let mut form =
-            MultipartReader::from_request(&parts.headers, body, AtomicsUpload::PARTS, limit)?;
-        let mut upload = AtomicsUpload::new(limit, state.uploads.clone());
+            MultipartReader::from_request(&parts.headers, body, SourceUpload::PARTS, limit)?;
+        let mut upload = SourceUpload::new(source, limit, state.uploads.clone());
         while let Some(part) = form.next().await? {
             upload.part(part).await?;
         }
@@ -100,13 +103,33 @@ pub async fn import_atomics(
     } else {
         None
     };
-    let enqueued = runs::enqueue_atomics_import(
+    let enqueued = runs::enqueue_catalog_import(
         &state.db,
         state.jobs.as_ref(),
         &caller.actor(),
+        source,
         upload,
         &state.uploads,
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(enqueued)))
+}
+
+macro_rules! catalog_import_handler {
+    ($($name:ident => $source:expr),+ $(,)?) => {$(
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            request: Request,
+        ) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
+            import_catalog($source, state, caller, request).await
+        }
+    )+};
+}
+
+catalog_import_handler! {
+    import_atomics => CatalogImport::AtomicRedTeam,
+    import_caldera => CatalogImport::Caldera,
+    import_lolbas => CatalogImport::Lolbas,
+    import_gtfobins => CatalogImport::Gtfobins,
 }

@@ -4,69 +4,71 @@
 //! tools, remediation steps). A malformed file is skipped with its path and line; the rest
 //! goes on. Sources (directories, archives, uploads) are in `source`.
 use super::parse::{AtomicFile, AtomicTest, parse_atomic_file};
-use crate::domain::audit::AuditAction;
-use crate::domain::values::{Severity, TemplateSource};
-use crate::dto::catalog::{AtomicImportReport, SkippedFile};
+use crate::domain::sources::CatalogImport;
+use crate::dto::catalog::{DependencyDto, InputArgumentDto, SkippedFile, TemplateImportReport};
 use crate::error::AppResult;
-use crate::server::entities::test_template;
-use crate::server::importers::{
-    Counts, ImportReport, Importer, Input, ProgressFn, content_hash, report,
-};
-use crate::server::knowledge::reads::known_techniques;
-use crate::server::platform::audit::{self, AuditRecord};
+use crate::server::importers::templates::{self, UpstreamTemplate};
+use crate::server::importers::{Importer, Input, ProgressFn, report};
 use crate::server::platform::context::Actor;
-use crate::server::platform::db::begin_write;
-use chrono::Utc;
-use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashMap, HashSet};
-use uuid::Uuid;
+use sea_orm::DatabaseConnection;
+use std::collections::HashSet;
 
-pub const SOURCE: TemplateSource = TemplateSource::AtomicRedTeam;
+pub const SOURCE: CatalogImport = CatalogImport::AtomicRedTeam;
 
-/// Rows per multi-row INSERT: well under both backends' bound-parameter limits.
-const INSERT_CHUNK: usize = 200;
-
-/// The fields the upstream project owns, as stored; hashed to tell what changed.
-fn upstream_fields(technique_id: &str, test: &AtomicTest) -> Value {
-    json!({
-        "technique_id": technique_id,
-        "name": test.name,
-        "description": test.description,
-        "platforms": test.supported_platforms,
-        "executor_name": test.executor.name,
-        "command": test.executor.command,
-        "cleanup_command": test.executor.cleanup_command,
-        "elevation_required": test.executor.elevation_required,
-        "input_arguments": test.input_arguments.iter().map(|a| json!({
-            "name": a.name, "description": a.description, "type": a.kind, "default": a.default,
-        })).collect::<Vec<_>>(),
-        "dependencies": test.dependencies.iter().map(|d| json!({
-            "description": d.description,
-            "prereq_command": d.prereq_command,
-            "get_prereq_command": d.get_prereq_command,
-        })).collect::<Vec<_>>(),
-        "dependency_executor_name": test.dependency_executor_name,
-    })
+/// One atomic test as the catalog stores it.
+fn template(technique_id: &str, test: &AtomicTest) -> UpstreamTemplate {
+    UpstreamTemplate {
+        external_id: test.guid.to_string(),
+        technique_id: technique_id.to_owned(),
+        name: test.name.clone(),
+        description: test.description.clone(),
+        platforms: test.supported_platforms.clone(),
+        executor_name: Some(test.executor.name.clone()),
+        command: test.executor.command.clone(),
+        cleanup_command: test.executor.cleanup_command.clone(),
+        elevation_required: test.executor.elevation_required,
+        input_arguments: test
+            .input_arguments
+            .iter()
+            .map(|a| InputArgumentDto {
+                name: a.name.clone(),
+                description: a.description.clone(),
+                kind: a.kind.clone(),
+                default: a.default.clone(),
+            })
+            .collect(),
+        dependencies: test
+            .dependencies
+            .iter()
+            .map(|d| DependencyDto {
+                description: d.description.clone(),
+                prereq_command: d.prereq_command.clone(),
+                get_prereq_command: d.get_prereq_command.clone(),
+            })
+            .collect(),
+        dependency_executor_name: test.dependency_executor_name.clone(),
+        source_url: SOURCE.source_url(&format!("atomics/{technique_id}/{technique_id}.yaml")),
+        details: None,
+        initial_expected_detection: String::new(),
+    }
 }
 
 /// The atomics of a source, parsed: the files that parsed, and the report so far (files read,
 /// files skipped with the reason).
 pub struct ParsedAtomics {
     atomics: Vec<AtomicFile>,
-    summary: AtomicImportReport,
+    summary: TemplateImportReport,
 }
 
 pub struct AtomicRedTeam;
 
 impl Importer for AtomicRedTeam {
     type Parsed = ParsedAtomics;
-    type Report = AtomicImportReport;
+    type Report = TemplateImportReport;
 
     fn parse(input: Input, progress: ProgressFn<'_>) -> AppResult<ParsedAtomics> {
         let files = input.into_files()?;
-        let mut summary = AtomicImportReport {
+        let mut summary = TemplateImportReport {
             files: files.len(),
             ..Default::default()
         };
@@ -112,136 +114,21 @@ impl Importer for AtomicRedTeam {
         actor: &Actor,
         parsed: ParsedAtomics,
         _source: &str,
-        _progress: ProgressFn<'_>,
-    ) -> AppResult<AtomicImportReport> {
+        progress: ProgressFn<'_>,
+    ) -> AppResult<TemplateImportReport> {
         let ParsedAtomics {
             atomics: parsed,
-            summary: mut report,
+            summary: report,
         } = parsed;
-        let txn = begin_write(db).await?;
-        let known = known_techniques(&txn).await?;
-        let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
-            .filter(test_template::Column::Source.eq(SOURCE))
-            .select_only()
-            .column(test_template::Column::ExternalId)
-            .column(test_template::Column::Id)
-            .column(test_template::Column::ContentHash)
-            .into_tuple::<(Option<String>, Uuid, String)>()
-            .all(&txn)
-            .await?
-            .into_iter()
-            .filter_map(|(external, id, hash)| external.map(|e| (e, (id, hash))))
+        let templates: Vec<UpstreamTemplate> = parsed
+            .iter()
+            .flat_map(|atomic| {
+                atomic
+                    .tests
+                    .iter()
+                    .map(|test| template(&atomic.attack_technique, test))
+            })
             .collect();
-        let now = Utc::now();
-        let mut unknown = BTreeSet::new();
-        let mut inserts = Vec::new();
-        for atomic in &parsed {
-            if !known.contains(&atomic.attack_technique) {
-                unknown.insert(atomic.attack_technique.clone());
-            }
-            for test in &atomic.tests {
-                let fields = upstream_fields(&atomic.attack_technique, test);
-                let content_hash = content_hash(&fields);
-                let guid = test.guid.to_string();
-                let mut row = test_template::ActiveModel {
-                    technique_id: Set(atomic.attack_technique.clone()),
-                    name: Set(test.name.chars().take(300).collect()),
-                    description: Set(test.description.clone()),
-                    platforms: Set(fields["platforms"].clone()),
-                    executor_name: Set(Some(test.executor.name.clone())),
-                    command: Set(test.executor.command.clone()),
-                    cleanup_command: Set(test.executor.cleanup_command.clone()),
-                    elevation_required: Set(test.executor.elevation_required),
-                    input_arguments: Set(fields["input_arguments"].clone()),
-                    dependencies: Set(fields["dependencies"].clone()),
-                    dependency_executor_name: Set(test.dependency_executor_name.clone()),
-                    content_hash: Set(content_hash.clone()),
-                    updated_at: Set(now),
-                    ..Default::default()
-                };
-                match existing.get(&guid) {
-                    Some((_, stored)) if *stored == content_hash => report.unchanged += 1,
-                    Some((id, _)) => {
-                        row.id = Set(*id);
-                        test_template::Entity::update(row).exec(&txn).await?;
-                        report.updated += 1;
-                    }
-                    None => {
-                        row.id = Set(Uuid::new_v4());
-                        row.source = Set(SOURCE);
-                        row.external_id = Set(Some(guid));
-                        row.expected_detection = Set(String::new());
-                        row.suggested_tools = Set(json!([]));
-                        row.severity = Set(Severity::Medium);
-                        row.remediation_steps = Set(json!([]));
-                        row.is_active = Set(true);
-                        row.created_at = Set(now);
-                        inserts.push(row);
-                        report.added += 1;
-                    }
-                }
-            }
-        }
-        for chunk in inserts.chunks(INSERT_CHUNK) {
-            test_template::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        report.unknown_techniques = unknown.into_iter().collect();
-        audit::record(
-            &txn,
-            actor,
-            AuditRecord::new(AuditAction::TemplatesImport, "test_template", SOURCE).after(json!({
-                "files": report.files,
-                "added": report.added,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "skipped": report.skipped.len(),
-            })),
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(report)
-    }
-}
-
-impl ImportReport for AtomicImportReport {
-    fn counts(&self) -> Counts {
-        Counts {
-            added: self.added,
-            updated: self.updated,
-            unchanged: self.unchanged,
-            skipped: self.skipped.clone(),
-        }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        let mut lines = vec![format!(
-            "Templates: {} added, {} updated, {} unchanged. Files: {} read, {} skipped.",
-            self.added,
-            self.updated,
-            self.unchanged,
-            self.files,
-            self.skipped.len()
-        )];
-        for skipped in &self.skipped {
-            lines.push(format!("  skipped {}: {}", skipped.path, skipped.reason));
-        }
-        if !self.unknown_techniques.is_empty() {
-            const LISTED: usize = 20;
-            let unknown = &self.unknown_techniques;
-            let more = unknown.len().saturating_sub(LISTED);
-            lines.push(format!(
-                "Imported, but {} technique(s) are not in the ATT&CK knowledge base (yet): {}{}",
-                unknown.len(),
-                unknown[..unknown.len().min(LISTED)].join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ));
-        }
-        lines
+        templates::import(db, actor, SOURCE, &templates, report, progress).await
     }
 }

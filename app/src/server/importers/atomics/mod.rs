@@ -1,5 +1,4 @@
-//! Atomic Red Team: the atomics YAML parser, where atomics come from (directories, archives,
-//! uploads), and the catalog importer.
+//! Atomic Red Team: the atomics YAML parser and the catalog importer (sources are read by
+//! `importers::files`).
 pub mod import;
 pub mod parse;
-pub mod source;

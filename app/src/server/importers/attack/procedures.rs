@@ -129,6 +129,12 @@ pub async fn sync_procedures(
                     remediation_steps: Set(json!([])),
                     is_active: Set(true),
                     content_hash: Set(hash),
+                    license: Set(Some("ATT&CK Terms of Use".into())),
+                    source_url: Set(Some(format!(
+                        "https://attack.mitre.org/techniques/{}/",
+                        technique.mitre_id.replace('.', "/")
+                    ))),
+                    details: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 });

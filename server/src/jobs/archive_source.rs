@@ -1,9 +1,11 @@
-//! Where an Atomic Red Team import reads from: the project's zip archive (URL from config),
-//! downloaded with a size bound and streamed to a temporary file, or a zip uploaded through
-//! the System panel. Only `atomics/**/T*.yaml` is read from either.
+//! Where a catalog import reads from: the source's zip archive (URL from config), downloaded
+//! with a size bound and streamed to a temporary file, or a zip uploaded through the System
+//! panel. Only the source's own files (`CatalogImport::entry`) are read from either.
 use super::Failure;
+use crate::config::CatalogArchives;
+use app::domain::sources::CatalogImport;
 use app::error::{AppError, AppResult};
-use app::server::importers::atomics::source::read_atomics_zip;
+use app::server::importers::files;
 use app::server::importers::uploads::UploadDir;
 use app::server::importers::{ArchiveLimits, SourceFile};
 use std::io::Write;
@@ -11,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-pub struct AtomicsSource {
+pub struct ArchiveSource {
     client: reqwest::Client,
-    pub archive_url: String,
+    pub archives: CatalogArchives,
     max_bytes: usize,
     pub limits: ArchiveLimits,
 }
@@ -27,9 +29,9 @@ impl Drop for TempFile {
     }
 }
 
-impl AtomicsSource {
+impl ArchiveSource {
     pub fn new(
-        archive_url: String,
+        archives: CatalogArchives,
         timeout: Duration,
         max_bytes: usize,
         limits: ArchiveLimits,
@@ -43,19 +45,20 @@ impl AtomicsSource {
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Self {
             client,
-            archive_url,
+            archives,
             max_bytes,
             limits,
         })
     }
 
-    /// Downloads the archive to a temporary file and reads the atomics from it.
+    /// Downloads the source's archive to a temporary file and reads the source's files from it.
     pub async fn download(
         &self,
+        source: CatalogImport,
         uploads: &UploadDir,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Vec<SourceFile>, Failure> {
-        let url = &self.archive_url;
+        let url = self.archives.url(source);
         let mut response = self
             .client
             .get(url)
@@ -91,14 +94,18 @@ impl AtomicsSource {
         file.flush()
             .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
         drop(file);
-        Ok(read_zip(&temp.0, self.limits).await?)
+        Ok(read_zip(&temp.0, self.limits, source).await?)
     }
 }
 
-/// Reads the atomics of a zip on disk, off the async threads.
-pub async fn read_zip(path: &Path, limits: ArchiveLimits) -> AppResult<Vec<SourceFile>> {
+/// Reads the source's files of a zip on disk, off the async threads.
+pub async fn read_zip(
+    path: &Path,
+    limits: ArchiveLimits,
+    source: CatalogImport,
+) -> AppResult<Vec<SourceFile>> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || read_atomics_zip(&path, &limits))
+    tokio::task::spawn_blocking(move || files::read_zip(&path, &limits, source))
         .await
         .map_err(|e| AppError::internal(format!("reading the archive: {e}")))?
 }

@@ -1,7 +1,8 @@
-//! Where atomics come from: a directory (the CLI), a zip of the repository (a download or an
-//! upload) or the files of a folder picked in the browser, which are zipped as they arrive so
-//! the import job reads every upload the same way.
-use crate::domain::atomics::atomics_entry;
+//! Where a catalog source's files come from: a directory (the CLI), a zip of the repository
+//! (a download or an upload) or the files of a folder picked in the browser, which are zipped
+//! as they arrive so the import job reads every upload the same way. Which files belong to a
+//! source is `CatalogImport::entry`.
+use crate::domain::sources::CatalogImport;
 use crate::error::{AppError, AppResult};
 use crate::server::importers::uploads::{UploadDir, save_upload, upload_error};
 use crate::server::importers::{ArchiveLimits, SourceFile};
@@ -9,44 +10,61 @@ use std::collections::HashSet;
 use std::path::Path;
 use uuid::Uuid;
 
-/// Reads `atomics/<T-id>/T*.yaml` under `root`, which may be a checkout of the repository or
-/// its `atomics` folder. Other files are not read.
-pub fn read_atomics_dir(root: &Path) -> AppResult<Vec<SourceFile>> {
-    let atomics = if root.join("atomics").is_dir() {
-        root.join("atomics")
-    } else {
-        root.to_path_buf()
-    };
-    let entries = std::fs::read_dir(&atomics)
-        .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", atomics.display())))?;
+/// Reads the files of `source` under `root` (a checkout of the repository or one of its
+/// folders), walking at most [`MAX_DEPTH`] folders deep without following links. Other files
+/// are not read.
+pub fn read_dir(
+    root: &Path,
+    source: CatalogImport,
+    limits: &ArchiveLimits,
+) -> AppResult<Vec<SourceFile>> {
     let mut files = Vec::new();
-    for dir in entries.flatten() {
-        let Ok(inner) = std::fs::read_dir(dir.path()) else {
-            continue;
-        };
-        let folder = dir.file_name().to_string_lossy().into_owned();
-        for file in inner.flatten() {
-            let name = file.file_name().to_string_lossy().into_owned();
-            if atomics_entry(&format!("{folder}/{name}")).is_none() {
+    let mut seen = HashSet::new();
+    let mut read = 0;
+    let mut pending = vec![(root.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = pending.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| AppError::BadRequest(format!("cannot read {}: {e}", dir.display())))?;
+        for item in entries.flatten() {
+            let Ok(kind) = item.file_type() else {
+                continue;
+            };
+            let path = item.path();
+            if kind.is_dir() {
+                if depth < MAX_DEPTH {
+                    pending.push((path, depth + 1));
+                }
                 continue;
             }
-            let path = file.path();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            if !kind.is_file() {
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let Some(entry) = source.entry(&relative) else {
+                continue;
+            };
+            if !seen.insert(entry.clone()) {
+                return Err(AppError::BadRequest(format!(
+                    "two files under {} are both {entry}",
+                    root.display()
+                )));
+            }
+            let file = std::fs::File::open(&path).map_err(|e| {
                 AppError::BadRequest(format!("cannot read {}: {e}", path.display()))
             })?;
-            files.push(SourceFile {
-                path: path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string(),
-                text,
-            });
+            let text = limits.read_entry(&relative, file, &mut read)?;
+            files.push(SourceFile { path: entry, text });
         }
     }
     if files.is_empty() {
         return Err(AppError::BadRequest(format!(
-            "no atomics (atomics/<T-id>/T*.yaml) found under {}",
+            "no {} files ({}) found under {}",
+            source.label(),
+            source.files(),
             root.display()
         )));
     }
@@ -54,14 +72,18 @@ pub fn read_atomics_dir(root: &Path) -> AppResult<Vec<SourceFile>> {
     Ok(files)
 }
 
-/// Largest single atomics file read from an archive (the biggest upstream is ~100 KB).
-const MAX_ATOMICS_FILE: u64 = 8 * 1024 * 1024;
+/// How deep [`read_dir`] walks: a repository's files sit a few folders down.
+pub const MAX_DEPTH: usize = 8;
 
-/// An upload of atomics for the import job, from the System panel or the API: one zip (the
+/// Largest single file of a folder upload (the biggest upstream file is ~100 KB).
+const MAX_SOURCE_FILE: u64 = 8 * 1024 * 1024;
+
+/// An upload of a source for its import job, from the System panel or the API: one zip (the
 /// multipart field `file`) or the files of a folder (`files`, each part named by its path
 /// inside the folder), which are written into a zip as they arrive so the job reads both the
-/// same way. What is saved is removed again unless [`AtomicsUpload::finish`] hands it over.
-pub struct AtomicsUpload {
+/// same way. What is saved is removed again unless [`SourceUpload::finish`] hands it over.
+pub struct SourceUpload {
+    source: CatalogImport,
     max_bytes: u64,
     dir: UploadDir,
     /// The saved file (inside the upload folder) and the name shown for it.
@@ -74,8 +96,8 @@ pub struct AtomicsUpload {
     folder_written: bool,
 }
 
-impl AtomicsUpload {
-    /// The multipart parts an atomics upload consists of.
+impl SourceUpload {
+    /// The multipart parts an upload consists of.
     pub const PARTS: &'static [&'static str] = &["file", "files"];
 
     /// Takes one part of a [`MultipartReader`](crate::server::platform::upload::MultipartReader).
@@ -86,8 +108,9 @@ impl AtomicsUpload {
             .await
     }
 
-    pub fn new(max_bytes: u64, dir: UploadDir) -> Self {
+    pub fn new(source: CatalogImport, max_bytes: u64, dir: UploadDir) -> Self {
         Self {
+            source,
             max_bytes,
             dir,
             saved: None,
@@ -119,7 +142,9 @@ impl AtomicsUpload {
                         "Upload one zip, or one folder, at a time",
                     ));
                 }
-                let name = file_name.unwrap_or("atomics.zip").to_owned();
+                let name = file_name
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{}.zip", self.source.slug()));
                 let file = save_upload(body, self.max_bytes, &self.dir).await?;
                 self.saved = Some((file, name));
                 Ok(())
@@ -135,7 +160,7 @@ impl AtomicsUpload {
         E: Into<AppError>,
     {
         use futures::StreamExt;
-        let Some(entry) = atomics_entry(relative) else {
+        let Some(entry) = self.source.entry(relative) else {
             // Not kept, but not free either: other files count towards the size limit too.
             self.folder_skipped += 1;
             while let Some(chunk) = body.next().await {
@@ -155,7 +180,7 @@ impl AtomicsUpload {
             let root = relative
                 .split(['/', '\\'])
                 .find(|p| !p.is_empty())
-                .unwrap_or("atomics");
+                .unwrap_or(self.source.slug());
             self.saved = Some((file, format!("{root}/ (folder)")));
             self.folder = Some(zip::ZipWriter::new(handle));
         }
@@ -169,10 +194,10 @@ impl AtomicsUpload {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(Into::into)?;
             self.count_folder_bytes(chunk.len())?;
-            if (bytes.len() + chunk.len()) as u64 > MAX_ATOMICS_FILE {
+            if (bytes.len() + chunk.len()) as u64 > MAX_SOURCE_FILE {
                 return Err(AppError::PayloadTooLarge(format!(
                     "{relative} is larger than {} MB",
-                    MAX_ATOMICS_FILE / (1024 * 1024)
+                    MAX_SOURCE_FILE / (1024 * 1024)
                 )));
             }
             bytes.extend_from_slice(&chunk);
@@ -227,28 +252,34 @@ impl AtomicsUpload {
             .await
             .unwrap_or(false);
             if !readable {
-                return Err(AppError::BadRequest(
-                    "The upload is not a zip archive (upload a zip of Atomic Red Team, or its \
-                     atomics folder)"
-                        .into(),
-                ));
+                return Err(AppError::BadRequest(format!(
+                    "The upload is not a zip archive (upload a zip of {}, or a folder of it)",
+                    self.source.label()
+                )));
             }
         }
         match self.saved.take() {
             Some(saved) => Ok(saved),
             None if self.folder_skipped > 0 => Err(AppError::field(
                 "files",
-                "The folder holds no atomics (atomics/<T-id>/T*.yaml)",
+                format!(
+                    "The folder holds no {} files ({})",
+                    self.source.label(),
+                    self.source.files()
+                ),
             )),
             None => Err(AppError::field(
                 "file",
-                "Attach a zip of Atomic Red Team, or the files of its atomics folder",
+                format!(
+                    "Attach a zip of {}, or the files of a folder of it",
+                    self.source.label()
+                ),
             )),
         }
     }
 }
 
-impl Drop for AtomicsUpload {
+impl Drop for SourceUpload {
     fn drop(&mut self) {
         if let Some((file, _)) = &self.saved {
             let _ = std::fs::remove_file(self.dir.file(file));
@@ -256,16 +287,20 @@ impl Drop for AtomicsUpload {
     }
 }
 
-/// Reads the atomics ([`atomics_entry`]) from a zip of the repository (GitHub's archive has
-/// one top folder), of its `atomics` folder or of one technique's folder. Nothing else in the
-/// archive is read. A broken archive
-/// is an error that names the problem; then nothing is imported.
-pub fn read_atomics_zip(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<SourceFile>> {
+/// Reads the files of `source` ([`CatalogImport::entry`]) from a zip of the repository
+/// (GitHub's archive has one top folder) or of one of its folders. Nothing else in the archive
+/// is read. A broken archive is an error that names the problem; then nothing is imported.
+pub fn read_zip(
+    path: &Path,
+    limits: &ArchiveLimits,
+    source: CatalogImport,
+) -> AppResult<Vec<SourceFile>> {
     let file = std::fs::File::open(path)
         .map_err(|e| AppError::BadRequest(format!("cannot open {}: {e}", path.display())))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| AppError::BadRequest(format!("not a readable zip archive: {e}")))?;
     let mut files = Vec::new();
+    let mut seen = HashSet::new();
     let mut read = 0;
     for index in 0..archive.len() {
         let mut entry = archive
@@ -275,9 +310,14 @@ pub fn read_atomics_zip(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<So
             continue;
         }
         let name = entry.name().to_owned();
-        let Some(path) = atomics_entry(&name) else {
+        let Some(path) = source.entry(&name) else {
             continue;
         };
+        if !seen.insert(path.clone()) {
+            return Err(AppError::BadRequest(format!(
+                "two files of the archive are both {path}"
+            )));
+        }
         if entry.size() > limits.per_file {
             return Err(AppError::BadRequest(format!(
                 "{name} is larger than {} bytes",
@@ -288,20 +328,26 @@ pub fn read_atomics_zip(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<So
         files.push(SourceFile { path, text });
     }
     if files.is_empty() {
-        return Err(AppError::BadRequest(
-            "no atomics (atomics/<T-id>/T*.yaml) found in the archive".into(),
-        ));
+        return Err(AppError::BadRequest(format!(
+            "no {} files ({}) found in the archive",
+            source.label(),
+            source.files()
+        )));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
 /// A directory, or a zip archive of one.
-pub fn read_atomics(path: &Path, limits: &ArchiveLimits) -> AppResult<Vec<SourceFile>> {
+pub fn read(
+    path: &Path,
+    limits: &ArchiveLimits,
+    source: CatalogImport,
+) -> AppResult<Vec<SourceFile>> {
     if path.is_file() {
-        read_atomics_zip(path, limits)
+        read_zip(path, limits, source)
     } else {
-        read_atomics_dir(path)
+        read_dir(path, source, limits)
     }
 }
 
@@ -319,7 +365,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_folder_upload_becomes_a_zip_of_its_atomics_or_leaves_nothing_behind() {
-        let mut upload = AtomicsUpload::new(1 << 20, dir());
+        let mut upload = SourceUpload::new(CatalogImport::AtomicRedTeam, 1 << 20, dir());
         for (path, text) in [
             ("repo/README.md", "# not an atomic"),
             ("repo/atomics/T1053/T1053.yaml", "attack_technique: T1053\n"),
@@ -332,14 +378,19 @@ mod tests {
         let (file, name) = upload.finish().await.unwrap();
         assert_eq!(name, "repo/ (folder)");
         let path = dir().file(&file);
-        let files = read_atomics_zip(&path, &ArchiveLimits::default()).unwrap();
+        let files = read_zip(
+            &path,
+            &ArchiveLimits::default(),
+            CatalogImport::AtomicRedTeam,
+        )
+        .unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].path, "atomics/T1053/T1053.yaml");
         assert_eq!(files[0].text, "attack_technique: T1053\n");
 
         // Dropped before `finish` (the request failed): the partial archive is removed.
-        let mut upload = AtomicsUpload::new(1 << 20, dir());
+        let mut upload = SourceUpload::new(CatalogImport::AtomicRedTeam, 1 << 20, dir());
         upload
             .field(Some("files"), Some("T1053/T1053.yaml"), body("x: 1\n"))
             .await
@@ -352,14 +403,14 @@ mod tests {
         assert!(!dir().file(&file).exists());
 
         // Over the size limit: 413, and nothing kept.
-        let mut upload = AtomicsUpload::new(4, dir());
+        let mut upload = SourceUpload::new(CatalogImport::AtomicRedTeam, 4, dir());
         let err = upload
             .field(Some("files"), Some("T1053/T1053.yaml"), body("too long"))
             .await
             .unwrap_err();
         assert_eq!(err.status(), 413);
         // Files that are not atomics are not kept, but they count towards the limit.
-        let mut upload = AtomicsUpload::new(4, dir());
+        let mut upload = SourceUpload::new(CatalogImport::AtomicRedTeam, 4, dir());
         let err = upload
             .field(Some("files"), Some("repo/payload.bin"), body("MZ binary"))
             .await
