@@ -347,6 +347,79 @@ fn import_atomics_the_real_catalog() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `aegis import-caldera|import-lolbas|import-gtfobins PATH`: the other catalog sources from a
+/// checkout, with the same report (CALDERA's technique sets included).
+#[test]
+fn import_the_other_catalog_sources_from_a_path() {
+    let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "stockpile/data/abilities/discovery/a1.yml",
+        "- id: a1\n  name: Who am I\n  tactic: discovery\n  technique: {attack_id: T1033, name: Owner}\n  platforms: {linux: {sh: {command: whoami}}}\n",
+    );
+    write(
+        "stockpile/data/adversaries/x.yml",
+        "id: x\nname: Curious\natomic_ordering: [a1]\n",
+    );
+    write(
+        "LOLBAS/yml/OSBinaries/Certutil.yml",
+        "Name: Certutil.exe\nCommands:\n  - Command: certutil -decode a b\n    Description: Decode\n    MitreID: T1140\n",
+    );
+    write(
+        "GTFOBins/_gtfobins/bash",
+        "---\nfunctions:\n  shell:\n  - code: bash\n    contexts:\n      sudo:\n      unprivileged:\n...\n",
+    );
+    for (command, folder, expected) in [
+        (
+            "import-caldera",
+            "stockpile",
+            "Templates: 1 added, 0 updated, 0 unchanged. Files: 2 read, 0 skipped.",
+        ),
+        (
+            "import-lolbas",
+            "LOLBAS",
+            "Templates: 1 added, 0 updated, 0 unchanged. Files: 1 read, 0 skipped.",
+        ),
+        (
+            "import-gtfobins",
+            "GTFOBins",
+            "Templates: 2 added, 0 updated, 0 unchanged. Files: 1 read, 0 skipped.",
+        ),
+    ] {
+        let output = aegis(&dir)
+            .arg(command)
+            .arg(dir.join(folder))
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{command}: {text}");
+        assert!(text.contains(expected), "{command}: {text}");
+        if command == "import-caldera" {
+            assert!(text.contains("Technique sets: 1 added"), "{text}");
+        }
+    }
+    let output = aegis(&dir)
+        .arg("import-lolbas")
+        .arg(dir.join("stockpile"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no LOLBAS files"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn seed_demo_refuses_to_run_in_production() {
     let dir = std::env::temp_dir().join(format!("aegis-cli-{}", uuid::Uuid::new_v4()));

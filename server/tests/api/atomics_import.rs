@@ -78,7 +78,7 @@ fn archive(files: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Serves `/archive.zip` with the given bytes.
-async fn serve_archive(bytes: Vec<u8>) -> std::net::SocketAddr {
+pub async fn serve_archive(bytes: Vec<u8>) -> std::net::SocketAddr {
     let router = Router::new().route(
         "/archive.zip",
         get(move || {

@@ -212,7 +212,29 @@ fn caldera_files() -> Vec<(&'static str, &'static str)> {
 }
 
 async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
-    let app = TestApp::start(backend).await;
+    // GTFOBins comes from its configured archive, served here as GitHub would.
+    let archive = crate::atomics_import::serve_archive(zip_of(
+        &[
+            ("GTFOBins.github.io-master/_gtfobins/bash", BASH),
+            (
+                "GTFOBins.github.io-master/_gtfobins/sh",
+                "---\nalias: bash\n...\n",
+            ),
+            ("GTFOBins.github.io-master/_data/functions.yml", FUNCTIONS),
+            ("GTFOBins.github.io-master/_data/contexts.yml", "sudo: {}\n"),
+            ("GTFOBins.github.io-master/index.md", "# GTFOBins"),
+        ]
+        .map(|(p, t)| (p.to_owned(), t.as_bytes().to_vec())),
+    ))
+    .await;
+    let app = TestApp::start_with(
+        backend,
+        &[(
+            "AEGIS_GTFOBINS_ARCHIVE_URL",
+            format!("http://{archive}/archive.zip"),
+        )],
+    )
+    .await;
     let admin = app.admin_token().await;
     app.import_bundle(&admin, "bundle.json", BUNDLE.as_bytes().to_vec())
         .await;
@@ -482,18 +504,17 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     );
 
     // GTFOBins: one template per example and context, mapped by the table; aliases skipped.
-    let report = import(
-        &app,
-        &admin,
-        "gtfobins",
-        folder(&[
-            ("GTFOBins.github.io/_gtfobins/bash", BASH),
-            ("GTFOBins.github.io/_gtfobins/sh", "---\nalias: bash\n...\n"),
-            ("GTFOBins.github.io/_data/functions.yml", FUNCTIONS),
-            ("GTFOBins.github.io/_data/contexts.yml", "sudo: {}\n"),
-        ]),
-    )
-    .await;
+    let response = app.post("/api/v1/system/import-gtfobins", &admin).await;
+    assert_eq!(response.status(), 202);
+    let enqueued = json_body(response).await;
+    assert_eq!(enqueued["job"], "gtfobins_import");
+    let run = wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(
+        run["result"]["source"],
+        format!("archive:http://{archive}/archive.zip")
+    );
+    let report = run["result"]["report"].clone();
     assert_eq!(report["files"], 3, "{report}");
     assert_eq!(report["added"], 3, "{report}");
     assert!(
