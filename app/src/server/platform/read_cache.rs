@@ -175,7 +175,28 @@ struct Entry {
 /// The cached answers of one server process, at most `capacity` of them.
 pub struct ReadCache {
     entries: Mutex<HashMap<EntryKey, Entry>>,
+    /// One lock per answer being computed: concurrent misses of one answer wait for the first
+    /// to compute it (single flight) instead of all querying the database at once.
+    flights: Mutex<HashMap<EntryKey, Arc<tokio::sync::Mutex<()>>>>,
     capacity: usize,
+}
+
+/// Forgets a flight's lock once nobody waits on it, whether the load finished, failed or was
+/// cancelled.
+struct Flight<'a> {
+    cache: &'a ReadCache,
+    key: EntryKey,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // The map's reference and this one: nobody else is waiting.
+        if Arc::strong_count(&self.lock) <= 2 {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 impl Default for ReadCache {
@@ -188,6 +209,7 @@ impl ReadCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             capacity: capacity.max(1),
         }
     }
@@ -264,6 +286,21 @@ impl ReadCache {
         if let Some(hit) = self.cached::<T>(stamp) {
             return Ok(hit);
         }
+        let key = (stamp.key.clone(), TypeId::of::<T>());
+        let lock = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            flights.entry(key.clone()).or_default().clone()
+        };
+        let flight = Flight {
+            cache: self,
+            key,
+            lock,
+        };
+        let _turn = flight.lock.lock().await;
+        // Whoever held the lock before may have computed it at these versions.
+        if let Some(hit) = self.cached::<T>(stamp) {
+            return Ok(hit);
+        }
         let value = Arc::new(load().await?);
         self.keep(stamp, value.clone());
         Ok(value)
@@ -282,6 +319,50 @@ impl ReadCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn concurrent_misses_compute_an_answer_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = Arc::new(ReadCache::new(8));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let stamp = Stamp::new("metrics".into(), &[CacheScope::Tests], &versions(1, 1));
+        let mut readers = Vec::new();
+        for _ in 0..16 {
+            let (cache, loads, stamp) = (cache.clone(), loads.clone(), stamp.clone());
+            readers.push(tokio::spawn(async move {
+                cache
+                    .get_or_load(&stamp, || async {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                        Ok(42u32)
+                    })
+                    .await
+                    .map(|v| *v)
+            }));
+        }
+        for reader in readers {
+            assert_eq!(reader.await.ok().and_then(Result::ok), Some(42));
+        }
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            1,
+            "one load for sixteen readers"
+        );
+        assert!(
+            cache.flights.lock().map(|f| f.is_empty()).unwrap_or(false),
+            "no lock is left behind"
+        );
+        // A failed load is not kept, and the next reader tries again.
+        let other = Stamp::new("other".into(), &[CacheScope::Tests], &versions(1, 1));
+        let failed = cache
+            .get_or_load::<u32, _>(&other, || async {
+                Err(crate::error::AppError::internal("database down"))
+            })
+            .await;
+        assert!(failed.is_err());
+        let again = cache.get_or_load(&other, || async { Ok(7u32) }).await;
+        assert_eq!(again.ok().map(|v| *v), Some(7));
+    }
 
     fn versions(k: i64, t: i64) -> Versions {
         let mut v = Versions::default();
