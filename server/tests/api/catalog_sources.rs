@@ -383,6 +383,11 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
                 "LOLBAS/yml/OSScripts/Broken.yml".to_owned(),
                 BROKEN_LOLBAS.to_owned(),
             ),
+            // The same entry again under the other extension: the same upstream ids.
+            (
+                "LOLBAS/yml/OSBinaries/Certutil.yaml".to_owned(),
+                certutil(description),
+            ),
             (
                 "LOLBAS/yml/YML-Template.yml".to_owned(),
                 "Name: template".to_owned(),
@@ -411,7 +416,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     )
     .await;
     assert_eq!(
-        report["files"], 2,
+        report["files"], 3,
         "the schema template is not an entry: {report}"
     );
     assert_eq!(report["added"], 2, "{report}");
@@ -422,6 +427,18 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
             .contains("has no MitreID"),
         "{report}"
     );
+    let duplicates = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["reason"]
+                .as_str()
+                .unwrap()
+                .contains("a second entry with the same upstream id")
+        })
+        .count();
+    assert_eq!(duplicates, 2, "{report}");
     assert_eq!(report["unknown_techniques"], json!(["T1105"]), "{report}");
     let lolbas = templates(&app, &admin, "source=lolbas").await;
     let download = by_external(&lolbas, "OSBinaries/Certutil#1");

@@ -54,8 +54,11 @@ pub struct UpstreamTemplate {
 }
 
 impl UpstreamTemplate {
+    /// The hash of the upstream fields. The source URL is left out (it follows from the key),
+    /// and `details` is in only when the source has any, so Atomic Red Team's hashes are the
+    /// ones stored before sources had details: upgrading does not make every atomic "updated".
     fn hash(&self) -> String {
-        content_hash(&json!({
+        let mut fields = json!({
             "technique_id": self.technique_id,
             "name": self.name,
             "description": self.description,
@@ -67,9 +70,30 @@ impl UpstreamTemplate {
             "input_arguments": self.input_arguments,
             "dependencies": self.dependencies,
             "dependency_executor_name": self.dependency_executor_name,
-            "source_url": self.source_url,
-            "details": self.details,
-        }))
+        });
+        if let (Some(details), Some(map)) = (&self.details, fields.as_object_mut()) {
+            map.insert("details".into(), json!(details));
+        }
+        content_hash(&fields)
+    }
+
+    /// Why the template cannot be stored as it is (a column it would overflow), if so.
+    fn unfit(&self) -> Option<String> {
+        for (field, value, max) in [
+            ("upstream id", self.external_id.as_str(), 128),
+            ("technique id", self.technique_id.as_str(), 32),
+            (
+                "executor",
+                self.executor_name.as_deref().unwrap_or_default(),
+                32,
+            ),
+            ("source URL", self.source_url.as_str(), 500),
+        ] {
+            if value.chars().count() > max {
+                return Some(format!("its {field} is longer than {max} characters"));
+            }
+        }
+        None
     }
 }
 
@@ -81,6 +105,9 @@ pub struct Written {
     pub unchanged: usize,
     /// Technique ids the knowledge base does not know (yet); their templates are imported.
     pub unknown_techniques: Vec<String>,
+    /// Templates left out, by upstream id: a second one with the same key, or one that does
+    /// not fit the catalog's columns.
+    pub skipped: Vec<SkippedFile>,
 }
 
 /// A file of a source that could not be imported, and why.
@@ -98,6 +125,7 @@ impl Written {
         report.updated = self.updated;
         report.unchanged = self.unchanged;
         report.unknown_techniques = self.unknown_techniques;
+        report.skipped.extend(self.skipped);
     }
 }
 
@@ -144,8 +172,23 @@ pub async fn write(
     let mut written = Written::default();
     let mut unknown = BTreeSet::new();
     let mut inserts = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let total = templates.len();
     for (done, template) in templates.iter().enumerate() {
+        if let Some(reason) = template.unfit() {
+            written.skipped.push(skipped(
+                template.external_id.chars().take(200).collect::<String>(),
+                reason,
+            ));
+            continue;
+        }
+        if !seen.insert(template.external_id.as_str()) {
+            written.skipped.push(skipped(
+                template.external_id.clone(),
+                "a second entry with the same upstream id; the first is kept",
+            ));
+            continue;
+        }
         if !known.contains(&template.technique_id) {
             unknown.insert(template.technique_id.clone());
         }

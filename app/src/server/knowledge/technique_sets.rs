@@ -413,8 +413,14 @@ pub async fn put(
     items: &BTreeMap<String, String>,
 ) -> AppResult<SetChange> {
     let now = Utc::now();
+    // Compared as stored: names and comments are bounded.
+    let name: String = name.chars().take(MAX_NAME).collect();
+    let items: BTreeMap<String, String> = items
+        .iter()
+        .map(|(id, comment)| (id.clone(), comment.chars().take(MAX_COMMENT).collect()))
+        .collect();
     let existing = technique_set::Entity::find()
-        .filter(technique_set::Column::Name.eq(name))
+        .filter(technique_set::Column::Name.eq(&name))
         .one(txn)
         .await?;
     let (set_id, change) = match existing {
@@ -426,7 +432,7 @@ pub async fn put(
                 .into_iter()
                 .map(|item| (item.technique_id, item.comment))
                 .collect();
-            if stored == *items && set.description == description {
+            if stored == items && set.description == description {
                 return Ok(SetChange::Unchanged);
             }
             technique_set_item::Entity::delete_many()
@@ -446,7 +452,7 @@ pub async fn put(
         None => {
             let set = technique_set::ActiveModel {
                 id: Set(Uuid::new_v4()),
-                name: Set(name.chars().take(MAX_NAME).collect()),
+                name: Set(name.clone()),
                 description: Set(description.to_owned()),
                 created_by: Set(created_by),
                 created_at: Set(now),
@@ -463,7 +469,7 @@ pub async fn put(
             set_id: Set(set_id),
             technique_id: Set(id.clone()),
             score: Set(None),
-            comment: Set(comment.chars().take(MAX_COMMENT).collect()),
+            comment: Set(comment.clone()),
             color: Set(None),
         })
         .collect();

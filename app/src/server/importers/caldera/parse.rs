@@ -136,12 +136,15 @@ fn executors(ability: &Mapping) -> Vec<CalderaExecutor> {
     found
 }
 
+/// Requirement modules: `- <module>: [...]` (classic) or `- module: <module>` (flat).
 fn requirements(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Sequence(items)) => items
             .iter()
             .filter_map(|item| match item {
-                Value::Mapping(m) => m.keys().next().and_then(text),
+                Value::Mapping(m) => {
+                    trimmed(get(m, "module")).or_else(|| m.keys().next().and_then(text))
+                }
                 other => text(other),
             })
             .collect(),
@@ -265,6 +268,10 @@ mod tests {
   technique_name: 'Hide Artifacts: Hidden Files and Directories'
   technique_id: ' T1564.001'
   name: 'Hide a file'
+  requirements:
+  - module: plugins.stockpile.app.requirements.paw_provenance
+    relationship_match:
+    - source: host.user.name
   executors:
   - name: sh
     platform: linux
@@ -329,6 +336,10 @@ mod tests {
         let a = &abilities[0];
         assert_eq!(a.technique_id, "T1564.001");
         assert_eq!(a.privilege, None);
+        assert_eq!(
+            a.requirements,
+            vec!["plugins.stockpile.app.requirements.paw_provenance"]
+        );
         assert_eq!(a.executors.len(), 2);
         assert_eq!(a.executors[0].cleanup, None);
         assert_eq!(a.executors[1].cleanup.as_deref(), Some("attrib -h x"));

@@ -72,7 +72,11 @@ pub fn parse_functions(source: &str) -> Result<HashMap<String, FunctionInfo>, St
                 FunctionInfo {
                     label: trimmed(get(body, "label")).unwrap_or_default(),
                     description: trimmed(get(body, "description")).unwrap_or_default(),
-                    mitre: texts(get(body, "mitre")),
+                    // Only ids of the shape of one are taken.
+                    mitre: texts(get(body, "mitre"))
+                        .iter()
+                        .filter_map(|id| yaml::technique_id(id))
+                        .collect(),
                 },
             ))
         })
