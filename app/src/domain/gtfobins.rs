@@ -18,6 +18,8 @@ pub struct Function {
     pub name: &'static str,
     pub label: &'static str,
     pub defaults: &'static [&'static str],
+    /// What the binary does with it, in Aegis's words ("… spawns an interactive shell").
+    pub does: &'static str,
 }
 
 /// `_data/functions.yml` at GTFOBins commit 7382261 (2026-04-20).
@@ -26,56 +28,67 @@ pub const FUNCTIONS: [Function; 11] = [
         name: "shell",
         label: "Shell",
         defaults: &["T1059"],
+        does: "spawns an interactive shell",
     },
     Function {
         name: "command",
         label: "Command",
         defaults: &["T1059"],
+        does: "runs non-interactive commands",
     },
     Function {
         name: "reverse-shell",
         label: "Reverse shell",
         defaults: &["T1059", "T1071"],
+        does: "sends a shell back to a listening attacker",
     },
     Function {
         name: "bind-shell",
         label: "Bind shell",
         defaults: &["T1059", "T1071"],
+        does: "binds a shell to a local port for an attacker to connect to",
     },
     Function {
         name: "file-write",
         label: "File write",
         defaults: &["T1565"],
+        does: "writes data to local files",
     },
     Function {
         name: "file-read",
         label: "File read",
         defaults: &["T1005"],
+        does: "reads data from local files",
     },
     Function {
         name: "upload",
         label: "Upload",
         defaults: &["T1041"],
+        does: "sends local files out over the network",
     },
     Function {
         name: "download",
         label: "Download",
         defaults: &["T1105"],
+        does: "fetches remote files onto the host",
     },
     Function {
         name: "library-load",
         label: "Library load",
         defaults: &["T1574"],
+        does: "loads a shared library of the attacker's",
     },
     Function {
         name: "privilege-escalation",
         label: "Privilege escalation",
         defaults: &["T1548"],
+        does: "escalates privileges directly",
     },
     Function {
         name: "inherit",
         label: "Inherit",
         defaults: &[],
+        does: "gives access to the functions of another binary",
     },
 ];
 

@@ -370,6 +370,23 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
         "{again}"
     );
     assert_eq!(again["technique_sets"]["unchanged"], 1, "{again}");
+    // The abilities alone: still unchanged, and the profile they were named in is kept.
+    let abilities_only: Vec<(&str, &str)> = caldera_files()
+        .into_iter()
+        .filter(|(path, _)| !path.contains("adversaries"))
+        .collect();
+    let partial = import(&app, &admin, "caldera", folder(&abilities_only)).await;
+    assert_eq!(partial["unchanged"], 2, "{partial}");
+    assert!(partial["technique_sets"].is_null(), "{partial}");
+    let detail = json_body(
+        app.get(&format!("/api/v1/test-templates/{id}"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        detail["source_details"]["adversaries"],
+        json!(["Fixture adversary"])
+    );
 
     // LOLBAS: one template per command, placeholders as input arguments, detection hints as
     // the expected detection; a broken file is skipped with its reason.
@@ -599,6 +616,20 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     assert_eq!(test["technique_id"], "T1059.004");
     assert_eq!(test["procedure"], "# executor: sh\nbash");
     assert_eq!(shell["name"], "bash: Shell (Sudo)");
+
+    // The entries without `_data/functions.yml` (the functions here are all in Aegis's
+    // table): nothing changes.
+    let partial = import(
+        &app,
+        &admin,
+        "gtfobins",
+        folder(&[
+            ("GTFOBins.github.io/_gtfobins/bash", BASH),
+            ("GTFOBins.github.io/_gtfobins/sh", "---\nalias: bash\n...\n"),
+        ]),
+    )
+    .await;
+    assert_eq!(partial["unchanged"], 3, "{partial}");
 
     // The catalog's filters and stats know the sources.
     assert_eq!(

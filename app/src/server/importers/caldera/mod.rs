@@ -166,11 +166,24 @@ impl Importer for Caldera {
                 }
             }
         }
+        let txn = begin_write(db).await?;
+        // An upload of abilities alone keeps the profiles an earlier import named on each
+        // (the details are hashed: they must not change with what else was uploaded).
+        let stored_adversaries = if adversaries.is_empty() {
+            stored_adversaries(&txn).await?
+        } else {
+            HashMap::new()
+        };
         let written_templates: Vec<UpstreamTemplate> = abilities
             .iter()
-            .map(|a| template(a, used_by.remove(a.id.as_str()).unwrap_or_default()))
+            .map(|a| {
+                let names = used_by
+                    .remove(a.id.as_str())
+                    .or_else(|| stored_adversaries.get(&a.id).cloned())
+                    .unwrap_or_default();
+                template(a, names)
+            })
             .collect();
-        let txn = begin_write(db).await?;
         templates::write(&txn, SOURCE, &written_templates, progress)
             .await?
             .into_report(&mut report);
@@ -268,6 +281,30 @@ impl Importer for Caldera {
         templates::finish(txn, actor, SOURCE, &report).await?;
         Ok(report)
     }
+}
+
+/// Ability id → the adversary profiles the stored template names.
+async fn stored_adversaries(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> AppResult<HashMap<String, Vec<String>>> {
+    let rows = test_template::Entity::find()
+        .filter(test_template::Column::Source.eq(SOURCE.template_source()))
+        .select_only()
+        .column(test_template::Column::ExternalId)
+        .column(test_template::Column::Details)
+        .into_tuple::<(Option<String>, Option<serde_json::Value>)>()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, details)| {
+            let Ok(SourceDetails::Caldera(details)) = serde_json::from_value(details?) else {
+                return None;
+            };
+            Some((id?, details.adversaries))
+        })
+        .filter(|(_, names)| !names.is_empty())
+        .collect())
 }
 
 /// The tactics of the given techniques, as the knowledge base holds them.

@@ -275,9 +275,14 @@ pub fn templates_of(
                     ));
                     continue;
                 };
-                let mut description = info.map(|f| f.description.clone()).unwrap_or_default();
+                // In Aegis's words, from the table only: an import without `functions.yml`
+                // describes every template as one with it does (stable hashes).
+                let mut description = match gtfobins::function(&example.function) {
+                    Some(f) => format!("{binary} {}.", f.does),
+                    None => format!("{binary}: the GTFOBins function {label}."),
+                };
                 if let Some(from) = &example.from {
-                    description.push_str(&format!(" It gives access to the functions of {from}."));
+                    description.push_str(&format!(" It leads to {from}."));
                 }
                 if *context != Context::Unprivileged {
                     description.push_str(&format!(" Run in the {} context.", context.label()));
