@@ -49,6 +49,19 @@ test("an admin imports LOLBAS from the System panel, and a test starts from one 
   await page.goto("/admin/system", { waitUntil: "networkidle" });
   await expect(page.locator("#lolbas-import")).toContainText("LOLBAS");
 
+  // GTFOBins' technique per function: the installation's own, kept across reloads.
+  await page.locator("#gtfobins-mapping summary").click();
+  const fileRead = page.locator('#gtfobins-mapping tr[data-function="file-read"]');
+  await expect(fileRead).toContainText("T1005");
+  await fileRead.locator('input[name="techniques"]').fill("T1552.001");
+  await fileRead.getByRole("button", { name: "Save" }).click();
+  await expect(fileRead.locator('input[name="techniques"]')).toHaveValue("T1552.001");
+  await page.reload({ waitUntil: "networkidle" });
+  await page.locator("#gtfobins-mapping summary").click();
+  await expect(
+    page.locator('#gtfobins-mapping tr[data-function="file-read"] input[name="techniques"]'),
+  ).toHaveValue("T1552.001");
+
   // The folder picker sends only the LOLBAS entries; the job runs live in the panel.
   await page.locator("#lolbas-folder").setInputFiles(lolbasFolder());
   await page.locator("#lolbas-folder-upload").click();

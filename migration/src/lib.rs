@@ -12,6 +12,7 @@ mod m20261125_000008_technique_sets_metrics;
 mod m20261125_000009_activity_counts;
 mod m20261201_000010_read_paths;
 mod m20261201_000011_template_sources;
+mod m20261201_000012_gtfobins_overrides;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000009_activity_counts::Migration),
             Box::new(m20261201_000010_read_paths::Migration),
             Box::new(m20261201_000011_template_sources::Migration),
+            Box::new(m20261201_000012_gtfobins_overrides::Migration),
         ]
     }
 }

@@ -209,3 +209,54 @@ pub async fn update_template(
         .await,
     )
 }
+
+/// The System panel's GTFOBins mapping: each function's techniques, the table's and the
+/// installation's own.
+#[server(prefix = "/api/fn", endpoint = "gtfobins_mapping")]
+pub async fn gtfobins_mapping()
+-> Result<Vec<crate::dto::catalog::GtfobinsFunctionMapping>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::catalog::gtfobins;
+    use crate::server::platform::context::ServerFnContext;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            gtfobins::mapping(&ctx.state.db).await
+        }
+        .await,
+    )
+}
+
+/// Sets a GTFOBins function's techniques for this installation: `techniques` as typed,
+/// comma- or space-separated (blank restores the table's).
+#[server(prefix = "/api/fn", endpoint = "set_gtfobins_mapping")]
+pub async fn set_gtfobins_mapping(
+    function: String,
+    techniques: String,
+) -> Result<crate::dto::catalog::GtfobinsFunctionMapping, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::catalog::GtfobinsMappingRequest;
+    use crate::server::catalog::gtfobins;
+    use crate::server::platform::context::ServerFnContext;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageTemplates)?;
+            let techniques = techniques
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect();
+            gtfobins::set(
+                &ctx.state.db,
+                &ctx.actor(),
+                &function,
+                GtfobinsMappingRequest { techniques },
+            )
+            .await
+        }
+        .await,
+    )
+}

@@ -29,6 +29,7 @@ string_enum! {
         TemplateUpdate = "template.update" / "Updated a template",
         TemplateActivate = "template.activate" / "Activated a template",
         TemplateDeactivate = "template.deactivate" / "Deactivated a template",
+        GtfobinsMappingUpdate = "gtfobins.mapping_update" / "Changed the GTFOBins technique mapping",
         JobRun = "job.run" / "Started a job",
         TestCreate = "test.create" / "Created the test",
         TestUpdate = "test.update" / "Edited the test",

@@ -31,8 +31,12 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         // A sync can mark techniques for review and change coverage.
         AttackImport | TechniqueCreate | TechniqueUpdate | TechniqueReview | TechniqueSetImport
         | TechniqueSetDelete => &[CacheScope::Knowledge],
-        TemplatesImport | TemplateCreate | TemplateUpdate | TemplateActivate
-        | TemplateDeactivate => &[],
+        TemplatesImport
+        | TemplateCreate
+        | TemplateUpdate
+        | TemplateActivate
+        | TemplateDeactivate
+        | GtfobinsMappingUpdate => &[],
         JobRun | EvidenceIntegrityFailure => &[],
         // A technique's coverage is derived from its tests: it is part of `Tests`.
         TestCreate

@@ -10,6 +10,8 @@
 //!    `capabilities` T1548 (ATT&CK has no sub-technique for it); the function's techniques
 //!    follow. `unprivileged` keeps the function's.
 //! 4. `inherit` takes the techniques of the entry it leads to (`from:`).
+//! 5. An admin may override a function's techniques for the installation
+//!    ([`map_with`]); the override replaces steps 1 and 2, the context still leads.
 //!
 //! The first technique is the template's; every one is kept with the basis of the mapping.
 
@@ -160,6 +162,8 @@ pub enum Basis {
     Refined,
     /// Taken from the entry an `inherit` example leads to.
     Inherited,
+    /// An admin's override of the function's techniques for this installation.
+    LocalOverride,
 }
 
 impl Basis {
@@ -168,6 +172,7 @@ impl Basis {
             Basis::FunctionDefault => "function_default",
             Basis::Refined => "refined",
             Basis::Inherited => "inherited",
+            Basis::LocalOverride => "local_override",
         }
     }
 }
@@ -198,6 +203,35 @@ pub fn map(
     upstream: &[String],
     inherited: &[String],
 ) -> Option<Mapping> {
+    map_with(function_name, context, code, upstream, inherited, &[])
+}
+
+/// [`map`], with an admin's `local` techniques for the function (empty: none) in place of the
+/// table's.
+pub fn map_with(
+    function_name: &str,
+    context: Context,
+    code: &str,
+    upstream: &[String],
+    inherited: &[String],
+    local: &[String],
+) -> Option<Mapping> {
+    if !local.is_empty() {
+        let mut techniques: Vec<String> = Vec::new();
+        for id in local {
+            if !techniques.contains(id) {
+                techniques.push(id.clone());
+            }
+        }
+        if let Some(elevation) = context.technique() {
+            techniques.retain(|t| t != elevation);
+            techniques.insert(0, elevation.to_owned());
+        }
+        return Some(Mapping {
+            techniques,
+            basis: Basis::LocalOverride,
+        });
+    }
     let mut techniques: Vec<String> = Vec::new();
     let push = |id: &str, list: &mut Vec<String>| {
         if !list.iter().any(|t| t == id) {
@@ -363,6 +397,39 @@ mod tests {
         assert_eq!(
             ids(map("shell", Context::Capabilities, "x", &none, &none)).0,
             v(&["T1548", "T1059"])
+        );
+    }
+
+    #[test]
+    fn a_local_override_replaces_the_function_techniques_and_the_context_still_leads() {
+        let none: Vec<String> = Vec::new();
+        let local = v(&["T1552.001", "T1552.001", "T1005"]);
+        assert_eq!(
+            ids(map_with(
+                "file-read",
+                Context::Unprivileged,
+                "x",
+                &none,
+                &none,
+                &local
+            )),
+            (v(&["T1552.001", "T1005"]), Some(Basis::LocalOverride))
+        );
+        assert_eq!(
+            ids(map_with(
+                "file-read",
+                Context::Sudo,
+                "x",
+                &none,
+                &none,
+                &local
+            ))
+            .0,
+            v(&["T1548.003", "T1552.001", "T1005"])
+        );
+        assert_eq!(
+            map_with("file-read", Context::Unprivileged, "x", &none, &none, &[]),
+            map("file-read", Context::Unprivileged, "x", &none, &none)
         );
     }
 

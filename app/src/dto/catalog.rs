@@ -322,3 +322,25 @@ pub struct UpdateTemplateRequest {
     #[serde(default)]
     pub is_active: Option<bool>,
 }
+
+/// One GTFOBins function as imports map it: the techniques of Aegis's table
+/// (`domain::gtfobins`), and the installation's own when an admin set them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GtfobinsFunctionMapping {
+    pub function: String,
+    pub label: String,
+    /// The table's techniques (before the refinements by code and context).
+    pub defaults: Vec<String>,
+    /// The installation's techniques, in place of the table's; empty when none are set.
+    pub local: Vec<String>,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /system/gtfobins-mapping/{function}`: the function's techniques for this installation
+/// (an empty list goes back to the table's). The next GTFOBins import applies them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GtfobinsMappingRequest {
+    pub techniques: Vec<String>,
+}

@@ -3,11 +3,11 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::Page;
 use app::dto::catalog::{
-    CreateTemplateRequest, TemplateDetail, TemplateQuery, TemplateStats, TemplateSummary,
-    UpdateTemplateRequest,
+    CreateTemplateRequest, GtfobinsFunctionMapping, GtfobinsMappingRequest, TemplateDetail,
+    TemplateQuery, TemplateStats, TemplateSummary, UpdateTemplateRequest,
 };
 use app::error::AppError;
-use app::server::catalog::templates;
+use app::server::catalog::{gtfobins, templates};
 use app::server::platform::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -86,5 +86,29 @@ pub async fn update(
     caller.require(Permission::ManageTemplates)?;
     Ok(Json(
         templates::update(&state.db, &caller.actor(), id, body).await?,
+    ))
+}
+
+/// `GET /system/gtfobins-mapping`: each GTFOBins function's techniques, the table's and the
+/// installation's own.
+pub async fn gtfobins_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<GtfobinsFunctionMapping>>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(gtfobins::mapping(&state.db).await?))
+}
+
+/// `PUT /system/gtfobins-mapping/{function}`: the installation's techniques for a function
+/// (an empty list restores the table's); the next GTFOBins import applies them.
+pub async fn set_gtfobins_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(function): ApiPath<String>,
+    ApiJson(body): ApiJson<GtfobinsMappingRequest>,
+) -> Result<Json<GtfobinsFunctionMapping>, AppError> {
+    caller.require(Permission::ManageTemplates)?;
+    Ok(Json(
+        gtfobins::set(&state.db, &caller.actor(), &function, body).await?,
     ))
 }

@@ -17,7 +17,7 @@ use app::error::AppError;
 use app::server::platform::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 
 /// A Navigator layer of the whole Enterprise matrix with comments is well under this.
 const LAYER_LIMIT: usize = 10 * 1024 * 1024;
@@ -67,6 +67,11 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route(
             "/system/import-gtfobins",
             post(system::import_gtfobins).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/system/gtfobins-mapping", get(catalog::gtfobins_mapping))
+        .route(
+            "/system/gtfobins-mapping/{function}",
+            put(catalog::set_gtfobins_mapping),
         )
         .route("/system/scheduler-status", get(system::scheduler_status))
         .route("/system/jobs", get(system::job_runs))

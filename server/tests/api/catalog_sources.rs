@@ -631,6 +631,87 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     .await;
     assert_eq!(partial["unchanged"], 3, "{partial}");
 
+    // An admin maps file-read to credentials in files for this installation; the next import
+    // applies it to that function's templates only (the SUID context still leads).
+    let put = |function: &str, body: Value| {
+        app.request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/system/gtfobins-mapping/{function}"),
+            Some(&admin),
+        )
+        .json(&body)
+        .send()
+    };
+    let response = put(
+        "file-read",
+        json!({"techniques": ["t1552.001", "T1552.001"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let entry = json_body(response).await;
+    assert_eq!(entry["local"], json!(["T1552.001"]));
+    assert_eq!(entry["defaults"], json!(["T1005"]));
+    let mapping = json_body(app.get("/api/v1/system/gtfobins-mapping", &admin).await).await;
+    let functions: Vec<&str> = mapping
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(functions.len(), 10, "every function but inherit: {mapping}");
+    for (function, body, status) in [
+        ("inherit", json!({"techniques": ["T1059"]}), 404),
+        ("teleport", json!({"techniques": ["T1059"]}), 404),
+        ("shell", json!({"techniques": ["TA0002"]}), 422),
+        ("shell", json!({"techniques": "T1059"}), 422),
+    ] {
+        let response = put(function, body).await.unwrap();
+        assert_eq!(response.status(), status, "{function}");
+        assert!(json_body(response).await["detail"].is_string());
+    }
+    let overridden = import(
+        &app,
+        &admin,
+        "gtfobins",
+        folder(&[
+            ("GTFOBins.github.io/_gtfobins/bash", BASH),
+            ("GTFOBins.github.io/_gtfobins/sh", "---\nalias: bash\n...\n"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (
+            overridden["updated"].as_u64(),
+            overridden["unchanged"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{overridden}"
+    );
+    let detail = json_body(
+        app.get(&format!("/api/v1/test-templates/{suid_id}"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(detail["technique_id"], "T1548.001");
+    assert_eq!(
+        detail["source_details"]["techniques"],
+        json!(["T1548.001", "T1552.001"])
+    );
+    assert_eq!(detail["source_details"]["mapping"], "local_override");
+    let audit = json_body(
+        app.get("/api/v1/audit-logs?action=gtfobins.mapping_update", &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        audit["items"][0]["after"]["techniques"],
+        json!(["T1552.001"])
+    );
+    // Blank restores the table's.
+    let response = put("file-read", json!({"techniques": []})).await.unwrap();
+    assert_eq!(json_body(response).await["local"], json!([]));
+
     // The catalog's filters and stats know the sources.
     assert_eq!(
         templates(&app, &admin, "source=gtfobins&search=file%20read")
@@ -673,6 +754,8 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
         .await;
     let lead = app.login("bluelead", "blue-lead-password").await;
     let response = app.post("/api/v1/system/import-lolbas", &lead).await;
+    assert_eq!(response.status(), 403);
+    let response = app.get("/api/v1/system/gtfobins-mapping", &lead).await;
     assert_eq!(response.status(), 403);
     app.finish().await;
 }

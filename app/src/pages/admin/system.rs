@@ -1,6 +1,6 @@
 //! The System panel: background jobs (schedules, run now, live progress), offline ATT&CK
 //! import and the history of syncs and imports.
-use crate::api::catalog::template_stats;
+use crate::api::catalog::{SetGtfobinsMapping, gtfobins_mapping, template_stats};
 use crate::api::jobs::{job_history, job_run, load_scheduler_status, run_job, upload_catalog};
 use crate::api::knowledge::{import_attack_bundle, sync_runs};
 use crate::components::feedback::{
@@ -444,6 +444,61 @@ fn RunProgress(run: JobRunDto) -> impl IntoView {
     }
 }
 
+/// GTFOBins names no ATT&CK technique: Aegis maps each function by its table, and an admin may
+/// set the installation's own techniques per function (applied by the next import).
+#[component]
+fn GtfobinsMapping() -> impl IntoView {
+    let save = ServerAction::<SetGtfobinsMapping>::new();
+    let error = Signal::derive(move || match save.value().get() {
+        Some(Err(err)) => Some(err),
+        _ => None,
+    });
+    let mapping = Resource::new(move || save.version().get(), |_| gtfobins_mapping());
+    view! {
+        <details id="gtfobins-mapping" class="mt-4 text-sm">
+            <summary class="cursor-pointer font-semibold">"ATT&CK techniques per GTFOBins function"</summary>
+            <p class="mt-1 text-slate-600">
+                "The table's techniques are refined by each example's code and context (sudo, SUID, capabilities lead). "
+                "Your own techniques replace the table's for a function; leave blank for the table's. The next import applies them."
+            </p>
+            <ErrorAlert error />
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match mapping.await {
+                        Ok(functions) => view! {
+                            <table class="mt-2 min-w-full divide-y divide-slate-200">
+                                <thead><tr class="text-left text-xs text-slate-500">
+                                    <th class="px-2 py-1">"Function"</th><th class="px-2 py-1">"Aegis's table"</th><th class="px-2 py-1">"Your techniques"</th>
+                                </tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {functions.into_iter().map(|f| {
+                                        let function = f.function.clone();
+                                        let local = f.local.join(", ");
+                                        let aria = format!("Techniques for {}", f.label);
+                                        view! {
+                                        <tr data-function=f.function.clone()>
+                                            <td class="px-2 py-1">{f.label.clone()}</td>
+                                            <td class="px-2 py-1 font-mono text-xs">{f.defaults.join(", ")}</td>
+                                            <td class="px-2 py-1">
+                                                <ActionForm action=save attr:class="flex gap-2">
+                                                    <input type="hidden" name="function" value=function />
+                                                    <input name="techniques" value=local placeholder="T1552.001" aria-label=aria class=INPUT_CLASS />
+                                                    <button type="submit" class=SECONDARY_BUTTON>"Save"</button>
+                                                </ActionForm>
+                                            </td>
+                                        </tr>
+                                    }}).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </details>
+    }
+}
+
 /// What the System panel says of a catalog source's import.
 fn import_help(source: CatalogImport) -> &'static str {
     match source {
@@ -544,6 +599,7 @@ fn CatalogImportCard(
                     </button>
                 </form>
             </div>
+            {(source == CatalogImport::Gtfobins).then(|| view! { <GtfobinsMapping /> })}
             <h4 class="mb-2 mt-4 text-sm font-semibold">"Import history"</h4>
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {

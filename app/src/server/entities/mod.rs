@@ -3,6 +3,7 @@ pub mod actor_technique;
 pub mod audit_log;
 pub mod coverage_snapshot;
 pub mod evidence;
+pub mod gtfobins_override;
 pub mod job_run;
 pub mod notification;
 pub mod remediation_step;

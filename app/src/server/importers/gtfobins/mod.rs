@@ -163,6 +163,7 @@ fn reached(
     binary: &str,
     entries: &BTreeMap<String, (Option<String>, Vec<Example>)>,
     upstream: &HashMap<String, FunctionInfo>,
+    overrides: &HashMap<String, Vec<String>>,
     depth: usize,
 ) -> Vec<String> {
     let Some((_, examples)) = entries.get(binary) else {
@@ -171,19 +172,23 @@ fn reached(
     let mut found: Vec<String> = Vec::new();
     for example in examples {
         let inherited = match (&example.from, depth) {
-            (Some(from), 0..3) => reached(from, entries, upstream, depth + 1),
+            (Some(from), 0..3) => reached(from, entries, upstream, overrides, depth + 1),
             _ => Vec::new(),
         };
         let defaults = upstream
             .get(&example.function)
             .map(|f| f.mitre.clone())
             .unwrap_or_default();
-        if let Some(mapping) = gtfobins::map(
+        if let Some(mapping) = gtfobins::map_with(
             &example.function,
             Context::Unprivileged,
             &example.code,
             &defaults,
             &inherited,
+            overrides
+                .get(&example.function)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
         ) {
             for id in mapping.techniques {
                 if !found.contains(&id) {
@@ -196,15 +201,31 @@ fn reached(
 }
 
 pub struct ParsedGtfobins {
-    templates: Vec<UpstreamTemplate>,
+    entries: Entries,
     report: TemplateImportReport,
 }
 
-/// Every template of the entries; entries that cannot be mapped are reported in `report`.
+/// The entries of a GTFOBins source, parsed: binary → (comment, examples), the functions of
+/// `functions.yml`, the aliases per target, and each binary's file.
+#[derive(Debug, Default)]
+pub struct Entries {
+    upstream: HashMap<String, FunctionInfo>,
+    entries: BTreeMap<String, (Option<String>, Vec<Example>)>,
+    aliases: BTreeMap<String, Vec<String>>,
+    paths: HashMap<String, String>,
+}
+
+/// Every template of the entries, mapped without local overrides (see [`templates_from`]).
 pub fn templates_of(
     files: Vec<SourceFile>,
     report: &mut TemplateImportReport,
 ) -> Vec<UpstreamTemplate> {
+    let entries = read_entries(files, report);
+    templates_from(&entries, &HashMap::new(), report)
+}
+
+/// Parses the files; files that cannot be read (and aliases) are reported in `report`.
+pub fn read_entries(files: Vec<SourceFile>, report: &mut TemplateImportReport) -> Entries {
     let mut upstream = HashMap::new();
     let mut entries: BTreeMap<String, (Option<String>, Vec<Example>)> = BTreeMap::new();
     let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -233,14 +254,37 @@ pub fn templates_of(
             Err(reason) => report.skipped.push(skipped(file.path, reason)),
         }
     }
+    Entries {
+        upstream,
+        entries,
+        aliases,
+        paths,
+    }
+}
+
+/// Every template of the entries, with the installation's `overrides` (function →
+/// techniques); examples nothing maps are reported in `report`.
+pub fn templates_from(
+    parsed: &Entries,
+    overrides: &HashMap<String, Vec<String>>,
+    report: &mut TemplateImportReport,
+) -> Vec<UpstreamTemplate> {
+    let Entries {
+        upstream,
+        entries,
+        aliases,
+        paths,
+    } = parsed;
+    let none = Vec::new();
     let mut all = Vec::new();
-    for (binary, (_, examples)) in &entries {
+    for (binary, (_, examples)) in entries {
         let path = &paths[binary];
         for example in examples {
             let inherited = match &example.from {
-                Some(from) => reached(from, &entries, &upstream, 1),
+                Some(from) => reached(from, entries, upstream, overrides, 1),
                 None => Vec::new(),
             };
+            let local = overrides.get(&example.function).unwrap_or(&none);
             let info = upstream.get(&example.function);
             let defaults = info.map(|f| f.mitre.clone()).unwrap_or_default();
             let label = gtfobins::function(&example.function)
@@ -254,9 +298,14 @@ pub fn templates_of(
                 > 1;
             for (context, own_code, capabilities) in &example.contexts {
                 let code = own_code.clone().unwrap_or_else(|| example.code.clone());
-                let Some(mapping) =
-                    gtfobins::map(&example.function, *context, &code, &defaults, &inherited)
-                else {
+                let Some(mapping) = gtfobins::map_with(
+                    &example.function,
+                    *context,
+                    &code,
+                    &defaults,
+                    &inherited,
+                    local,
+                ) else {
                     report.skipped.push(skipped(
                         path.clone(),
                         format!(
@@ -352,9 +401,9 @@ impl Importer for Gtfobins {
             ..Default::default()
         };
         importers::report(progress, "Parsing GTFOBins entries", 0, 1);
-        let templates = templates_of(files, &mut report);
+        let entries = read_entries(files, &mut report);
         importers::report(progress, "Parsing GTFOBins entries", 1, 1);
-        Ok(ParsedGtfobins { templates, report })
+        Ok(ParsedGtfobins { entries, report })
     }
 
     async fn upsert(
@@ -364,15 +413,14 @@ impl Importer for Gtfobins {
         _source: &str,
         progress: ProgressFn<'_>,
     ) -> AppResult<TemplateImportReport> {
-        templates::import(
-            db,
-            actor,
-            SOURCE,
-            &parsed.templates,
-            parsed.report,
-            progress,
-        )
-        .await
+        // The installation's own techniques per function apply at every import.
+        let overrides = crate::server::catalog::gtfobins::overrides(db).await?;
+        let ParsedGtfobins {
+            entries,
+            mut report,
+        } = parsed;
+        let all = templates_from(&entries, &overrides, &mut report);
+        templates::import(db, actor, SOURCE, &all, report, progress).await
     }
 }
 
