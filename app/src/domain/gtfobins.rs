@@ -164,6 +164,8 @@ pub enum Basis {
     Inherited,
     /// An admin's override of the function's techniques for this installation.
     LocalOverride,
+    /// The example's own `mitre:` list upstream.
+    UpstreamExample,
 }
 
 impl Basis {
@@ -173,6 +175,7 @@ impl Basis {
             Basis::Refined => "refined",
             Basis::Inherited => "inherited",
             Basis::LocalOverride => "local_override",
+            Basis::UpstreamExample => "upstream_example",
         }
     }
 }

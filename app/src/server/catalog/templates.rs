@@ -250,15 +250,22 @@ fn flags(detail: &TemplateDetail, tactics: &[String]) -> Vec<String> {
                 tactics,
             ));
         }
-        Some(SourceDetails::Gtfobins(g)) if g.mapping != "inherited" => flags.push(
-            "GTFOBins maps no example to ATT&CK: the technique comes from Aegis's table of \
-             function and context defaults"
-                .into(),
-        ),
-        Some(SourceDetails::Gtfobins(_)) => flags.push(
-            "GTFOBins maps no example to ATT&CK: the techniques are those of the entry it leads to"
-                .into(),
-        ),
+        Some(SourceDetails::Gtfobins(g)) => match g.mapping.as_str() {
+            "upstream_example" => {}
+            "inherited" => flags.push(
+                "GTFOBins maps this example to no technique: they are those of the entry it \
+                 leads to"
+                    .into(),
+            ),
+            "local_override" => flags.push(
+                "Mapped by this installation's own techniques for the GTFOBins function".into(),
+            ),
+            _ => flags.push(
+                "GTFOBins maps this example to no technique: it comes from Aegis's table of \
+                 function and context defaults"
+                    .into(),
+            ),
+        },
         _ => {}
     }
     flags

@@ -33,6 +33,9 @@ pub struct Example {
     pub code: String,
     pub comment: Option<String>,
     pub from: Option<String>,
+    /// The example's own techniques (`mitre:`), which GTFOBins allows in place of the
+    /// function's default; no shipped example has one yet.
+    pub mitre: Vec<String>,
     /// Each context the example works in, with its own code and needed capabilities.
     pub contexts: Vec<(Context, Option<String>, Vec<String>)>,
 }
@@ -144,6 +147,10 @@ pub fn parse_entry(source: &str) -> Result<Entry, String> {
                 code,
                 comment: trimmed(get(item, "comment")),
                 from: trimmed(get(item, "from")),
+                mitre: texts(get(item, "mitre"))
+                    .iter()
+                    .filter_map(|id| yaml::technique_id(id))
+                    .collect(),
                 contexts,
             });
         }
@@ -284,7 +291,13 @@ pub fn templates_from(
                 Some(from) => reached(from, entries, upstream, overrides, 1),
                 None => Vec::new(),
             };
-            let local = overrides.get(&example.function).unwrap_or(&none);
+            // An admin's override first, then the example's own techniques, then the table.
+            let admin = overrides.get(&example.function).unwrap_or(&none);
+            let (local, from_example) = if admin.is_empty() && !example.mitre.is_empty() {
+                (&example.mitre, true)
+            } else {
+                (admin, false)
+            };
             let info = upstream.get(&example.function);
             let defaults = info.map(|f| f.mitre.clone()).unwrap_or_default();
             let label = gtfobins::function(&example.function)
@@ -298,7 +311,7 @@ pub fn templates_from(
                 > 1;
             for (context, own_code, capabilities) in &example.contexts {
                 let code = own_code.clone().unwrap_or_else(|| example.code.clone());
-                let Some(mapping) = gtfobins::map_with(
+                let Some(mut mapping) = gtfobins::map_with(
                     &example.function,
                     *context,
                     &code,
@@ -326,6 +339,9 @@ pub fn templates_from(
                 };
                 // In Aegis's words, from the table only: an import without `functions.yml`
                 // describes every template as one with it does (stable hashes).
+                if from_example {
+                    mapping.basis = gtfobins::Basis::UpstreamExample;
+                }
                 let mut description = match gtfobins::function(&example.function) {
                     Some(f) => format!("{binary} {}.", f.does),
                     None => format!("{binary}: the GTFOBins function {label}."),
@@ -506,6 +522,23 @@ functions:
         assert_eq!(d.inherits_from.as_deref(), Some("python"));
         assert_eq!(d.mapping, "inherited");
         assert_eq!(t[0].source_url, "https://gtfobins.github.io/gtfobins/gdb/");
+    }
+
+    #[test]
+    fn an_example_of_its_own_techniques_keeps_them_unless_an_admin_overrides() {
+        let entry = "---\nfunctions:\n  file-read:\n  - code: cat f\n    mitre:\n    - T1552.001\n    - bogus\n    contexts:\n      unprivileged:\n...\n";
+        let mut report = TemplateImportReport::default();
+        let entries = read_entries(vec![file("_gtfobins/cat", entry)], &mut report);
+        let t = templates_from(&entries, &HashMap::new(), &mut report);
+        assert_eq!(t[0].technique_id, "T1552.001");
+        let Some(SourceDetails::Gtfobins(d)) = &t[0].details else {
+            panic!("GTFOBins details")
+        };
+        assert_eq!(d.mapping, "upstream_example");
+        assert_eq!(d.techniques, vec!["T1552.001"]);
+        let overrides = HashMap::from([("file-read".to_string(), vec!["T1005".to_string()])]);
+        let t = templates_from(&entries, &overrides, &mut report);
+        assert_eq!(t[0].technique_id, "T1005");
     }
 
     #[test]
