@@ -165,6 +165,15 @@ async fn import(app: &TestApp, token: &str, slug: &str, form: reqwest::multipart
     run["result"]["report"].clone()
 }
 
+/// One template's detail.
+async fn template(app: &TestApp, token: &str, id: &str) -> Value {
+    let response = app
+        .get(&format!("/api/v1/test-templates/{id}"), token)
+        .await;
+    assert_eq!(response.status(), 200, "template {id}");
+    json_body(response).await
+}
+
 async fn templates(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let page = json_body(
         app.get(&format!("/api/v1/test-templates?limit=500&{query}"), token)
@@ -280,11 +289,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     let script = by_external(&caldera, "aaaaaaaa-0000-4000-8000-000000000001");
     assert_eq!(script["platforms"], json!(["windows", "linux"]));
     let id = script["id"].as_str().unwrap().to_owned();
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &id).await;
     assert_eq!(detail["license"], "Apache-2.0");
     assert_eq!(
         detail["source_url"],
@@ -302,14 +307,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     assert_eq!(detail["input_arguments"][0]["name"], "server");
     assert_eq!(detail["flags"], json!([]));
     let flagged = by_external(&caldera, "bbbbbbbb-0000-4000-8000-000000000002");
-    let flagged = json_body(
-        app.get(
-            &format!("/api/v1/test-templates/{}", flagged["id"].as_str().unwrap()),
-            &admin,
-        )
-        .await,
-    )
-    .await;
+    let flagged = template(&app, &admin, flagged["id"].as_str().unwrap()).await;
     assert_eq!(flagged["technique_id"], "T1059.004");
     assert!(
         flagged["flags"][0]
@@ -378,11 +376,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     let partial = import(&app, &admin, "caldera", folder(&abilities_only)).await;
     assert_eq!(partial["unchanged"], 2, "{partial}");
     assert!(partial["technique_sets"].is_null(), "{partial}");
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &id).await;
     assert_eq!(
         detail["source_details"]["adversaries"],
         json!(["Fixture adversary"])
@@ -463,11 +457,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     assert_eq!(download["technique_known"], false);
     let decode = by_external(&lolbas, "OSBinaries/Certutil#2").clone();
     let decode_id = decode["id"].as_str().unwrap().to_owned();
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{decode_id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &decode_id).await;
     assert_eq!(detail["license"], "GPL-3.0");
     assert_eq!(
         detail["source_url"],
@@ -514,11 +504,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
         (Some(0), Some(1), Some(1)),
         "{report}"
     );
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{download_id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &download_id).await;
     assert_eq!(detail["name"], "Certutil.exe: Download and save a file.");
     assert_eq!(detail["severity"], "high");
     assert_eq!(detail["expected_detection"], "Our EDR rule 42");
@@ -576,11 +562,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
     }
     let suid = by_external(&gtfobins, "bash/file-read/1/suid");
     let suid_id = suid["id"].as_str().unwrap().to_owned();
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{suid_id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &suid_id).await;
     assert_eq!(
         detail["command"],
         "bash -p -c 'echo \"$(</path/to/input-file)\"'"
@@ -688,11 +670,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
         (Some(1), Some(2)),
         "{overridden}"
     );
-    let detail = json_body(
-        app.get(&format!("/api/v1/test-templates/{suid_id}"), &admin)
-            .await,
-    )
-    .await;
+    let detail = template(&app, &admin, &suid_id).await;
     assert_eq!(detail["technique_id"], "T1548.001");
     assert_eq!(
         detail["source_details"]["techniques"],
