@@ -8,6 +8,7 @@ use crate::pages::admin::system::SystemPage;
 use crate::pages::admin::user_edit::UserEditPage;
 use crate::pages::admin::users::UsersPage;
 use crate::pages::catalog::{CatalogPage, NewTemplatePage, TemplatePage};
+use crate::pages::intel::IntelPage;
 use crate::pages::knowledge::actors::{ThreatActorPage, ThreatActorsPage};
 use crate::pages::knowledge::matrix::MatrixPage;
 use crate::pages::knowledge::technique::TechniquePage;
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("techniques/:id") view=TechniquePage ssr=SsrMode::Async />
                     <Route path=path!("threat-actors") view=ThreatActorsPage ssr=SsrMode::Async />
                     <Route path=path!("threat-actors/:id") view=ThreatActorPage ssr=SsrMode::Async />
+                    <Route path=path!("intel") view=IntelPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

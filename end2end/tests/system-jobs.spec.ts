@@ -59,12 +59,13 @@ test("an admin syncs ATT&CK from the System panel, watches it live and hears abo
 
   // Every scheduled job is listed with its schedule and next run.
   const rows = page.locator("#schedules tbody tr");
-  await expect(rows).toHaveCount(7);
+  await expect(rows).toHaveCount(8);
   for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import"]) {
     await expect(page.locator(`#schedules tr[data-job="${job}"]`)).toContainText("on demand");
   }
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("0 0 3 * * *");
   await expect(page.locator('#schedules tr[data-job="weekly_snapshot"]')).toContainText("0 0 0 * * Sun");
+  await expect(page.locator('#schedules tr[data-job="intel_scan"]')).toContainText("0 0 6 * * Mon");
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("UTC");
 
   await page.locator("#sync-now").click();

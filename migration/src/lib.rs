@@ -13,6 +13,7 @@ mod m20261125_000009_activity_counts;
 mod m20261201_000010_read_paths;
 mod m20261201_000011_template_sources;
 mod m20261201_000012_gtfobins_overrides;
+mod m20261201_000013_threat_intel;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_read_paths::Migration),
             Box::new(m20261201_000011_template_sources::Migration),
             Box::new(m20261201_000012_gtfobins_overrides::Migration),
+            Box::new(m20261201_000013_threat_intel::Migration),
         ]
     }
 }

@@ -42,6 +42,22 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// The archive (a zip of the repository) each catalog source's import downloads.
     pub catalog_archives: CatalogArchives,
+    pub intel: IntelConfig,
+}
+
+/// How the intel scan fetches feeds and when it tells leads about a technique.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntelConfig {
+    /// One feed request, connection included.
+    pub timeout: Duration,
+    /// The largest feed document read.
+    pub max_feed_bytes: usize,
+    /// Tries per feed (timeouts, connection errors, 429 and 5xx are retried).
+    pub attempts: u32,
+    /// First pause between tries; doubled each time.
+    pub backoff: Duration,
+    /// A mentioned technique whose last validation is older than this is flagged.
+    pub stale_days: u32,
 }
 
 /// Where each catalog source's "import from GitHub" downloads its archive.
@@ -87,6 +103,7 @@ pub struct JobsConfig {
     pub mitre_sync: Option<String>,
     pub notification_cleanup: Option<String>,
     pub weekly_snapshot: Option<String>,
+    pub intel_scan: Option<String>,
     /// First pause before retrying a failed job; doubled each retry.
     pub retry_backoff: Duration,
     /// How often the worker looks for queued jobs.
@@ -264,6 +281,7 @@ impl Config {
                     "AEGIS_SCHEDULE_WEEKLY_SNAPSHOT",
                     "0 0 0 * * Sun",
                 )?,
+                intel_scan: schedule_from(&get, "AEGIS_SCHEDULE_INTEL_SCAN", "0 0 6 * * Mon")?,
                 retry_backoff: Duration::from_millis(parse(
                     &get,
                     "AEGIS_JOB_RETRY_BACKOFF_MS",
@@ -274,6 +292,13 @@ impl Config {
                     "AEGIS_JOB_POLL_INTERVAL_MS",
                     1000,
                 )?),
+            },
+            intel: IntelConfig {
+                timeout: Duration::from_secs(parse(&get, "AEGIS_INTEL_TIMEOUT_SECS", 20)?.max(1)),
+                max_feed_bytes: parse(&get, "AEGIS_INTEL_MAX_FEED_BYTES", 5 * 1024 * 1024)?,
+                attempts: parse(&get, "AEGIS_INTEL_ATTEMPTS", 3)?.max(1),
+                backoff: Duration::from_millis(parse(&get, "AEGIS_INTEL_BACKOFF_MS", 1000)?),
+                stale_days: parse(&get, "AEGIS_INTEL_STALE_DAYS", 180)?,
             },
             data_dir,
         })

@@ -10,6 +10,7 @@ pub enum IconName {
     Catalog,
     Matrix,
     Actors,
+    Intel,
     Reports,
     Profile,
     Users,
@@ -32,6 +33,11 @@ impl IconName {
                 "M9 3h6",
                 "M10 3v6l-5.5 9.5A1.7 1.7 0 0 0 6 21h12a1.7 1.7 0 0 0 1.5-2.5L14 9V3",
                 "M7.5 15h9",
+            ],
+            IconName::Intel => &[
+                "M12 12m-8.5 0a8.5 8.5 0 1 0 17 0a8.5 8.5 0 1 0 -17 0",
+                "M12 12m-4.5 0a4.5 4.5 0 1 0 9 0a4.5 4.5 0 1 0 -9 0",
+                "M12 12l6-6",
             ],
             IconName::Catalog => &[
                 "M5 4.5A1.5 1.5 0 0 1 6.5 3H19v15H6.5A1.5 1.5 0 0 0 5 19.5z",

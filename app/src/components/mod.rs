@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod feedback;
 pub mod form;
 pub mod icons;
+pub mod intel;
 pub mod layout;
 pub mod links;
 pub mod markdown;

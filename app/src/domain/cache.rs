@@ -38,6 +38,9 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         | TemplateDeactivate
         | GtfobinsMappingUpdate => &[],
         JobRun | EvidenceIntegrityFailure => &[],
+        IntelFeedCreate | IntelFeedUpdate | IntelFeedDelete => &[],
+        // The matrix can show the techniques intel mentioned lately (dismissed items aside).
+        IntelScan | IntelItemUpdate => &[CacheScope::Knowledge],
         // A technique's coverage is derived from its tests: it is part of `Tests`.
         TestCreate
         | TestUpdate

@@ -3,6 +3,7 @@ pub mod audit;
 pub mod cache;
 pub mod coverage;
 pub mod gtfobins;
+pub mod intel;
 pub mod notices;
 pub mod rbac;
 pub mod sources;

@@ -18,6 +18,7 @@ string_enum! {
         Rejected = "test.rejected" / "Rejected",
         RemediationAssigned = "remediation.assigned" / "Remediation assigned",
         StepAssigned = "remediation.step_assigned" / "Remediation step assigned",
+        IntelMatched = "intel.matched" / "Intel mentions techniques to look at",
     }
 }
 

@@ -131,10 +131,12 @@ pub enum Permission {
     ManageRemediation,
     /// Import and delete technique sets (ATT&CK Navigator layers).
     ManageTechniqueSets,
+    /// Triage threat-intel items (relevant, dismissed, notes).
+    TriageIntel,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ViewData,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,
@@ -146,6 +148,7 @@ impl Permission {
         Permission::ControlTimer,
         Permission::ManageRemediation,
         Permission::ManageTechniqueSets,
+        Permission::TriageIntel,
     ];
 }
 
@@ -157,7 +160,7 @@ fn allowed(role: Role, permission: Permission) -> bool {
     match permission {
         ViewData | ManageOwnAccount => true,
         ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates => false,
-        ReviewTechniques | ManageRemediation | ManageTechniqueSets => role.is_lead(),
+        ReviewTechniques | ManageRemediation | ManageTechniqueSets | TriageIntel => role.is_lead(),
         ControlTimer => role != Role::Viewer,
     }
 }
@@ -189,6 +192,7 @@ mod tests {
             (ControlTimer, &[Admin, RedTech, BlueTech, RedLead, BlueLead]),
             (ManageRemediation, &[Admin, RedLead, BlueLead]),
             (ManageTechniqueSets, &[Admin, RedLead, BlueLead]),
+            (TriageIntel, &[Admin, RedLead, BlueLead]),
         ];
         table
             .iter()

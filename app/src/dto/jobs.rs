@@ -16,10 +16,11 @@ pub enum JobName {
     CalderaImport,
     LolbasImport,
     GtfobinsImport,
+    IntelScan,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 7] = [
+    pub const ALL: [JobName; 8] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
@@ -27,6 +28,7 @@ impl JobName {
         JobName::CalderaImport,
         JobName::LolbasImport,
         JobName::GtfobinsImport,
+        JobName::IntelScan,
     ];
 
     /// The job that imports a catalog source.
@@ -55,6 +57,7 @@ impl JobName {
             JobName::CalderaImport => "caldera_import",
             JobName::LolbasImport => "lolbas_import",
             JobName::GtfobinsImport => "gtfobins_import",
+            JobName::IntelScan => "intel_scan",
         }
     }
 
@@ -73,6 +76,9 @@ impl JobName {
                 "Import LOLBAS (Windows living-off-the-land binaries) into the test catalog"
             }
             JobName::GtfobinsImport => "Import GTFOBins (Unix binaries) into the test catalog",
+            JobName::IntelScan => {
+                "Scan the threat-intel feeds for items that mention techniques, actors and software"
+            }
         }
     }
 }

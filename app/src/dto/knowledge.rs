@@ -17,6 +17,10 @@ pub struct ImportReport {
     pub actors_updated: u32,
     pub actor_links_added: u32,
     pub actor_links_removed: u32,
+    #[serde(default)]
+    pub software_added: u32,
+    #[serde(default)]
+    pub software_updated: u32,
     /// Catalog templates from ATT&CK's procedure examples.
     #[serde(default)]
     pub procedure_templates_added: u32,
@@ -155,6 +159,9 @@ pub struct TechniqueQuery {
     /// Only the techniques of this technique set (an imported Navigator layer), by id or name.
     #[serde(default)]
     pub technique_set: Option<String>,
+    /// Only techniques intel mentioned in the last this many days (dismissed items aside).
+    #[serde(default)]
+    pub intel_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod catalog;
 pub mod entities;
 pub mod importers;
+pub mod intel;
 pub mod jobs;
 pub mod knowledge;
 pub mod platform;

@@ -3,6 +3,7 @@
 use super::{Failure, JobContext, JobRequest, archive_source};
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::domain::sources::CatalogImport;
+use app::dto::intel::IntelScanReport;
 use app::dto::jobs::{JobName, JobProgress};
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::{import_bundle, record_failed_sync};
@@ -10,7 +11,8 @@ use app::server::importers::caldera::Caldera;
 use app::server::importers::gtfobins::Gtfobins;
 use app::server::importers::lolbas::Lolbas;
 use app::server::importers::uploads::UploadDir;
-use app::server::importers::{Input, Trigger, run};
+use app::server::importers::{Input, Trigger, no_progress, run};
+use app::server::intel;
 use app::server::jobs::runs;
 use app::server::platform::context::Actor;
 use app::server::platform::notifications;
@@ -215,7 +217,50 @@ async fn run_job(
             let (id, pruned) = snapshots::take(&context.db, snapshots::KEEP).await?;
             Ok(json!({ "snapshot_id": id, "pruned": pruned }))
         }
+        JobName::IntelScan => intel_scan_job(context, actor, progress).await,
     }
+}
+
+/// Feeds fetched at once: a slow feed holds one slot, not the scan.
+const FEEDS_AT_ONCE: usize = 4;
+
+/// Fetches every active feed (a few at a time) and imports the documents in the feeds' order
+/// (so which feed an item shared by two is credited to does not depend on who answered
+/// first); a feed that fails is recorded as failed and the others go on.
+async fn intel_scan_job(
+    context: &JobContext,
+    actor: &Actor,
+    progress: &Reporter,
+) -> Result<Value, Failure> {
+    use futures::StreamExt;
+    let feeds = intel::feeds::active(&context.db).await?;
+    let total = feeds.len() as u64;
+    progress.set("Scanning feeds", 0, total, None);
+    let source = context.feeds.clone();
+    let mut fetches = futures::stream::iter(feeds)
+        .map(move |feed| {
+            let source = source.clone();
+            async move {
+                let fetched = source.fetch(&feed).await;
+                (feed, fetched)
+            }
+        })
+        .buffered(FEEDS_AT_ONCE);
+    let mut report = IntelScanReport::default();
+    while let Some((feed, fetched)) = fetches.next().await {
+        let scanned =
+            intel::scan::scan_feed(&context.db, actor, &feed, fetched, &no_progress).await?;
+        report.feeds.push(scanned);
+        progress.set(
+            "Scanning feeds",
+            report.feeds.len() as u64,
+            total,
+            Some(feed.name.clone()),
+        );
+    }
+    report.feeds.sort_by(|a, b| a.feed.cmp(&b.feed));
+    intel::scan::notify_leads(&context.db, &mut report, context.intel_stale_days).await?;
+    Ok(json!(report))
 }
 
 /// The latest progress of a running job, written to its run every [`PROGRESS_EVERY`].

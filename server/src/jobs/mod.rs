@@ -5,6 +5,7 @@
 pub mod archive_source;
 pub mod attack_source;
 mod execute;
+pub mod feed_source;
 
 use crate::config::Config;
 use apalis::layers::retry::HasherRng;
@@ -72,6 +73,8 @@ pub struct JobContext {
     pub db: DatabaseConnection,
     pub source: Arc<AttackSource>,
     pub archives: Arc<archive_source::ArchiveSource>,
+    pub feeds: Arc<feed_source::FeedSource>,
+    pub intel_stale_days: u32,
     pub uploads: UploadDir,
 }
 
@@ -167,6 +170,7 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
             &config.jobs.notification_cleanup,
         ),
         (JobName::WeeklySnapshot, &config.jobs.weekly_snapshot),
+        (JobName::IntelScan, &config.jobs.intel_scan),
     ] {
         let schedule = match expr {
             Some(expr) => Some((
@@ -196,6 +200,10 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
         db: db.clone(),
         source: Arc::new(source),
         archives: Arc::new(archives),
+        feeds: Arc::new(
+            feed_source::FeedSource::new(&config.intel).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        intel_stale_days: config.intel.stale_days,
         uploads: UploadDir::create(&config.data_dir)
             .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
     };

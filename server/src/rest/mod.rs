@@ -5,6 +5,7 @@ mod cached;
 mod catalog;
 mod evidence;
 pub mod extract;
+mod intel;
 mod knowledge;
 mod notifications;
 mod reporting;
@@ -73,6 +74,7 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             "/system/gtfobins-mapping/{function}",
             put(catalog::set_gtfobins_mapping),
         )
+        .route("/system/run-intel-scan", post(system::run_intel_scan))
         .route("/system/scheduler-status", get(system::scheduler_status))
         .route("/system/jobs", get(system::job_runs))
         .route("/system/jobs/{id}", get(system::job_run))
@@ -89,6 +91,16 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             "/test-templates/{id}/toggle-active",
             post(catalog::toggle_active),
         )
+        .route("/intel", get(intel::list))
+        .route("/intel/feeds", get(intel::feeds).post(intel::create_feed))
+        .route("/intel/feeds/seeds", get(intel::seeds))
+        .route(
+            "/intel/feeds/{id}",
+            get(intel::feed)
+                .patch(intel::update_feed)
+                .delete(intel::delete_feed),
+        )
+        .route("/intel/{id}", get(intel::get).patch(intel::update))
         .route("/notifications", get(notifications::list))
         .route(
             "/notifications/unread-count",

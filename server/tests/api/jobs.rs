@@ -320,12 +320,17 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "atomics_import",
             "caldera_import",
             "lolbas_import",
-            "gtfobins_import"
+            "gtfobins_import",
+            "intel_scan"
         ]
     );
-    for import in &jobs[3..] {
+    for import in &jobs[3..7] {
         assert!(import["schedule"].is_null(), "imports run on demand");
     }
+    assert_eq!(
+        jobs[7]["schedule"], "0 0 6 * * Mon",
+        "the weekly intel scan"
+    );
     assert_eq!(jobs[0]["schedule"], "0 15 4 * * *");
     let next: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(jobs[0]["next_run"].clone()).unwrap();

@@ -15,6 +15,7 @@ mod evidence;
 mod fake_mitre;
 mod hardening;
 mod http_behaviour;
+mod intel;
 mod jobs;
 mod lifecycle;
 mod notifications;

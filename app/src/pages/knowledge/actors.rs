@@ -1,9 +1,11 @@
 use crate::api::knowledge::{threat_actor, threat_actors};
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{INPUT_CLASS, SECONDARY_BUTTON};
+use crate::components::intel::{IntelResource, IntelSection, intel_resource};
 use crate::components::layout::{Loading, NotFound, PageError};
 use crate::components::markdown::Markdown;
 use crate::domain::coverage::CoverageStatus;
+use crate::domain::intel::MentionKind;
 use crate::dto::knowledge::ThreatActorDetail;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -57,12 +59,13 @@ pub fn ThreatActorPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let actor = Resource::new(id, threat_actor);
+    let intel = intel_resource(MentionKind::Actor, move || id().to_uppercase());
     view! {
         <a href="/threat-actors" class="text-sm text-indigo-600 hover:underline">"← All threat actors"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match actor.await {
-                    Ok(actor) => view! { <ActorDetail actor /> }.into_any(),
+                    Ok(actor) => view! { <ActorDetail actor intel /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -72,7 +75,7 @@ pub fn ThreatActorPage() -> impl IntoView {
 }
 
 #[component]
-fn ActorDetail(actor: ThreatActorDetail) -> impl IntoView {
+fn ActorDetail(actor: ThreatActorDetail, intel: IntelResource) -> impl IntoView {
     let total = actor.techniques.len();
     let covered = actor
         .techniques
@@ -115,6 +118,7 @@ fn ActorDetail(actor: ThreatActorDetail) -> impl IntoView {
                 {actor.url.clone().filter(|url| crate::domain::validation::is_safe_link(url)).map(|url| view! {
                     <a href=url class="mt-3 inline-block text-indigo-600 hover:underline" target="_blank" rel="noopener noreferrer">"View on attack.mitre.org ↗"</a>
                 })}
+                <div class="mt-6"><IntelSection kind=MentionKind::Actor mitre_id=actor.mitre_id.clone() items=intel /></div>
             </section>
         </div>
     }

@@ -26,6 +26,7 @@ pub fn MatrixPage() -> impl IntoView {
             search: text("search"),
             review_required: text("review_required").map(|v| v == "true"),
             technique_set: text("technique_set"),
+            intel_days: text("intel_days").and_then(|d| d.parse().ok()),
             ..Default::default()
         }
     });
@@ -52,7 +53,7 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <Form method="GET" action="">
-            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-7">
+            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-8">
                 <div>
                     <label for="filter-platform" class=LABEL_CLASS>"Platform"</label>
                     <select id="filter-platform" name="platform" class=INPUT_CLASS>
@@ -79,6 +80,13 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
                     <select id="filter-set" name="technique_set" class=INPUT_CLASS>
                         <option value="">"All techniques"</option>
                         {data.technique_sets.iter().map(|s| view! { <option value=s.id.to_string() selected=selected(&query.technique_set, &s.id.to_string())>{s.name.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="filter-intel" class=LABEL_CLASS>"Mentioned in intel"</label>
+                    <select id="filter-intel" name="intel_days" class=INPUT_CLASS>
+                        <option value="">"Any time or never"</option>
+                        {[7u32, 30, 90, 365].into_iter().map(|d| view! { <option value=d.to_string() selected=query.intel_days == Some(d)>{format!("In the last {d} days")}</option> }).collect_view()}
                     </select>
                 </div>
                 <div>

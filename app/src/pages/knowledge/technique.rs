@@ -1,8 +1,10 @@
 use crate::api::knowledge::{MarkReviewed, technique};
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{ErrorAlert, PRIMARY_BUTTON, action_error};
+use crate::components::intel::{IntelResource, IntelSection, intel_resource};
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::markdown::Markdown;
+use crate::domain::intel::MentionKind;
 use crate::domain::rbac::Permission;
 use crate::dto::knowledge::TechniqueDetail;
 use crate::error::AppError;
@@ -36,13 +38,14 @@ pub fn TechniquePage() -> impl IntoView {
         },
         crate::api::catalog::list_templates,
     );
+    let intel = intel_resource(MentionKind::Technique, move || mitre_id().to_uppercase());
     let can_review = signed_in().is_some_and(|u| u.role.can(Permission::ReviewTechniques));
     view! {
         <a href="/matrix" class="text-sm text-indigo-600 hover:underline">"← Coverage matrix"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail can_review review tests templates /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail can_review review tests templates intel /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -58,6 +61,7 @@ fn Detail(
     review: ServerAction<MarkReviewed>,
     tests: TestsResource,
     templates: TemplatesResource,
+    intel: IntelResource,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let error = action_error(review.value());
@@ -132,6 +136,7 @@ fn Detail(
                     </section>
                 })}
                 <TechniqueTests mitre_id=detail.summary.mitre_id.clone() tests />
+                <IntelSection kind=MentionKind::Technique mitre_id=detail.summary.mitre_id.clone() items=intel />
                 <TechniqueTemplates templates />
                 <section id="technique-actors" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
                     <h2 class="mb-2 font-semibold">{format!("Threat actors using it ({})", detail.actors.len())}</h2>

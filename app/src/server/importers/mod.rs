@@ -30,6 +30,7 @@
 pub mod atomics;
 pub mod attack;
 pub mod caldera;
+pub mod feeds;
 pub mod files;
 pub mod gtfobins;
 pub mod lolbas;

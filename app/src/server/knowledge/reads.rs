@@ -154,6 +154,9 @@ pub async fn tactics(conn: &impl ConnectionTrait) -> AppResult<Vec<TacticDto>> {
         .collect())
 }
 
+/// The longest look-back of the matrix's "mentioned in intel" filter.
+pub const MAX_INTEL_DAYS: u32 = 3_650;
+
 /// Resolves an actor given as ATT&CK id (`G0016`) or id.
 async fn find_actor(conn: &impl ConnectionTrait, key: &str) -> AppResult<threat_actor::Model> {
     let found = match Uuid::parse_str(key) {
@@ -228,6 +231,21 @@ pub async fn list_techniques(
         ),
         None => None,
     };
+    let intel_mentioned: Option<std::collections::HashSet<String>> = match query.intel_days {
+        Some(days) if days == 0 || days > MAX_INTEL_DAYS => {
+            return Err(AppError::field(
+                "intel_days",
+                format!("intel_days must be between 1 and {MAX_INTEL_DAYS}"),
+            ));
+        }
+        Some(days) => Some(
+            crate::server::intel::items::techniques_mentioned_since(conn, days)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
     let platform = non_empty(&query.platform).map(str::to_lowercase);
     let search = non_empty(&query.search).map(str::to_lowercase);
     let include_deprecated = query.include_deprecated.unwrap_or(false);
@@ -281,6 +299,15 @@ pub async fn list_techniques(
         }
         if let Some(members) = &set_members
             && !members.contains(&t.mitre_id)
+        {
+            return false;
+        }
+        // A parent counts when intel names one of its sub-techniques.
+        if let Some(mentioned) = &intel_mentioned
+            && !mentioned.contains(&t.mitre_id)
+            && !children
+                .get(t.mitre_id.as_str())
+                .is_some_and(|subs| subs.iter().any(|s| mentioned.contains(s)))
         {
             return false;
         }

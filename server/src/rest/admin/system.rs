@@ -40,6 +40,14 @@ pub async fn sync_mitre(
     enqueue(&state, &caller, JobName::MitreSync).await
 }
 
+/// Enqueues an intel scan (or joins the one running) and answers at once.
+pub async fn run_intel_scan(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
+    enqueue(&state, &caller, JobName::IntelScan).await
+}
+
 /// Runs any scheduled job now.
 pub async fn run_job(
     State(state): State<AppState>,

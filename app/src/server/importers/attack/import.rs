@@ -1,13 +1,15 @@
 //! Brings a parsed bundle into the database: one transaction, idempotent, keyed by STIX id and
 //! ATT&CK id. Local fields (coverage, review) and custom techniques are never overwritten.
-use super::stix::{ActorData, AttackData, TacticData, TechniqueData, parse_bundle};
+use super::stix::{ActorData, AttackData, SoftwareData, TacticData, TechniqueData, parse_bundle};
 use crate::domain::audit::AuditAction;
 use crate::domain::coverage::CoverageStatus;
 use crate::domain::rbac::Role;
 use crate::dto::catalog::SkippedFile;
 use crate::dto::knowledge::{ImportReport, TechniqueChange};
 use crate::error::{AppError, AppResult};
-use crate::server::entities::{actor_technique, sync_run, tactic, technique, threat_actor};
+use crate::server::entities::{
+    actor_technique, software, sync_run, tactic, technique, threat_actor,
+};
 use crate::server::importers::attack::procedures::{
     TechniqueRef, set_search_index_aside, sync_procedures,
 };
@@ -199,6 +201,7 @@ pub async fn apply(
         data.actors.len(),
         data.actors.len(),
     );
+    upsert_software(&txn, &data.software, &mut report).await?;
     report_progress(progress, Stage::Links, 0, data.actor_uses.len());
     sync_actor_links(
         &txn,
@@ -223,6 +226,8 @@ pub async fn apply(
         "techniques_revoked": report.techniques_revoked,
         "actors_added": report.actors_added,
         "actors_updated": report.actors_updated,
+        "software_added": report.software_added,
+        "software_updated": report.software_updated,
         "review_required": report.changed.iter().map(|c| c.mitre_id.clone()).collect::<Vec<_>>(),
     });
     report_progress(
@@ -587,6 +592,60 @@ async fn upsert_actors(
     Ok(ids)
 }
 
+/// ATT&CK's software, by STIX id: what intel is matched against beside techniques and actors.
+async fn upsert_software(
+    txn: &impl ConnectionTrait,
+    incoming: &[SoftwareData],
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let existing: HashMap<String, software::Model> = software::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.stix_id.clone(), s))
+        .collect();
+    let mut inserts = Vec::new();
+    for s in incoming {
+        let row = software::Model {
+            id: existing
+                .get(&s.stix_id)
+                .map_or_else(Uuid::new_v4, |old| old.id),
+            mitre_id: s.mitre_id.clone(),
+            stix_id: s.stix_id.clone(),
+            name: s.name.clone(),
+            kind: s.kind.clone(),
+            aliases: strings(&s.aliases),
+            description: s.description.clone(),
+            url: s.url.clone(),
+            modified_at: s.modified_at,
+            deprecated: s.deprecated,
+            revoked: s.revoked,
+        };
+        match existing.get(&s.stix_id) {
+            Some(old) if *old == row => {}
+            Some(_) => {
+                software::ActiveModel::from(row)
+                    .reset_all()
+                    .update(txn)
+                    .await?;
+                report.software_updated += 1;
+            }
+            None => {
+                inserts.push(software::ActiveModel::from(row));
+                report.software_added += 1;
+            }
+        }
+    }
+    let mut inserts = inserts.into_iter().peekable();
+    while inserts.peek().is_some() {
+        let chunk: Vec<_> = inserts.by_ref().take(CHUNK).collect();
+        software::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn sync_actor_links(
     txn: &impl ConnectionTrait,
     uses: &[(String, String)],
@@ -672,6 +731,10 @@ impl crate::server::importers::ImportReport for ImportReport {
             self.actor_links_added,
             self.actor_links_removed,
         )];
+        lines.push(format!(
+            "Software: {} added, {} updated.",
+            self.software_added, self.software_updated
+        ));
         if !self.changed.is_empty() {
             lines.push(format!("Flagged for review ({}):", self.changed.len()));
             for change in &self.changed {

@@ -33,6 +33,7 @@ struct Object {
     external_references: Vec<ExternalReference>,
     kill_chain_phases: Vec<KillChainPhase>,
     aliases: Vec<String>,
+    x_mitre_aliases: Vec<String>,
     tactic_refs: Vec<String>,
     relationship_type: Option<String>,
     source_ref: Option<String>,
@@ -107,6 +108,22 @@ pub struct ActorData {
     pub revoked: bool,
 }
 
+/// ATT&CK software: a `malware` or `tool` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftwareData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub name: String,
+    /// `malware` or `tool`.
+    pub kind: String,
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub url: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
 /// A procedure example: how a group or a piece of software used a technique, in ATT&CK's
 /// words (the description of a `uses` relationship).
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +141,7 @@ pub struct AttackData {
     pub tactics: Vec<TacticData>,
     pub techniques: Vec<TechniqueData>,
     pub actors: Vec<ActorData>,
+    pub software: Vec<SoftwareData>,
     /// (actor STIX id, technique STIX id) from `uses` relationships.
     pub actor_uses: Vec<(String, String)>,
     pub procedures: Vec<ProcedureData>,
@@ -216,6 +234,22 @@ fn extract(objects: Vec<Object>) -> AttackData {
                         stix_id: object.id,
                         name: object.name.unwrap_or_default(),
                         aliases: object.aliases,
+                        description: object.description.unwrap_or_default(),
+                        modified_at: object.modified,
+                        deprecated: object.x_mitre_deprecated,
+                        revoked: object.revoked,
+                    });
+                }
+            }
+            "malware" | "tool" => {
+                if let Some((mitre_id, url)) = attack_reference(&object) {
+                    data.software.push(SoftwareData {
+                        mitre_id: mitre_id.to_owned(),
+                        url: url.map(str::to_owned),
+                        stix_id: object.id,
+                        name: object.name.unwrap_or_default(),
+                        kind: object.kind.clone(),
+                        aliases: object.x_mitre_aliases,
                         description: object.description.unwrap_or_default(),
                         modified_at: object.modified,
                         deprecated: object.x_mitre_deprecated,
