@@ -27,10 +27,15 @@ pub async fn matrix(#[server(default)] query: TechniqueQuery) -> Result<MatrixDa
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ViewData)?;
             let db = &ctx.state.db;
+            let matrix_answer = if query.intel_days.is_some() {
+                answers::MATRIX_BY_INTEL
+            } else {
+                answers::MATRIX
+            };
             let data = ctx
                 .state
                 .cache
-                .load(db, answers::MATRIX, &query, || async {
+                .load(db, matrix_answer, &query, || async {
                     let all = reads::list_techniques(db, &TechniqueQuery::default()).await?;
                     let mut platforms: Vec<String> = all
                         .iter()

@@ -27,7 +27,12 @@ pub async fn techniques(
     ApiQuery(query): ApiQuery<TechniqueQuery>,
 ) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
-    cached::json(&state, &headers, answers::TECHNIQUES, &query, || {
+    let answer = if query.intel_days.is_some() {
+        answers::TECHNIQUES_BY_INTEL
+    } else {
+        answers::TECHNIQUES
+    };
+    cached::json(&state, &headers, answer, &query, || {
         reads::list_techniques(&state.db, &query)
     })
     .await

@@ -111,6 +111,9 @@ pub mod answers {
     /// Techniques carry their coverage and test counts, which tests change.
     pub const TECHNIQUES: Answer = Answer::new("techniques", &[Knowledge, Tests]);
     pub const MATRIX: Answer = Answer::new("matrix", &[Knowledge, Tests]);
+    /// Filtered by intel mentioned in the last N days: the window moves with the date.
+    pub const TECHNIQUES_BY_INTEL: Answer = Answer::daily("techniques-intel", &[Knowledge, Tests]);
+    pub const MATRIX_BY_INTEL: Answer = Answer::daily("matrix-intel", &[Knowledge, Tests]);
     pub const METRICS_SUMMARY: Answer = Answer::new("metrics-summary", &[Knowledge, Tests]);
     pub const METRICS_BY_TACTIC: Answer = Answer::new("metrics-by-tactic", &[Knowledge, Tests]);
     pub const METRICS_PIPELINE: Answer = Answer::new("metrics-pipeline", &[Knowledge, Tests]);
