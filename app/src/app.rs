@@ -8,6 +8,7 @@ use crate::pages::admin::system::SystemPage;
 use crate::pages::admin::user_edit::UserEditPage;
 use crate::pages::admin::users::UsersPage;
 use crate::pages::catalog::{CatalogPage, NewTemplatePage, TemplatePage};
+use crate::pages::detection::{DetectionRulePage, DetectionRulesPage};
 use crate::pages::intel::IntelPage;
 use crate::pages::knowledge::actors::{ThreatActorPage, ThreatActorsPage};
 use crate::pages::knowledge::matrix::MatrixPage;
@@ -85,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("threat-actors") view=ThreatActorsPage ssr=SsrMode::Async />
                     <Route path=path!("threat-actors/:id") view=ThreatActorPage ssr=SsrMode::Async />
                     <Route path=path!("intel") view=IntelPage ssr=SsrMode::Async />
+                    <Route path=path!("detection-rules") view=DetectionRulesPage ssr=SsrMode::Async />
+                    <Route path=path!("detection-rules/:id") view=DetectionRulePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -36,6 +36,8 @@ test("every page renders on the server and hydrates without errors", async ({ pa
     "/matrix?platform=Windows&status=not_covered",
     "/matrix?intel_days=30",
     "/intel",
+    "/detection-rules",
+    "/detection-rules?source=sigma&technique=T1059&level=high",
     "/intel?technique=T1059&status=new&since=2026-01-01&matched=true",
     "/techniques/T1059",
     "/techniques/T1059.001",

@@ -14,6 +14,8 @@ mod m20261201_000010_read_paths;
 mod m20261201_000011_template_sources;
 mod m20261201_000012_gtfobins_overrides;
 mod m20261201_000013_threat_intel;
+mod m20261201_000014_mitigations;
+mod m20261201_000015_detection_rules;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_template_sources::Migration),
             Box::new(m20261201_000012_gtfobins_overrides::Migration),
             Box::new(m20261201_000013_threat_intel::Migration),
+            Box::new(m20261201_000014_mitigations::Migration),
+            Box::new(m20261201_000015_detection_rules::Migration),
         ]
     }
 }

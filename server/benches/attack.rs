@@ -162,6 +162,8 @@ fn source_root(source: CatalogImport) -> PathBuf {
         CatalogImport::Caldera => "caldera-abilities",
         CatalogImport::Lolbas => "lolbas",
         CatalogImport::Gtfobins => "gtfobins",
+        CatalogImport::Sigma => "sigma",
+        CatalogImport::ElasticRules => "elastic-detection-rules",
     };
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data")
@@ -185,6 +187,24 @@ async fn import_source(db: &sea_orm::DatabaseConnection, source: CatalogImport) 
         CatalogImport::Caldera => run::<Caldera>(db, &actor, input, "bench", &no_progress).await,
         CatalogImport::Lolbas => run::<Lolbas>(db, &actor, input, "bench", &no_progress).await,
         CatalogImport::Gtfobins => run::<Gtfobins>(db, &actor, input, "bench", &no_progress).await,
+        CatalogImport::Sigma => {
+            use app::server::importers::rules::SigmaRules;
+            return Some(
+                run::<SigmaRules>(db, &actor, input, "bench", &no_progress)
+                    .await
+                    .unwrap()
+                    .added,
+            );
+        }
+        CatalogImport::ElasticRules => {
+            use app::server::importers::rules::ElasticRules;
+            return Some(
+                run::<ElasticRules>(db, &actor, input, "bench", &no_progress)
+                    .await
+                    .unwrap()
+                    .added,
+            );
+        }
     }
     .unwrap();
     Some(report.added)
@@ -285,7 +305,7 @@ async fn list_times(
     )
     .await
     .unwrap();
-    for source in CatalogImport::ALL {
+    for source in CatalogImport::TEMPLATES {
         let _ = import_source(&state.db, source).await;
     }
     let templates = sea_orm::PaginatorTrait::count(
@@ -424,8 +444,13 @@ async fn main() {
         for backend in ["sqlite", "postgres"] {
             match source_times(backend, source).await {
                 Some((samples, added)) => println!(
-                    "| {} import, {added} templates from a local directory | {backend} | {} | {} | {} | {target} |",
+                    "| {} import, {added} {} from a local directory | {backend} | {} | {} | {} | {target} |",
                     source.label(),
+                    if source.template_source().is_some() {
+                        "templates"
+                    } else {
+                        "rules"
+                    },
                     secs(median(samples.clone())),
                     secs(*samples.iter().min().unwrap()),
                     secs(*samples.iter().max().unwrap()),

@@ -11,6 +11,7 @@ use app::server::importers::caldera::Caldera;
 use app::server::importers::files;
 use app::server::importers::gtfobins::Gtfobins;
 use app::server::importers::lolbas::Lolbas;
+use app::server::importers::rules::{ElasticRules, SigmaRules};
 use app::server::importers::{DONE, ImportReport, Input, Progress, Trigger, run};
 use app::server::platform::context::Actor;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -142,8 +143,9 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
     Ok(())
 }
 
-/// `aegis import-atomics|import-caldera|import-lolbas|import-gtfobins PATH`: a catalog source
-/// (a directory or a zip of it) into the catalog.
+/// `aegis import-atomics|import-caldera|import-lolbas|import-gtfobins|import-sigma|
+/// import-elastic-rules PATH`: a source (a directory or a zip of it) into the catalog or the
+/// detection rules.
 pub async fn import_catalog_path(
     config: &Config,
     source: CatalogImport,
@@ -164,16 +166,31 @@ pub async fn import_catalog_path(
     let actor = Actor::system("cli");
     let input = Input::Files(files);
     let shown = |p: Progress| bar.update(p);
-    let report = match source {
-        CatalogImport::AtomicRedTeam => {
-            run::<AtomicRedTeam>(&db, &actor, input, &origin, &shown).await
-        }
-        CatalogImport::Caldera => run::<Caldera>(&db, &actor, input, &origin, &shown).await,
-        CatalogImport::Lolbas => run::<Lolbas>(&db, &actor, input, &origin, &shown).await,
-        CatalogImport::Gtfobins => run::<Gtfobins>(&db, &actor, input, &origin, &shown).await,
+    let lines = match source {
+        CatalogImport::AtomicRedTeam => run::<AtomicRedTeam>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
+        CatalogImport::Caldera => run::<Caldera>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
+        CatalogImport::Lolbas => run::<Lolbas>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
+        CatalogImport::Gtfobins => run::<Gtfobins>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
+        CatalogImport::Sigma => run::<SigmaRules>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
+        CatalogImport::ElasticRules => run::<ElasticRules>(&db, &actor, input, &origin, &shown)
+            .await
+            .map(|r| r.lines()),
     };
     bar.finish();
-    let report = report.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
-    print_report(&report, started);
+    let lines = lines.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    println!("Imported in {:.1} s", started.elapsed().as_secs_f64());
+    for line in lines {
+        println!("{line}");
+    }
     Ok(())
 }

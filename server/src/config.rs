@@ -67,6 +67,8 @@ pub struct CatalogArchives {
     pub caldera: String,
     pub lolbas: String,
     pub gtfobins: String,
+    pub sigma: String,
+    pub elastic_rules: String,
 }
 
 impl CatalogArchives {
@@ -76,6 +78,8 @@ impl CatalogArchives {
             CatalogImport::Caldera => &self.caldera,
             CatalogImport::Lolbas => &self.lolbas,
             CatalogImport::Gtfobins => &self.gtfobins,
+            CatalogImport::Sigma => &self.sigma,
+            CatalogImport::ElasticRules => &self.elastic_rules,
         }
     }
 }
@@ -120,6 +124,10 @@ pub const DEFAULT_LOLBAS_ARCHIVE_URL: &str =
     "https://github.com/LOLBAS-Project/LOLBAS/archive/refs/heads/master.zip";
 pub const DEFAULT_GTFOBINS_ARCHIVE_URL: &str =
     "https://github.com/GTFOBins/GTFOBins.github.io/archive/refs/heads/master.zip";
+pub const DEFAULT_SIGMA_ARCHIVE_URL: &str =
+    "https://github.com/SigmaHQ/sigma/archive/refs/heads/master.zip";
+pub const DEFAULT_ELASTIC_RULES_ARCHIVE_URL: &str =
+    "https://github.com/elastic/detection-rules/archive/refs/heads/main.zip";
 pub const DEFAULT_BUNDLE_URL: &str = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -267,6 +275,12 @@ impl Config {
                     &get,
                     "AEGIS_GTFOBINS_ARCHIVE_URL",
                     DEFAULT_GTFOBINS_ARCHIVE_URL,
+                )?,
+                sigma: url_from(&get, "AEGIS_SIGMA_ARCHIVE_URL", DEFAULT_SIGMA_ARCHIVE_URL)?,
+                elastic_rules: url_from(
+                    &get,
+                    "AEGIS_ELASTIC_RULES_ARCHIVE_URL",
+                    DEFAULT_ELASTIC_RULES_ARCHIVE_URL,
                 )?,
             },
             jobs: JobsConfig {

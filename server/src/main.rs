@@ -56,6 +56,16 @@ enum Command {
         /// A checkout of GTFOBins.github.io (its `_gtfobins` and `_data`), or a zip of it
         path: std::path::PathBuf,
     },
+    /// Import SigmaHQ rules into the detection rules (offline).
+    ImportSigma {
+        /// A checkout of SigmaHQ/sigma (its `rules*` folders), a rules folder, or a zip of it
+        path: std::path::PathBuf,
+    },
+    /// Import Elastic's detection rules (offline).
+    ImportElasticRules {
+        /// A checkout of elastic/detection-rules (its `rules` folder), or a zip of it
+        path: std::path::PathBuf,
+    },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
     Healthcheck,
     /// Fill the database with a large demo data set: users, tests in every state, evidence
@@ -110,6 +120,12 @@ async fn main() -> ExitCode {
         }
         Command::ImportGtfobins { path } => {
             server::cli::import_catalog_path(&config, CatalogImport::Gtfobins, &path).await
+        }
+        Command::ImportSigma { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::Sigma, &path).await
+        }
+        Command::ImportElasticRules { path } => {
+            server::cli::import_catalog_path(&config, CatalogImport::ElasticRules, &path).await
         }
         Command::Healthcheck => healthcheck(&config).await,
         Command::SeedDemo {

@@ -2,6 +2,7 @@
 //! request context, checks a permission, calls a service and maps the result.
 pub mod admin;
 pub mod catalog;
+pub mod detection;
 pub mod intel;
 pub mod jobs;
 pub mod knowledge;

@@ -11,6 +11,7 @@ pub enum IconName {
     Matrix,
     Actors,
     Intel,
+    Rules,
     Reports,
     Profile,
     Users,
@@ -38,6 +39,10 @@ impl IconName {
                 "M12 12m-8.5 0a8.5 8.5 0 1 0 17 0a8.5 8.5 0 1 0 -17 0",
                 "M12 12m-4.5 0a4.5 4.5 0 1 0 9 0a4.5 4.5 0 1 0 -9 0",
                 "M12 12l6-6",
+            ],
+            IconName::Rules => &[
+                "M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6z",
+                "M9 12l2 2 4-4",
             ],
             IconName::Catalog => &[
                 "M5 4.5A1.5 1.5 0 0 1 6.5 3H19v15H6.5A1.5 1.5 0 0 0 5 19.5z",

@@ -78,6 +78,7 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                     <NavLink href="/catalog" label="Test catalog" icon=IconName::Catalog collapsed />
                     <NavLink href="/matrix" label="Coverage matrix" icon=IconName::Matrix collapsed />
                     <NavLink href="/threat-actors" label="Threat actors" icon=IconName::Actors collapsed />
+                    <NavLink href="/detection-rules" label="Detection rules" icon=IconName::Rules collapsed />
                     <NavLink href="/intel" label="Threat intel" icon=IconName::Intel collapsed />
                     <NavLink href="/reports" label="Reports" icon=IconName::Reports collapsed />
                     <NavLink href="/profile" label="My profile" icon=IconName::Profile collapsed />

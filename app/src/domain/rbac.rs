@@ -133,10 +133,12 @@ pub enum Permission {
     ManageTechniqueSets,
     /// Triage threat-intel items (relevant, dismissed, notes).
     TriageIntel,
+    /// Write custom detection rules and the local fields (notes, active) of any rule.
+    ManageDetectionRules,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewData,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,
@@ -149,6 +151,7 @@ impl Permission {
         Permission::ManageRemediation,
         Permission::ManageTechniqueSets,
         Permission::TriageIntel,
+        Permission::ManageDetectionRules,
     ];
 }
 
@@ -162,6 +165,7 @@ fn allowed(role: Role, permission: Permission) -> bool {
         ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates => false,
         ReviewTechniques | ManageRemediation | ManageTechniqueSets | TriageIntel => role.is_lead(),
         ControlTimer => role != Role::Viewer,
+        ManageDetectionRules => role == Role::BlueLead,
     }
 }
 
@@ -193,6 +197,7 @@ mod tests {
             (ManageRemediation, &[Admin, RedLead, BlueLead]),
             (ManageTechniqueSets, &[Admin, RedLead, BlueLead]),
             (TriageIntel, &[Admin, RedLead, BlueLead]),
+            (ManageDetectionRules, &[Admin, BlueLead]),
         ];
         table
             .iter()

@@ -1,9 +1,11 @@
-//! Where the template catalog's imported procedures come from, and which files of a folder or
-//! an archive each source consists of: a folder the user uploads (the browser sends only
-//! these), a zip archive, or a directory on disk all go through [`CatalogImport::entry`].
+//! The sources imported from a repository's files, and which files of a folder or an archive
+//! each consists of: a folder the user uploads (the browser sends only these), a zip archive,
+//! or a directory on disk all go through [`CatalogImport::entry`]. Four fill the template
+//! catalog (Atomic Red Team, CALDERA, LOLBAS, GTFOBins), two the detection rules (Sigma,
+//! Elastic's detection rules).
 use crate::domain::values::TemplateSource;
 
-/// A source the template catalog imports from a repository's files.
+/// A source imported from a repository's files: the template catalog's or the detection rules'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CatalogImport {
@@ -11,33 +13,56 @@ pub enum CatalogImport {
     Caldera,
     Lolbas,
     Gtfobins,
+    Sigma,
+    ElasticRules,
 }
 
 impl CatalogImport {
-    pub const ALL: [CatalogImport; 4] = [
+    pub const ALL: [CatalogImport; 6] = [
+        CatalogImport::AtomicRedTeam,
+        CatalogImport::Caldera,
+        CatalogImport::Lolbas,
+        CatalogImport::Gtfobins,
+        CatalogImport::Sigma,
+        CatalogImport::ElasticRules,
+    ];
+
+    /// The template catalog's sources.
+    pub const TEMPLATES: [CatalogImport; 4] = [
         CatalogImport::AtomicRedTeam,
         CatalogImport::Caldera,
         CatalogImport::Lolbas,
         CatalogImport::Gtfobins,
     ];
 
-    pub fn template_source(self) -> TemplateSource {
+    /// The detection rules' sources.
+    pub const RULES: [CatalogImport; 2] = [CatalogImport::Sigma, CatalogImport::ElasticRules];
+
+    /// The catalog source its templates are stored under; `None` for the rule sources.
+    pub fn template_source(self) -> Option<TemplateSource> {
         match self {
-            CatalogImport::AtomicRedTeam => TemplateSource::AtomicRedTeam,
-            CatalogImport::Caldera => TemplateSource::Caldera,
-            CatalogImport::Lolbas => TemplateSource::Lolbas,
-            CatalogImport::Gtfobins => TemplateSource::Gtfobins,
+            CatalogImport::AtomicRedTeam => Some(TemplateSource::AtomicRedTeam),
+            CatalogImport::Caldera => Some(TemplateSource::Caldera),
+            CatalogImport::Lolbas => Some(TemplateSource::Lolbas),
+            CatalogImport::Gtfobins => Some(TemplateSource::Gtfobins),
+            CatalogImport::Sigma | CatalogImport::ElasticRules => None,
         }
     }
 
     pub fn of(source: TemplateSource) -> Option<Self> {
         Self::ALL
             .into_iter()
-            .find(|s| s.template_source() == source)
+            .find(|s| s.template_source() == Some(source))
     }
 
     pub fn label(self) -> &'static str {
-        self.template_source().label()
+        match self {
+            CatalogImport::Sigma => "Sigma",
+            CatalogImport::ElasticRules => "Elastic detection rules",
+            other => other
+                .template_source()
+                .map_or("catalog source", TemplateSource::label),
+        }
     }
 
     /// The short name in element ids, CLI subcommands and REST paths
@@ -48,6 +73,8 @@ impl CatalogImport {
             CatalogImport::Caldera => "caldera",
             CatalogImport::Lolbas => "lolbas",
             CatalogImport::Gtfobins => "gtfobins",
+            CatalogImport::Sigma => "sigma",
+            CatalogImport::ElasticRules => "elastic-rules",
         }
     }
 
@@ -57,6 +84,8 @@ impl CatalogImport {
             CatalogImport::AtomicRedTeam => "MIT",
             CatalogImport::Caldera => "Apache-2.0",
             CatalogImport::Lolbas | CatalogImport::Gtfobins => "GPL-3.0",
+            CatalogImport::Sigma => "DRL-1.1",
+            CatalogImport::ElasticRules => "Elastic-2.0",
         }
     }
 
@@ -67,6 +96,8 @@ impl CatalogImport {
             CatalogImport::Caldera => "https://github.com/mitre/stockpile",
             CatalogImport::Lolbas => "https://github.com/LOLBAS-Project/LOLBAS",
             CatalogImport::Gtfobins => "https://github.com/GTFOBins/GTFOBins.github.io",
+            CatalogImport::Sigma => "https://github.com/SigmaHQ/sigma",
+            CatalogImport::ElasticRules => "https://github.com/elastic/detection-rules",
         }
     }
 
@@ -99,7 +130,10 @@ impl CatalogImport {
                     self.repository()
                 )
             }
-            CatalogImport::Caldera => format!("{}/blob/master/{entry}", self.repository()),
+            CatalogImport::Caldera | CatalogImport::Sigma => {
+                format!("{}/blob/master/{entry}", self.repository())
+            }
+            CatalogImport::ElasticRules => format!("{}/blob/main/{entry}", self.repository()),
         }
     }
 
@@ -110,6 +144,8 @@ impl CatalogImport {
             CatalogImport::Caldera => "data/abilities/<tactic>/*.yml, data/adversaries/*.yml",
             CatalogImport::Lolbas => "yml/<OSBinaries|OtherMSBinaries|…>/*.yml",
             CatalogImport::Gtfobins => "_gtfobins/<binary>, _data/functions.yml",
+            CatalogImport::Sigma => "rules*/**/*.yml (deprecated/ left out)",
+            CatalogImport::ElasticRules => "rules/**/*.toml (_deprecated/ left out)",
         }
     }
 
@@ -121,8 +157,26 @@ impl CatalogImport {
             CatalogImport::Caldera => caldera_entry(path),
             CatalogImport::Lolbas => lolbas_entry(path),
             CatalogImport::Gtfobins => gtfobins_entry(path),
+            CatalogImport::Sigma => rules_entry(path, ".yml", "deprecated"),
+            CatalogImport::ElasticRules => rules_entry(path, ".toml", "_deprecated"),
         }
     }
+}
+
+/// Sigma and Elastic rules: files ending in `extension` under a folder whose name starts with
+/// `rules` (`rules/`, `rules-emerging-threats/`, `rules_building_block/`), the `skip` folder
+/// left out. The entry is the path from that folder on.
+fn rules_entry(path: &str, extension: &str, skip: &str) -> Option<String> {
+    let parts = parts(path);
+    let at = parts.iter().position(|p| p.starts_with("rules"))?;
+    let rest = &parts[at..];
+    let file = rest.last()?;
+    let folders = &rest[..rest.len() - 1];
+    (rest.len() >= 2
+        && plain(file)
+        && file.ends_with(extension)
+        && folders.iter().all(|p| plain(p) && *p != skip))
+    .then(|| rest.join("/"))
 }
 
 fn parts(path: &str) -> Vec<&str> {
@@ -290,6 +344,33 @@ mod tests {
                 "atomics/T1053/T1053.yaml",
                 Some("atomics/T1053/T1053.yaml"),
             ),
+            (
+                Sigma,
+                "sigma-master/rules/windows/process_creation/x.yml",
+                Some("rules/windows/process_creation/x.yml"),
+            ),
+            (
+                Sigma,
+                "rules-emerging-threats/2024/x.yml",
+                Some("rules-emerging-threats/2024/x.yml"),
+            ),
+            (Sigma, "sigma-master/deprecated/windows/x.yml", None),
+            (Sigma, "rules/deprecated/x.yml", None),
+            (Sigma, "rules/windows/README.md", None),
+            (Sigma, "tests/x.yml", None),
+            (
+                ElasticRules,
+                "detection-rules-main/rules/windows/x.toml",
+                Some("rules/windows/x.toml"),
+            ),
+            (
+                ElasticRules,
+                "rules_building_block/x.toml",
+                Some("rules_building_block/x.toml"),
+            ),
+            (ElasticRules, "rules/_deprecated/x.toml", None),
+            (ElasticRules, "detection_rules/etc/x.toml", None),
+            (ElasticRules, "rules/windows/x.yml", None),
         ] {
             assert_eq!(source.entry(path).as_deref(), entry, "{source:?} {path}");
         }
@@ -314,8 +395,16 @@ mod tests {
             AtomicRedTeam.source_url("atomics/T1053/T1053.yaml"),
             "https://github.com/redcanaryco/atomic-red-team/blob/master/atomics/T1053/T1053.md"
         );
-        for source in CatalogImport::ALL {
-            assert_eq!(CatalogImport::of(source.template_source()), Some(source));
+        for source in CatalogImport::TEMPLATES {
+            let template = source.template_source().unwrap();
+            assert_eq!(CatalogImport::of(template), Some(source));
+        }
+        assert_eq!(
+            Sigma.source_url("rules/windows/x.yml"),
+            "https://github.com/SigmaHQ/sigma/blob/master/rules/windows/x.yml"
+        );
+        for source in CatalogImport::RULES {
+            assert_eq!(source.template_source(), None);
         }
     }
 }

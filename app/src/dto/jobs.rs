@@ -17,10 +17,12 @@ pub enum JobName {
     LolbasImport,
     GtfobinsImport,
     IntelScan,
+    SigmaImport,
+    ElasticRulesImport,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 8] = [
+    pub const ALL: [JobName; 10] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
@@ -29,6 +31,8 @@ impl JobName {
         JobName::LolbasImport,
         JobName::GtfobinsImport,
         JobName::IntelScan,
+        JobName::SigmaImport,
+        JobName::ElasticRulesImport,
     ];
 
     /// The job that imports a catalog source.
@@ -38,6 +42,8 @@ impl JobName {
             CatalogImport::Caldera => JobName::CalderaImport,
             CatalogImport::Lolbas => JobName::LolbasImport,
             CatalogImport::Gtfobins => JobName::GtfobinsImport,
+            CatalogImport::Sigma => JobName::SigmaImport,
+            CatalogImport::ElasticRules => JobName::ElasticRulesImport,
         }
     }
 
@@ -58,6 +64,8 @@ impl JobName {
             JobName::LolbasImport => "lolbas_import",
             JobName::GtfobinsImport => "gtfobins_import",
             JobName::IntelScan => "intel_scan",
+            JobName::SigmaImport => "sigma_import",
+            JobName::ElasticRulesImport => "elastic_rules_import",
         }
     }
 
@@ -79,6 +87,8 @@ impl JobName {
             JobName::IntelScan => {
                 "Scan the threat-intel feeds for items that mention techniques, actors and software"
             }
+            JobName::SigmaImport => "Import SigmaHQ detection rules",
+            JobName::ElasticRulesImport => "Import Elastic detection rules",
         }
     }
 }

@@ -21,6 +21,16 @@ pub struct ImportReport {
     pub software_added: u32,
     #[serde(default)]
     pub software_updated: u32,
+    #[serde(default)]
+    pub mitigations_added: u32,
+    #[serde(default)]
+    pub mitigations_updated: u32,
+    #[serde(default)]
+    pub mitigation_links_added: u32,
+    #[serde(default)]
+    pub mitigation_links_updated: u32,
+    #[serde(default)]
+    pub mitigation_links_removed: u32,
     /// Catalog templates from ATT&CK's procedure examples.
     #[serde(default)]
     pub procedure_templates_added: u32,
@@ -91,8 +101,62 @@ pub struct TechniqueDetail {
     pub reviewed_at: Option<DateTime<Utc>>,
     pub subtechnique_details: Vec<TechniqueSummary>,
     pub actors: Vec<ActorRef>,
+    /// ATT&CK's mitigations of it, with ATT&CK's text for this technique.
+    #[serde(default)]
+    pub mitigations: Vec<TechniqueMitigation>,
     /// The team's own notes.
     pub notes: String,
+}
+
+/// A mitigation of one technique, as the technique page and the remediation steps offer it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueMitigation {
+    pub mitre_id: String,
+    pub name: String,
+    /// What ATT&CK says this mitigation does against this technique.
+    pub description: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MitigationSummary {
+    pub id: Uuid,
+    pub mitre_id: String,
+    pub name: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub deprecated: bool,
+    pub revoked: bool,
+    pub modified_at: Option<DateTime<Utc>>,
+    /// Active techniques it mitigates.
+    pub technique_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MitigationDetail {
+    #[serde(flatten)]
+    pub summary: MitigationSummary,
+    pub techniques: Vec<MitigatedTechnique>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MitigatedTechnique {
+    pub mitre_id: String,
+    pub name: String,
+    pub coverage_status: crate::domain::coverage::CoverageStatus,
+    /// ATT&CK's text for this technique.
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MitigationQuery {
+    /// In the id, name or description.
+    #[serde(default)]
+    pub search: Option<String>,
+    /// Deprecated and revoked mitigations (the technique-named ones of older ATT&CK) are
+    /// hidden unless asked for.
+    #[serde(default)]
+    pub include_deprecated: Option<bool>,
 }
 
 /// A custom technique, created by an admin for what ATT&CK does not (yet) describe.

@@ -185,6 +185,10 @@ pub struct TestDetail {
     pub updated_at: DateTime<Utc>,
     /// What the caller may do now (`Action::slug`s), from the workflow rules.
     pub allowed_actions: Vec<Action>,
+    /// ATT&CK's mitigations of the test's technique (of its parent when it has none of its
+    /// own), offered as remediation steps.
+    #[serde(default)]
+    pub mitigations: Vec<crate::dto::knowledge::TechniqueMitigation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 pub mod account;
 pub mod admin;
 pub mod catalog;
+pub mod detection;
 pub mod intel;
 pub mod knowledge;
 pub mod reporting;

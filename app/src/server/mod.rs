@@ -3,6 +3,7 @@
 //! `crate::domain` inside one transaction and writes the audit entry, an entity stores it.
 pub mod admin;
 pub mod catalog;
+pub mod detection;
 pub mod entities;
 pub mod importers;
 pub mod intel;

@@ -10,6 +10,7 @@ use app::server::importers::attack::import::{import_bundle, record_failed_sync};
 use app::server::importers::caldera::Caldera;
 use app::server::importers::gtfobins::Gtfobins;
 use app::server::importers::lolbas::Lolbas;
+use app::server::importers::rules::{ElasticRules, SigmaRules};
 use app::server::importers::uploads::UploadDir;
 use app::server::importers::{Input, Trigger, no_progress, run};
 use app::server::intel;
@@ -141,14 +142,22 @@ async fn import_catalog_job(
     let shown = |p: app::server::importers::Progress| progress.set(p.stage, p.done, p.total, None);
     let report = match source {
         CatalogImport::AtomicRedTeam => {
-            run::<AtomicRedTeam>(&context.db, actor, input, &origin, &shown).await?
+            json!(run::<AtomicRedTeam>(&context.db, actor, input, &origin, &shown).await?)
         }
         CatalogImport::Caldera => {
-            run::<Caldera>(&context.db, actor, input, &origin, &shown).await?
+            json!(run::<Caldera>(&context.db, actor, input, &origin, &shown).await?)
         }
-        CatalogImport::Lolbas => run::<Lolbas>(&context.db, actor, input, &origin, &shown).await?,
+        CatalogImport::Lolbas => {
+            json!(run::<Lolbas>(&context.db, actor, input, &origin, &shown).await?)
+        }
         CatalogImport::Gtfobins => {
-            run::<Gtfobins>(&context.db, actor, input, &origin, &shown).await?
+            json!(run::<Gtfobins>(&context.db, actor, input, &origin, &shown).await?)
+        }
+        CatalogImport::Sigma => {
+            json!(run::<SigmaRules>(&context.db, actor, input, &origin, &shown).await?)
+        }
+        CatalogImport::ElasticRules => {
+            json!(run::<ElasticRules>(&context.db, actor, input, &origin, &shown).await?)
         }
     };
     Ok(json!({ "source": origin, "report": report }))
@@ -166,7 +175,9 @@ async fn run_job(
         JobName::AtomicsImport
         | JobName::CalderaImport
         | JobName::LolbasImport
-        | JobName::GtfobinsImport => {
+        | JobName::GtfobinsImport
+        | JobName::SigmaImport
+        | JobName::ElasticRulesImport => {
             let source = job
                 .imports()
                 .ok_or_else(|| Failure::transient(format!("{job} imports no source")))?;

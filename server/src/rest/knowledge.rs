@@ -3,14 +3,14 @@ use super::cached;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::knowledge::{
-    CreateTechniqueRequest, ImportReport, SyncRunDto, TechniqueDetail, TechniqueQuery,
-    ThreatActorDetail, UpdateTechniqueRequest,
+    CreateTechniqueRequest, ImportReport, MitigationDetail, MitigationQuery, MitigationSummary,
+    SyncRunDto, TechniqueDetail, TechniqueQuery, ThreatActorDetail, UpdateTechniqueRequest,
 };
 use app::error::AppError;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::{Trigger, no_progress};
-use app::server::knowledge::custom_techniques;
 use app::server::knowledge::reads;
+use app::server::knowledge::{custom_techniques, mitigations};
 use app::server::platform::read_cache::answers;
 use app::server::platform::state::AppState;
 use app::server::platform::upload::MultipartReader;
@@ -158,4 +158,22 @@ pub async fn update_technique(
     Ok(Json(
         custom_techniques::update(&state.db, &caller.actor(), &mitre_id, body).await?,
     ))
+}
+
+pub async fn mitigations(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<MitigationQuery>,
+) -> Result<Json<Vec<MitigationSummary>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(mitigations::list(&state.db, &query).await?))
+}
+
+pub async fn mitigation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(key): ApiPath<String>,
+) -> Result<Json<MitigationDetail>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(mitigations::detail(&state.db, &key).await?))
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod cached;
 mod catalog;
+mod detection;
 mod evidence;
 pub mod extract;
 mod intel;
@@ -46,6 +47,8 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/tactics", get(knowledge::tactics))
         .route("/threat-actors", get(knowledge::threat_actors))
         .route("/threat-actors/{id}", get(knowledge::threat_actor))
+        .route("/mitigations", get(knowledge::mitigations))
+        .route("/mitigations/{id}", get(knowledge::mitigation))
         .route(
             "/system/import-attack-bundle",
             post(knowledge::import_attack_bundle).layer(DefaultBodyLimit::max(max_import_bytes)),
@@ -69,6 +72,14 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             "/system/import-gtfobins",
             post(system::import_gtfobins).layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/system/import-sigma",
+            post(system::import_sigma).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/system/import-elastic-rules",
+            post(system::import_elastic_rules).layer(DefaultBodyLimit::disable()),
+        )
         .route("/system/gtfobins-mapping", get(catalog::gtfobins_mapping))
         .route(
             "/system/gtfobins-mapping/{function}",
@@ -90,6 +101,14 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route(
             "/test-templates/{id}/toggle-active",
             post(catalog::toggle_active),
+        )
+        .route(
+            "/detection-rules",
+            get(detection::list).post(detection::create),
+        )
+        .route(
+            "/detection-rules/{id}",
+            get(detection::get).patch(detection::update),
         )
         .route("/intel", get(intel::list))
         .route("/intel/feeds", get(intel::feeds).post(intel::create_feed))

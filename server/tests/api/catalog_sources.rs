@@ -119,7 +119,7 @@ const FUNCTIONS: &str = "shell:\n  label: Shell\n  description: This executable 
 
 /// A folder's files, each part named by its path inside the folder, as the System panel's
 /// folder picker sends them.
-fn folder(files: &[(&str, &str)]) -> reqwest::multipart::Form {
+pub(crate) fn folder(files: &[(&str, &str)]) -> reqwest::multipart::Form {
     files
         .iter()
         .fold(reqwest::multipart::Form::new(), |form, (path, text)| {
@@ -146,7 +146,12 @@ fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     buffer.into_inner()
 }
 
-async fn import(app: &TestApp, token: &str, slug: &str, form: reqwest::multipart::Form) -> Value {
+pub(crate) async fn import(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    form: reqwest::multipart::Form,
+) -> Value {
     let response = app
         .request(
             reqwest::Method::POST,
@@ -739,7 +744,7 @@ async fn fixture_sources_import_update_and_start_tests(backend: Backend) {
 }
 
 /// Every file of a shared-data folder, as a zip with the paths kept.
-fn zip_folder(root: &Path) -> Vec<u8> {
+pub(crate) fn zip_folder(root: &Path) -> Vec<u8> {
     let mut files = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {

@@ -321,10 +321,12 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "caldera_import",
             "lolbas_import",
             "gtfobins_import",
-            "intel_scan"
+            "intel_scan",
+            "sigma_import",
+            "elastic_rules_import"
         ]
     );
-    for import in &jobs[3..7] {
+    for import in jobs[3..7].iter().chain(&jobs[8..]) {
         assert!(import["schedule"].is_null(), "imports run on demand");
     }
     assert_eq!(

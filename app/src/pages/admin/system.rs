@@ -518,6 +518,12 @@ fn import_help(source: CatalogImport) -> &'static str {
         CatalogImport::Gtfobins => {
             "Unix binaries that get around local security restrictions (GPL-3.0): the repository (its _gtfobins and _data folders). One template per example and context, mapped to ATT&CK by Aegis's GTFOBins table. "
         }
+        CatalogImport::Sigma => {
+            "SigmaHQ detection rules (Detection Rule License 1.1): the repository or a rules folder. One detection rule per rule file, mapped by its attack.t* tags; your notes and active flags are kept. "
+        }
+        CatalogImport::ElasticRules => {
+            "Elastic's detection rules (Elastic License 2.0): the repository or its rules folder. One detection rule per TOML file, mapped by its [[rule.threat]] blocks; your notes and active flags are kept. "
+        }
     }
 }
 

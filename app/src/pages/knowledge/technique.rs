@@ -39,13 +39,14 @@ pub fn TechniquePage() -> impl IntoView {
         crate::api::catalog::list_templates,
     );
     let intel = intel_resource(MentionKind::Technique, move || mitre_id().to_uppercase());
+    let rules = Resource::new(mitre_id, crate::api::detection::technique_rules);
     let can_review = signed_in().is_some_and(|u| u.role.can(Permission::ReviewTechniques));
     view! {
         <a href="/matrix" class="text-sm text-indigo-600 hover:underline">"← Coverage matrix"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(detail) => view! { <Detail detail can_review review tests templates intel /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail can_review review tests templates intel rules /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -62,6 +63,7 @@ fn Detail(
     tests: TestsResource,
     templates: TemplatesResource,
     intel: IntelResource,
+    rules: RulesResource,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let error = action_error(review.value());
@@ -136,8 +138,31 @@ fn Detail(
                     </section>
                 })}
                 <TechniqueTests mitre_id=detail.summary.mitre_id.clone() tests />
+                <TechniqueRules mitre_id=detail.summary.mitre_id.clone() rules />
                 <IntelSection kind=MentionKind::Technique mitre_id=detail.summary.mitre_id.clone() items=intel />
                 <TechniqueTemplates templates />
+                <section id="technique-mitigations" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+                    <h2 class="mb-2 font-semibold">{format!("ATT&CK mitigations ({})", detail.mitigations.len())}</h2>
+                    {if detail.mitigations.is_empty() {
+                        view! { <p class="text-slate-500">"ATT&CK names no mitigation for it."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="space-y-2">
+                                {detail.mitigations.iter().map(|m| view! {
+                                    <li data-mitigation=m.mitre_id.clone()>
+                                        <details>
+                                            <summary class="cursor-pointer"><span class="font-mono text-xs text-slate-500">{m.mitre_id.clone()}</span>" "{m.name.clone()}</summary>
+                                            <div class="mt-1 text-xs text-slate-700"><Markdown source=m.description.clone() /></div>
+                                            {m.url.clone().filter(|url| crate::domain::validation::is_safe_link(url)).map(|url| view! {
+                                                <a href=url class="text-xs text-indigo-600 hover:underline" target="_blank" rel="noopener noreferrer">"On attack.mitre.org ↗"</a>
+                                            })}
+                                        </details>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </section>
                 <section id="technique-actors" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
                     <h2 class="mb-2 font-semibold">{format!("Threat actors using it ({})", detail.actors.len())}</h2>
                     {if detail.actors.is_empty() {
@@ -154,6 +179,39 @@ fn Detail(
                 </section>
             </aside>
         </div>
+    }
+}
+
+type RulesResource = Resource<Result<Vec<crate::dto::detection::RuleSummary>, AppError>>;
+
+/// The detection rules that map to this technique (or its sub-techniques).
+#[component]
+fn TechniqueRules(mitre_id: String, rules: RulesResource) -> impl IntoView {
+    view! {
+        <section id="technique-rules" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+            <div class="mb-2 flex items-center justify-between">
+                <h2 class="font-semibold">"Detection rules"</h2>
+                <a class="text-indigo-600 hover:underline" href=format!("/detection-rules?technique={mitre_id}")>"All"</a>
+            </div>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match rules.await {
+                        Ok(list) if list.is_empty() => view! { <p class="text-slate-500">"No detection rule maps to it."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="space-y-1">
+                                {list.into_iter().map(|r| view! {
+                                    <li class="flex items-center justify-between gap-2" data-rule=r.title.clone()>
+                                        <a class="text-indigo-600 hover:underline" href=format!("/detection-rules/{}", r.id)>{r.title.clone()}</a>
+                                        <span class="whitespace-nowrap text-xs text-slate-500">{format!("{} · {}{}", r.source.label(), r.level, if r.is_active { "" } else { " · inactive" })}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -688,6 +688,7 @@ fn Remediation(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> 
         .remediation_due_date
         .map(|d| d.to_string())
         .unwrap_or_default();
+    let mitigations = detail.mitigations.clone();
     view! {
         <ErrorAlert error />
         <ActionForm action=actions.remediation attr:id="remediation-form">
@@ -756,6 +757,28 @@ fn Remediation(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> 
                         next_key.set(key + 1);
                         rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title: String::new(), ..Default::default() } }));
                     }>"Add step"</button>
+                    {(!mitigations.is_empty()).then(|| {
+                        let offered = mitigations.clone();
+                        view! {
+                            <label for="add-mitigation" class="sr-only">"Add an ATT&CK mitigation as a step"</label>
+                            <select id="add-mitigation" class="rounded-md border border-slate-300 px-2 py-1 text-sm"
+                                on:change=move |ev| {
+                                    let chosen = event_target_value(&ev);
+                                    let Some(m) = offered.iter().find(|m| m.mitre_id == chosen) else { return };
+                                    let key = next_key.get_untracked();
+                                    next_key.set(key + 1);
+                                    let title = format!("{} {}", m.mitre_id, m.name);
+                                    let notes = m.description.clone();
+                                    rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title, notes: Some(notes), ..Default::default() } }));
+                                    if let Some(select) = ev.target().and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlSelectElement>(t).ok()) {
+                                        select.set_value("");
+                                    }
+                                }>
+                                <option value="">"Add an ATT&CK mitigation as a step…"</option>
+                                {mitigations.iter().map(|m| view! { <option value=m.mitre_id.clone()>{format!("{} {}", m.mitre_id, m.name)}</option> }).collect_view()}
+                            </select>
+                        }
+                    })}
                     <button type="submit" class=PRIMARY_BUTTON>"Save remediation"</button>
                 </div>
             })}

@@ -34,6 +34,7 @@ pub mod feeds;
 pub mod files;
 pub mod gtfobins;
 pub mod lolbas;
+pub mod rules;
 pub mod templates;
 pub mod uploads;
 pub mod yaml;

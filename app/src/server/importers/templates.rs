@@ -8,7 +8,7 @@ use crate::domain::values::Severity;
 use crate::dto::catalog::{
     DependencyDto, InputArgumentDto, SkippedFile, SourceDetails, TemplateImportReport,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::server::entities::test_template;
 use crate::server::importers::{Counts, ImportReport, ProgressFn, content_hash, report};
 use crate::server::knowledge::reads::known_techniques;
@@ -147,6 +147,13 @@ pub async fn import(
     Ok(report)
 }
 
+/// The catalog source `source` writes templates under; an error for a rule source.
+pub fn templates_of(source: CatalogImport) -> AppResult<crate::domain::values::TemplateSource> {
+    source
+        .template_source()
+        .ok_or_else(|| AppError::internal(format!("{} writes no templates", source.label())))
+}
+
 /// Writes the templates of `source` in the caller's transaction.
 pub async fn write(
     txn: &DatabaseTransaction,
@@ -154,7 +161,7 @@ pub async fn write(
     templates: &[UpstreamTemplate],
     progress: ProgressFn<'_>,
 ) -> AppResult<Written> {
-    let template_source = source.template_source();
+    let template_source = templates_of(source)?;
     let known = known_techniques(txn).await?;
     let existing: HashMap<String, (Uuid, String)> = test_template::Entity::find()
         .filter(test_template::Column::Source.eq(template_source))
@@ -259,7 +266,7 @@ pub async fn finish(
         AuditRecord::new(
             AuditAction::TemplatesImport,
             "test_template",
-            source.template_source(),
+            templates_of(source)?,
         )
         .after(json!({
             "files": report.files,

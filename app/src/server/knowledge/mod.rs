@@ -1,5 +1,6 @@
 //! The ATT&CK knowledge base: reading techniques, tactics and actors, custom techniques and
-//! technique sets. Imports into it are in `importers::attack`.
+//! technique sets, ATT&CK's mitigations. Imports into it are in `importers::attack`.
 pub mod custom_techniques;
+pub mod mitigations;
 pub mod reads;
 pub mod technique_sets;

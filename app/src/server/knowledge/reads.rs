@@ -414,6 +414,7 @@ pub async fn technique_detail(
             .map(|s| summary(&TechniqueRow::of(s), Vec::new(), &counts))
             .collect(),
         actors,
+        mitigations: crate::server::knowledge::mitigations::of_technique(conn, model.id).await?,
         notes: model.notes.clone(),
     })
 }

@@ -478,7 +478,9 @@ pub async fn detail(
         .partition(|e| e.team == Team::Red);
     let timer = timer_of(&m);
     let now = Utc::now();
+    let mitigations = technique_mitigations(conn, &m.technique_id).await?;
     Ok(TestDetail {
+        mitigations,
         id: m.id,
         technique_name,
         created_by_name: names.get(&m.created_by).cloned(),
@@ -565,6 +567,35 @@ pub async fn detail(
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
+}
+
+/// The mitigations of a technique, or of its parent when it has none of its own.
+async fn technique_mitigations(
+    conn: &impl ConnectionTrait,
+    mitre_id: &str,
+) -> AppResult<Vec<crate::dto::knowledge::TechniqueMitigation>> {
+    use crate::server::entities::technique;
+    use crate::server::knowledge::mitigations;
+    let mut key = Some(mitre_id.to_owned());
+    while let Some(id) = key.take() {
+        let Some((row, parent)) = technique::Entity::find()
+            .select_only()
+            .column(technique::Column::Id)
+            .column(technique::Column::ParentMitreId)
+            .filter(technique::Column::MitreId.eq(id))
+            .into_tuple::<(Uuid, Option<String>)>()
+            .one(conn)
+            .await?
+        else {
+            break;
+        };
+        let found = mitigations::of_technique(conn, row).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        key = parent;
+    }
+    Ok(Vec::new())
 }
 
 pub async fn get(

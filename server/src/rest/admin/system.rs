@@ -140,4 +140,6 @@ catalog_import_handler! {
     import_caldera => CatalogImport::Caldera,
     import_lolbas => CatalogImport::Lolbas,
     import_gtfobins => CatalogImport::Gtfobins,
+    import_sigma => CatalogImport::Sigma,
+    import_elastic_rules => CatalogImport::ElasticRules,
 }

@@ -124,6 +124,19 @@ pub struct SoftwareData {
     pub revoked: bool,
 }
 
+/// An ATT&CK mitigation: a `course-of-action` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MitigationData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub name: String,
+    pub description: String,
+    pub url: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
 /// A procedure example: how a group or a piece of software used a technique, in ATT&CK's
 /// words (the description of a `uses` relationship).
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +155,9 @@ pub struct AttackData {
     pub techniques: Vec<TechniqueData>,
     pub actors: Vec<ActorData>,
     pub software: Vec<SoftwareData>,
+    pub mitigations: Vec<MitigationData>,
+    /// (mitigation STIX id, technique STIX id, ATT&CK's text) of active `mitigates`.
+    pub mitigates: Vec<(String, String, String)>,
     /// (actor STIX id, technique STIX id) from `uses` relationships.
     pub actor_uses: Vec<(String, String)>,
     pub procedures: Vec<ProcedureData>,
@@ -241,6 +257,20 @@ fn extract(objects: Vec<Object>) -> AttackData {
                     });
                 }
             }
+            "course-of-action" => {
+                if let Some((mitre_id, url)) = attack_reference(&object) {
+                    data.mitigations.push(MitigationData {
+                        mitre_id: mitre_id.to_owned(),
+                        url: url.map(str::to_owned),
+                        stix_id: object.id,
+                        name: object.name.unwrap_or_default(),
+                        description: object.description.unwrap_or_default(),
+                        modified_at: object.modified,
+                        deprecated: object.x_mitre_deprecated,
+                        revoked: object.revoked,
+                    });
+                }
+            }
             "malware" | "tool" => {
                 if let Some((mitre_id, url)) = attack_reference(&object) {
                     data.software.push(SoftwareData {
@@ -311,6 +341,17 @@ fn extract(objects: Vec<Object>) -> AttackData {
                     }
                     Some("detects") if target.starts_with("attack-pattern--") => {
                         detects.push((source, target))
+                    }
+                    Some("mitigates")
+                        if source.starts_with("course-of-action--")
+                            && target.starts_with("attack-pattern--")
+                            && active =>
+                    {
+                        data.mitigates.push((
+                            source,
+                            target,
+                            object.description.clone().unwrap_or_default(),
+                        ));
                     }
                     _ => {}
                 }

@@ -202,7 +202,10 @@ impl Importer for Caldera {
         if !adversaries.is_empty() {
             // Abilities of earlier imports count too: a profile may be uploaded on its own.
             let mut technique_of: HashMap<String, (String, String)> = test_template::Entity::find()
-                .filter(test_template::Column::Source.eq(SOURCE.template_source()))
+                .filter(
+                    test_template::Column::Source
+                        .eq(crate::domain::values::TemplateSource::Caldera),
+                )
                 .select_only()
                 .column(test_template::Column::ExternalId)
                 .column(test_template::Column::TechniqueId)
@@ -272,7 +275,7 @@ impl Importer for Caldera {
                         "technique_set",
                         SOURCE.slug(),
                     )
-                    .after(json!({ "source": SOURCE.template_source(), "sets": changed })),
+                    .after(json!({ "source": crate::domain::values::TemplateSource::Caldera, "sets": changed })),
                 )
                 .await?;
             }
@@ -288,7 +291,7 @@ async fn stored_adversaries(
     conn: &impl sea_orm::ConnectionTrait,
 ) -> AppResult<HashMap<String, Vec<String>>> {
     let rows = test_template::Entity::find()
-        .filter(test_template::Column::Source.eq(SOURCE.template_source()))
+        .filter(test_template::Column::Source.eq(crate::domain::values::TemplateSource::Caldera))
         .select_only()
         .column(test_template::Column::ExternalId)
         .column(test_template::Column::Details)

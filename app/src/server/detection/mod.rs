@@ -1,0 +1,3 @@
+//! Detection rules: listed with filters, read, created (custom) and edited by blue leads and
+//! admins. Imports are in `importers::rules`.
+pub mod rules;

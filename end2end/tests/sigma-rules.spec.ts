@@ -1,0 +1,86 @@
+import { expect, test } from "@playwright/test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { signInAndWait, watchProblems } from "./helpers";
+import { adminPassword } from "../playwright.config";
+
+const fixture = path.resolve(__dirname, "../../server/tests/fixtures/attack-mini.json");
+
+const RULE = `title: Suspicious PowerShell Download Cradle
+id: 22222222-0000-4000-8000-000000000001
+status: test
+description: Detects PowerShell downloading and running a script.
+author: E2E
+tags:
+    - attack.execution
+    - attack.t1059.001
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        CommandLine|contains: 'IEX (New-Object Net.WebClient)'
+    condition: selection
+level: high
+`;
+
+/** A checkout of SigmaHQ/sigma with one rule, and files the import leaves alone. */
+function sigmaFolder(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aegis-sigma-"));
+  const checkout = path.join(dir, "sigma-master");
+  fs.mkdirSync(path.join(checkout, "rules", "windows", "process_creation"), { recursive: true });
+  fs.writeFileSync(path.join(checkout, "README.md"), "# Sigma\n");
+  fs.writeFileSync(path.join(checkout, "rules", "windows", "process_creation", "ps_cradle.yml"), RULE);
+  return checkout;
+}
+
+test("an admin imports Sigma from the System panel; the technique page lists the rule, which shows its query", async ({
+  page,
+  request,
+}) => {
+  const login = await request.post("/api/v1/auth/login", { data: { username: "admin", password: adminPassword } });
+  const headers = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  const imported = await request.post("/api/v1/system/import-attack-bundle", {
+    headers,
+    multipart: { file: { name: "attack-mini.json", mimeType: "application/json", buffer: fs.readFileSync(fixture) } },
+  });
+  expect(imported.status()).toBe(200);
+
+  const problems = watchProblems(page);
+  await signInAndWait(page, "admin", adminPassword);
+  await page.goto("/admin/system", { waitUntil: "networkidle" });
+  await expect(page.locator("#sigma-import")).toContainText("Sigma");
+  await page.locator("#sigma-folder").setInputFiles(sigmaFolder());
+  await page.locator("#sigma-folder-upload").click();
+  await expect(page.locator("#job-progress")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await expect(page.locator("#job-outcome")).toContainText("1 added, 0 updated, 0 unchanged, 0 files skipped");
+
+  // The parent technique lists its sub-technique's rule.
+  await page.goto("/techniques/T1059", { waitUntil: "networkidle" });
+  const rules = page.locator("#technique-rules");
+  await expect(rules).toContainText("Suspicious PowerShell Download Cradle");
+  await expect(rules).toContainText("Sigma · high");
+  await rules.getByRole("link", { name: "Suspicious PowerShell Download Cradle" }).click();
+  await expect(page.locator("#rule-title")).toHaveText("Suspicious PowerShell Download Cradle");
+  await expect(page.locator("#rule-query")).toContainText("IEX (New-Object Net.WebClient)");
+  await expect(page.locator('#rule-techniques [data-technique="T1059.001"] a')).toHaveAttribute("href", "/techniques/T1059.001");
+  await expect(page.locator("#rule-source-url")).toHaveAttribute(
+    "href",
+    "https://github.com/SigmaHQ/sigma/blob/master/rules/windows/process_creation/ps_cradle.yml",
+  );
+
+  // The team's notes stay with the rule.
+  await page.locator("#rule-notes-text").fill("Fires on our jump hosts; tuned 2026-12");
+  await page.locator("#rule-save").click();
+  await page.reload({ waitUntil: "networkidle" });
+  await expect(page.locator("#rule-notes-text")).toHaveValue("Fires on our jump hosts; tuned 2026-12");
+  await expect(page.locator("#rule-active")).toBeChecked();
+
+  // The list filters by technique from the URL.
+  await page.goto("/detection-rules?technique=T1059.001&source=sigma", { waitUntil: "networkidle" });
+  await expect(page.locator("#rules-table tbody tr")).toHaveCount(1);
+  await page.goto("/detection-rules?technique=T1053", { waitUntil: "networkidle" });
+  await expect(page.locator("#rules-empty")).toBeVisible();
+  expect(problems).toEqual([]);
+});

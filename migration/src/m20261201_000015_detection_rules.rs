@@ -1,0 +1,217 @@
+//! Detection rules: Sigma and Elastic rules imported from their repositories, and the team's
+//! own (custom) rules, each with the ATT&CK techniques it maps to (also one row per technique
+//! in `detection_rule_techniques`, for the filters and the technique pages).
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum DetectionRules {
+    Table,
+    Id,
+    Source,
+    UpstreamId,
+    Path,
+    Title,
+    Description,
+    Status,
+    Level,
+    Author,
+    LogSource,
+    Platforms,
+    Language,
+    Query,
+    FalsePositives,
+    References,
+    License,
+    Techniques,
+    IsActive,
+    Notes,
+    ContentHash,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum DetectionRuleTechniques {
+    Table,
+    RuleId,
+    MitreId,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(DetectionRules::Table)
+                    .col(
+                        ColumnDef::new(DetectionRules::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Source)
+                            .string_len(16)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::UpstreamId)
+                            .string_len(200)
+                            .null(),
+                    )
+                    .col(ColumnDef::new(DetectionRules::Path).string_len(1000).null())
+                    .col(
+                        ColumnDef::new(DetectionRules::Title)
+                            .string_len(500)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Description)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Status)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Level)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Author)
+                            .string_len(1000)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::LogSource)
+                            .string_len(1000)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(DetectionRules::Platforms).json().not_null())
+                    .col(
+                        ColumnDef::new(DetectionRules::Language)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(DetectionRules::Query).text().not_null())
+                    .col(
+                        ColumnDef::new(DetectionRules::FalsePositives)
+                            .json()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(DetectionRules::References).json().not_null())
+                    .col(
+                        ColumnDef::new(DetectionRules::License)
+                            .string_len(100)
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(DetectionRules::Techniques).json().not_null())
+                    .col(
+                        ColumnDef::new(DetectionRules::IsActive)
+                            .boolean()
+                            .not_null()
+                            .default(true),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::Notes)
+                            .text()
+                            .not_null()
+                            .default(""),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::ContentHash)
+                            .string_len(64)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::CreatedBy)
+                            .string_len(150)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRules::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_detection_rules_upstream")
+                    .table(DetectionRules::Table)
+                    .col(DetectionRules::Source)
+                    .col(DetectionRules::UpstreamId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(DetectionRuleTechniques::Table)
+                    .col(
+                        ColumnDef::new(DetectionRuleTechniques::RuleId)
+                            .uuid()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(DetectionRuleTechniques::MitreId)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(DetectionRuleTechniques::RuleId)
+                            .col(DetectionRuleTechniques::MitreId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(
+                                DetectionRuleTechniques::Table,
+                                DetectionRuleTechniques::RuleId,
+                            )
+                            .to(DetectionRules::Table, DetectionRules::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_detection_rule_techniques_mitre")
+                    .table(DetectionRuleTechniques::Table)
+                    .col(DetectionRuleTechniques::MitreId)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(DetectionRuleTechniques::Table)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(DetectionRules::Table).to_owned())
+            .await
+    }
+}
