@@ -35,6 +35,7 @@ test("every page renders on the server and hydrates without errors", async ({ pa
     "/matrix",
     "/matrix?platform=Windows&status=not_covered",
     "/matrix?intel_days=30",
+    "/matrix?rules=none",
     "/intel",
     "/detection-rules",
     "/detection-rules?source=sigma&technique=T1059&level=high",

@@ -84,3 +84,66 @@ test("an admin imports Sigma from the System panel; the technique page lists the
   await expect(page.locator("#rules-empty")).toBeVisible();
   expect(problems).toEqual([]);
 });
+
+test("a blue tech names the rule that fired; once the test is validated the rule shows as proven", async ({
+  browser,
+  request,
+}) => {
+  const login = await request.post("/api/v1/auth/login", { data: { username: "admin", password: adminPassword } });
+  const headers = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  const password = "sigma-e2e-password";
+  const created = await request.post("/api/v1/users", {
+    headers,
+    data: { username: "sigma_blue", password, role: "blue_tech", display_name: "Sigma Blue" },
+  });
+  expect([201, 409]).toContain(created.status());
+  const test = await (
+    await request.post("/api/v1/tests", { headers, data: { title: "Download cradle", technique_id: "T1059.001" } })
+  ).json();
+  for (const action of ["start-execution", "submit-red"]) {
+    expect((await request.post(`/api/v1/tests/${test.id}/${action}`, { headers })).status()).toBe(200);
+  }
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await signInAndWait(page, "sigma_blue", password);
+  await page.goto(`/tests/${test.id}`, { waitUntil: "networkidle" });
+  const picker = page.locator("#fired-rules");
+  const rule = picker.locator('label[data-rule="Suspicious PowerShell Download Cradle"] input');
+  await expect(rule).not.toBeChecked();
+  await rule.check();
+  await page.locator("#field-detection_result").selectOption("detected");
+  const version = Number(await page.locator("#test-version").getAttribute("data-version"));
+  await page.locator('#blue-form button[type="submit"]').click();
+  await expect(page.locator("#test-version")).toHaveAttribute("data-version", String(version + 1));
+  await page.reload({ waitUntil: "networkidle" });
+  await expect(page.locator('#fired-rules label[data-rule="Suspicious PowerShell Download Cradle"] input')).toBeChecked();
+
+  // Not proven until the test is validated.
+  await page.goto("/techniques/T1059.001", { waitUntil: "networkidle" });
+  await expect(page.locator('#technique-rules [data-rule="Suspicious PowerShell Download Cradle"] .rule-proof')).toHaveAttribute(
+    "data-proof",
+    "untested",
+  );
+  expect((await request.post(`/api/v1/tests/${test.id}/submit-blue`, { headers })).status()).toBe(200);
+  for (const side of ["red", "blue"]) {
+    const voted = await request.post(`/api/v1/tests/${test.id}/validate-${side}`, {
+      headers,
+      data: { [`${side}_validation_status`]: "approved" },
+    });
+    expect(voted.status()).toBe(200);
+  }
+  await page.reload({ waitUntil: "networkidle" });
+  await expect(page.locator('#technique-rules [data-rule="Suspicious PowerShell Download Cradle"] .rule-proof')).toHaveAttribute(
+    "data-proof",
+    "proven",
+  );
+  await page.locator("#technique-rules").getByRole("link", { name: "Suspicious PowerShell Download Cradle" }).click();
+  await expect(page.locator("#rule-proof")).toHaveAttribute("data-proof", "proven");
+  await page.goto("/matrix?rules=proven", { waitUntil: "networkidle" });
+  await expect(page.locator("#filter-rules")).toHaveValue("proven");
+  await expect(page.locator("#matrix-count")).toHaveText("2 techniques and sub-techniques shown");
+  expect(problems).toEqual([]);
+  await context.close();
+});

@@ -16,6 +16,7 @@ mod m20261201_000012_gtfobins_overrides;
 mod m20261201_000013_threat_intel;
 mod m20261201_000014_mitigations;
 mod m20261201_000015_detection_rules;
+mod m20261201_000016_fired_rules;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_threat_intel::Migration),
             Box::new(m20261201_000014_mitigations::Migration),
             Box::new(m20261201_000015_detection_rules::Migration),
+            Box::new(m20261201_000016_fired_rules::Migration),
         ]
     }
 }

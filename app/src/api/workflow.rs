@@ -234,6 +234,8 @@ pub async fn update_test_blue(
     response_action: String,
     time_to_detect_seconds: String,
     blue_notes: String,
+    // The rules that fired, as the picker keeps them: a JSON list of rule ids; absent: unchanged.
+    #[server(default)] fired_rules: Option<String>,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::workflow::BlueUpdateRequest;
@@ -263,6 +265,12 @@ pub async fn update_test_blue(
                 response_action: Some(text(response_action)),
                 time_to_detect_seconds: Some(seconds),
                 blue_notes: Some(text(blue_notes)),
+                fired_rule_ids: match fired_rules.filter(|f| !f.trim().is_empty()) {
+                    None => None,
+                    Some(json) => Some(serde_json::from_str(&json).map_err(|_| {
+                        AppError::field("fired_rule_ids", "A list of detection rule ids")
+                    })?),
+                },
             };
             workflow::update_blue(&ctx.state.db, user, &ctx.actor(), id, request).await
         }

@@ -39,7 +39,10 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         | GtfobinsMappingUpdate => &[],
         JobRun | EvidenceIntegrityFailure => &[],
         IntelFeedCreate | IntelFeedUpdate | IntelFeedDelete => &[],
-        DetectionRulesImport | DetectionRuleCreate | DetectionRuleUpdate => &[],
+        // The matrix can show the techniques with (proven) rules.
+        DetectionRulesImport | DetectionRuleCreate | DetectionRuleUpdate => {
+            &[CacheScope::Knowledge]
+        }
         // The matrix can show the techniques intel mentioned lately (dismissed items aside).
         IntelScan | IntelItemUpdate => &[CacheScope::Knowledge],
         // A technique's coverage is derived from its tests: it is part of `Tests`.

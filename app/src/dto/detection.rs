@@ -1,5 +1,5 @@
 //! Detection rules: Sigma, Elastic and custom, with the techniques they map to.
-use crate::domain::detection::RuleSource;
+use crate::domain::detection::{RuleProof, RuleSource};
 use crate::dto::catalog::SkippedFile;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,9 @@ pub struct RuleSummary {
     pub language: String,
     pub techniques: Vec<String>,
     pub is_active: bool,
+    /// What validated tests have shown about it.
+    #[serde(default)]
+    pub proof: RuleProof,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +65,12 @@ pub struct RuleQuery {
     /// Inactive rules are listed too when true.
     #[serde(default)]
     pub include_inactive: Option<bool>,
+    /// `proven`, `untested` or `failed`.
+    #[serde(default)]
+    pub proof: Option<String>,
+    /// `true`: proven rules only; `false`: the others.
+    #[serde(default)]
+    pub validated: Option<bool>,
     #[serde(default)]
     pub limit: Option<u64>,
     #[serde(default)]

@@ -226,6 +226,10 @@ pub struct TechniqueQuery {
     /// Only techniques intel mentioned in the last this many days (dismissed items aside).
     #[serde(default)]
     pub intel_days: Option<u32>,
+    /// The detection rules layer: `any` (techniques with an active rule), `proven` (with a
+    /// rule a validated test proved), `none` (without an active rule).
+    #[serde(default)]
+    pub rules: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -189,6 +189,12 @@ pub struct TestDetail {
     /// own), offered as remediation steps.
     #[serde(default)]
     pub mitigations: Vec<crate::dto::knowledge::TechniqueMitigation>,
+    /// The detection rules the blue team says fired.
+    #[serde(default)]
+    pub fired_rules: Vec<crate::dto::detection::RuleSummary>,
+    /// The rules it may name as fired (mapped to the technique or its parent, or custom).
+    #[serde(default)]
+    pub rule_choices: Vec<crate::dto::detection::RuleSummary>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -330,6 +336,10 @@ pub struct BlueUpdateRequest {
     pub time_to_detect_seconds: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
     pub blue_notes: Option<Option<String>>,
+    /// The detection rules that fired: the list given replaces the test's (rules mapped to the
+    /// test's technique or its parent, or custom rules).
+    #[serde(default)]
+    pub fired_rule_ids: Option<Vec<Uuid>>,
 }
 
 /// One step in `PATCH /tests/{id}/remediation`'s `steps`: the list given replaces the steps,

@@ -168,6 +168,7 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/metrics/coverage-history", get(metrics::coverage_history))
         .route("/reports/coverage-summary", get(reports::coverage_summary))
         .route("/reports/coverage-csv", get(reports::coverage_csv))
+        .route("/reports/detection-rules", get(reports::detection_rules))
         .route("/reports/test-results", get(reports::test_results))
         .route(
             "/reports/remediation-status",

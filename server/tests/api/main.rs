@@ -24,6 +24,7 @@ mod notifications;
 mod procedures;
 mod read_paths;
 mod reports;
+mod rule_validation;
 mod templates;
 mod users;
 mod workflow;

@@ -6,7 +6,7 @@ use crate::components::feedback::{
 };
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::links::urlencode;
-use crate::domain::detection::RuleSource;
+use crate::domain::detection::{RuleProof, RuleSource};
 use crate::domain::rbac::Permission;
 use crate::dto::detection::{RuleDetail, RuleQuery};
 use crate::error::AppError;
@@ -38,6 +38,8 @@ pub fn DetectionRulesPage() -> impl IntoView {
         status: param("status"),
         search: param("search"),
         include_inactive: param("include_inactive").map(|v| v == "true"),
+        proof: param("proof"),
+        validated: None,
         limit: Some(PAGE_SIZE),
         offset: param("offset").and_then(|o| o.parse().ok()),
     };
@@ -55,7 +57,7 @@ pub fn DetectionRulesPage() -> impl IntoView {
             <p class="text-sm text-slate-500">"Sigma, Elastic and the team's own rules, with the ATT&CK techniques they map to."</p>
         </div>
         <Form method="GET" action="">
-            <div id="rule-filters" class="mb-4 grid gap-2 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-7">
+            <div id="rule-filters" class="mb-4 grid gap-2 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-8">
                 <div class="lg:col-span-2">
                     <label for="rule-search" class="text-xs text-slate-600">"Search"</label>
                     <input id="rule-search" type="search" name="search" placeholder="Title, description or id" value=move || param("search").unwrap_or_default() class=INPUT_CLASS />
@@ -80,6 +82,13 @@ pub fn DetectionRulesPage() -> impl IntoView {
                     <select id="rule-level" name="level" class=INPUT_CLASS>
                         <option value="">"Any"</option>
                         {["informational", "low", "medium", "high", "critical"].into_iter().map(|l| view! { <option value=l selected=move || param("level").as_deref() == Some(l)>{l}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="rule-proof-filter" class="text-xs text-slate-600">"Proven by tests"</label>
+                    <select id="rule-proof-filter" name="proof" class=INPUT_CLASS>
+                        <option value="">"Any"</option>
+                        {RuleProof::ALL.into_iter().map(|p| view! { <option value=p.as_str() selected=move || param("proof").as_deref() == Some(p.as_str())>{p.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="flex items-end gap-2">
@@ -110,7 +119,7 @@ pub fn DetectionRulesPage() -> impl IntoView {
                             <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                                 <table id="rules-table" class="min-w-full divide-y divide-slate-200 text-sm">
                                     <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
-                                        <tr><th class="px-4 py-2">"Rule"</th><th class="px-4 py-2">"Source"</th><th class="px-4 py-2">"Level"</th><th class="px-4 py-2">"Techniques"</th><th class="px-4 py-2">"Platforms"</th></tr>
+                                        <tr><th class="px-4 py-2">"Rule"</th><th class="px-4 py-2">"Source"</th><th class="px-4 py-2">"Level"</th><th class="px-4 py-2">"Techniques"</th><th class="px-4 py-2">"Platforms"</th><th class="px-4 py-2">"Proven by tests"</th></tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-100">
                                         {page.items.into_iter().map(|r| view! {
@@ -121,6 +130,7 @@ pub fn DetectionRulesPage() -> impl IntoView {
                                                 <td class="px-4 py-2 text-xs">{r.level.clone()}</td>
                                                 <td class="px-4 py-2 font-mono text-xs">{r.techniques.join(", ")}</td>
                                                 <td class="px-4 py-2 text-xs">{r.platforms.join(", ")}</td>
+                                                <td class="px-4 py-2 text-xs" data-proof=r.proof.as_str()>{r.proof.label()}</td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -187,6 +197,11 @@ fn RuleView(rule: RuleDetail, save: ServerAction<SaveRuleNotes>) -> impl IntoVie
                 <p class="text-sm text-slate-500">{format!("{} rule", s.source.label())}{s.upstream_id.clone().map(|id| format!(" · {id}"))}</p>
                 <h1 id="rule-title" class="text-2xl font-semibold">{s.title.clone()}</h1>
                 <p class="text-sm text-slate-500">{format!("Level {} · status {} · {}", s.level, s.status, if s.is_active { "active" } else { "inactive" })}</p>
+                <p id="rule-proof" class="text-sm" data-proof=s.proof.as_str()>{match s.proof {
+                    RuleProof::Proven => "Proven: a validated test says it fired.",
+                    RuleProof::Untested => "Untested: no validated test says it fired yet.",
+                    RuleProof::Failed => "Failed: the latest validated test of its technique went undetected while it was active.",
+                }}</p>
             </div>
             {rule.source_url.clone().filter(|url| crate::domain::validation::is_safe_link(url)).map(|url| view! {
                 <a id="rule-source-url" href=url class=SECONDARY_BUTTON target="_blank" rel="noopener noreferrer">"View upstream ↗"</a>

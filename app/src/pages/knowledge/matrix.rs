@@ -27,6 +27,7 @@ pub fn MatrixPage() -> impl IntoView {
             review_required: text("review_required").map(|v| v == "true"),
             technique_set: text("technique_set"),
             intel_days: text("intel_days").and_then(|d| d.parse().ok()),
+            rules: text("rules"),
             ..Default::default()
         }
     });
@@ -53,7 +54,7 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <Form method="GET" action="">
-            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-8">
+            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-9">
                 <div>
                     <label for="filter-platform" class=LABEL_CLASS>"Platform"</label>
                     <select id="filter-platform" name="platform" class=INPUT_CLASS>
@@ -87,6 +88,15 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
                     <select id="filter-intel" name="intel_days" class=INPUT_CLASS>
                         <option value="">"Any time or never"</option>
                         {[7u32, 30, 90, 365].into_iter().map(|d| view! { <option value=d.to_string() selected=query.intel_days == Some(d)>{format!("In the last {d} days")}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="filter-rules" class=LABEL_CLASS>"Detection rules"</label>
+                    <select id="filter-rules" name="rules" class=INPUT_CLASS>
+                        <option value="">"With or without"</option>
+                        <option value="any" selected=selected(&query.rules, "any")>"With an active rule"</option>
+                        <option value="proven" selected=selected(&query.rules, "proven")>"With a rule proven by a test"</option>
+                        <option value="none" selected=selected(&query.rules, "none")>"Without any rule"</option>
                     </select>
                 </div>
                 <div>

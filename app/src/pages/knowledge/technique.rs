@@ -202,7 +202,7 @@ fn TechniqueRules(mitre_id: String, rules: RulesResource) -> impl IntoView {
                                 {list.into_iter().map(|r| view! {
                                     <li class="flex items-center justify-between gap-2" data-rule=r.title.clone()>
                                         <a class="text-indigo-600 hover:underline" href=format!("/detection-rules/{}", r.id)>{r.title.clone()}</a>
-                                        <span class="whitespace-nowrap text-xs text-slate-500">{format!("{} · {}{}", r.source.label(), r.level, if r.is_active { "" } else { " · inactive" })}</span>
+                                        <span class="rule-proof whitespace-nowrap text-xs text-slate-500" data-proof=r.proof.as_str()>{format!("{} · {} · {}{}", r.source.label(), r.level, r.proof.label(), if r.is_active { "" } else { " · inactive" })}</span>
                                     </li>
                                 }).collect_view()}
                             </ul>

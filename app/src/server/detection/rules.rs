@@ -1,11 +1,12 @@
 //! The detection rules service: list, detail, custom rules, and the local fields of any rule.
 use crate::domain::audit::AuditAction;
-use crate::domain::detection::{RuleSource, TECHNIQUES_MAX, TITLE_MAX};
+use crate::domain::detection::{RuleProof, RuleSource, TECHNIQUES_MAX, TITLE_MAX};
 use crate::domain::sources::CatalogImport;
 use crate::domain::validation::{check_text, clean_list};
 use crate::dto::detection::{RuleDetail, RuleQuery, RuleRequest, RuleSummary};
 use crate::dto::{DEFAULT_PAGE_SIZE, Page};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::server::detection::proof;
 use crate::server::entities::{detection_rule, detection_rule_technique};
 use crate::server::importers::content_hash;
 use crate::server::importers::rules::set_techniques;
@@ -34,7 +35,7 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
     serde_json::from_value(value.clone()).unwrap_or_default()
 }
 
-fn summary(r: &detection_rule::Model) -> RuleSummary {
+fn summary(r: &detection_rule::Model, proof: RuleProof) -> RuleSummary {
     RuleSummary {
         id: r.id,
         source: r.source,
@@ -46,7 +47,27 @@ fn summary(r: &detection_rule::Model) -> RuleSummary {
         language: r.language.clone(),
         techniques: strings(&r.techniques),
         is_active: r.is_active,
+        proof,
     }
+}
+
+/// Summaries with their proofs, in the order given.
+pub async fn summaries_of(
+    conn: &impl ConnectionTrait,
+    rules: &[detection_rule::Model],
+) -> AppResult<Vec<RuleSummary>> {
+    summaries(conn, rules).await
+}
+
+async fn summaries(
+    conn: &impl ConnectionTrait,
+    rules: &[detection_rule::Model],
+) -> AppResult<Vec<RuleSummary>> {
+    let proofs = proof::of_rules(conn, rules).await?;
+    Ok(rules
+        .iter()
+        .map(|r| summary(r, proofs.get(&r.id).copied().unwrap_or_default()))
+        .collect())
 }
 
 async fn detail_of(conn: &impl ConnectionTrait, r: detection_rule::Model) -> AppResult<RuleDetail> {
@@ -57,8 +78,9 @@ async fn detail_of(conn: &impl ConnectionTrait, r: detection_rule::Model) -> App
         RuleSource::Elastic => Some(CatalogImport::ElasticRules),
         RuleSource::Custom => None,
     };
+    let proofs = proof::of_rules(conn, std::slice::from_ref(&r)).await?;
     Ok(RuleDetail {
-        summary: summary(&r),
+        summary: summary(&r, proofs.get(&r.id).copied().unwrap_or_default()),
         source_url: upstream
             .zip(r.path.as_deref())
             .map(|(s, p)| s.source_url(p)),
@@ -148,19 +170,43 @@ pub async fn list(conn: &impl ConnectionTrait, query: &RuleQuery) -> AppResult<P
     if query.include_inactive != Some(true) {
         select = select.filter(detection_rule::Column::IsActive.eq(true));
     }
-    let total = select.clone().count(conn).await?;
-    let items = select
+    let wanted: Option<Vec<RuleProof>> = match (text(&query.proof), query.validated) {
+        (Some(proof), _) => Some(vec![
+            proof
+                .parse()
+                .map_err(|e: String| AppError::field("proof", e))?,
+        ]),
+        (None, Some(true)) => Some(vec![RuleProof::Proven]),
+        (None, Some(false)) => Some(vec![RuleProof::Untested, RuleProof::Failed]),
+        (None, None) => None,
+    };
+    let select = select
         .order_by_asc(detection_rule::Column::Title)
-        .order_by_asc(detection_rule::Column::Id)
-        .limit(limit)
-        .offset(offset)
-        .all(conn)
-        .await?
-        .iter()
-        .map(summary)
-        .collect();
+        .order_by_asc(detection_rule::Column::Id);
+    // A proof is computed from the tests, not stored: that filter pages in memory.
+    if let Some(wanted) = wanted {
+        let all = summaries(conn, &select.all(conn).await?).await?;
+        let matching: Vec<RuleSummary> = all
+            .into_iter()
+            .filter(|r| wanted.contains(&r.proof))
+            .collect();
+        let total = matching.len() as u64;
+        let items = matching
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        return Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        });
+    }
+    let total = select.clone().count(conn).await?;
+    let rows = select.limit(limit).offset(offset).all(conn).await?;
     Ok(Page {
-        items,
+        items: summaries(conn, &rows).await?,
         total,
         limit,
         offset,
@@ -172,16 +218,53 @@ pub async fn of_technique(
     conn: &impl ConnectionTrait,
     mitre_id: &str,
 ) -> AppResult<Vec<RuleSummary>> {
-    Ok(detection_rule::Entity::find()
+    let rows = detection_rule::Entity::find()
         .filter(detection_rule::Column::Id.in_subquery(mapped_to(mitre_id)))
         .order_by_desc(detection_rule::Column::IsActive)
         .order_by_asc(detection_rule::Column::Title)
         .limit(200)
         .all(conn)
-        .await?
-        .iter()
-        .map(summary)
-        .collect())
+        .await?;
+    summaries(conn, &rows).await
+}
+
+/// These rules, by title.
+pub async fn by_ids(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<RuleSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = detection_rule::Entity::find()
+        .filter(detection_rule::Column::Id.is_in(ids.to_vec()))
+        .order_by_asc(detection_rule::Column::Title)
+        .all(conn)
+        .await?;
+    summaries(conn, &rows).await
+}
+
+/// The rules a test of `technique` may name as fired: those mapped to it or its parent, and
+/// the custom rules; active ones only.
+pub async fn choices_for(
+    conn: &impl ConnectionTrait,
+    technique: &str,
+) -> AppResult<Vec<RuleSummary>> {
+    let parent = technique.split('.').next().unwrap_or(technique).to_owned();
+    let mapped = Query::select()
+        .column(detection_rule_technique::Column::RuleId)
+        .from(detection_rule_technique::Entity)
+        .and_where(detection_rule_technique::Column::MitreId.is_in([technique.to_owned(), parent]))
+        .to_owned();
+    let rows = detection_rule::Entity::find()
+        .filter(
+            Condition::any()
+                .add(detection_rule::Column::Id.in_subquery(mapped))
+                .add(detection_rule::Column::Source.eq(RuleSource::Custom)),
+        )
+        .filter(detection_rule::Column::IsActive.eq(true))
+        .order_by_asc(detection_rule::Column::Title)
+        .limit(500)
+        .all(conn)
+        .await?;
+    summaries(conn, &rows).await
 }
 
 async fn find(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<detection_rule::Model> {
@@ -476,4 +559,30 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     detail_of(db, rule).await
+}
+
+/// The techniques with an active rule (`proven_only`: with a proven one), parents through
+/// their sub-techniques: the matrix's detection rules layer.
+pub async fn techniques_with_rules(
+    conn: &impl ConnectionTrait,
+    proven_only: bool,
+) -> AppResult<std::collections::HashSet<String>> {
+    let rows = detection_rule::Entity::find()
+        .filter(detection_rule::Column::IsActive.eq(true))
+        .all(conn)
+        .await?;
+    let list = summaries(conn, &rows).await?;
+    let mut out = std::collections::HashSet::new();
+    for rule in list {
+        if proven_only && rule.proof != RuleProof::Proven {
+            continue;
+        }
+        for technique in rule.techniques {
+            if let Some((parent, _)) = technique.split_once('.') {
+                out.insert(parent.to_owned());
+            }
+            out.insert(technique);
+        }
+    }
+    Ok(out)
 }

@@ -22,6 +22,7 @@ pub mod technique;
 pub mod technique_mitigation;
 pub mod technique_set;
 pub mod technique_set_item;
+pub mod test_fired_rule;
 pub mod test_template;
 pub mod threat_actor;
 pub mod user;

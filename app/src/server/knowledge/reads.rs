@@ -246,6 +246,29 @@ pub async fn list_techniques(
         ),
         None => None,
     };
+    // (techniques, whether a technique must be in them).
+    let rules_layer: Option<(std::collections::HashSet<String>, bool)> =
+        match non_empty(&query.rules) {
+            None => None,
+            Some("any") => Some((
+                crate::server::detection::rules::techniques_with_rules(conn, false).await?,
+                true,
+            )),
+            Some("proven") => Some((
+                crate::server::detection::rules::techniques_with_rules(conn, true).await?,
+                true,
+            )),
+            Some("none") => Some((
+                crate::server::detection::rules::techniques_with_rules(conn, false).await?,
+                false,
+            )),
+            Some(other) => {
+                return Err(AppError::field(
+                    "rules",
+                    format!("Unknown rules layer '{other}'; expected any, proven or none"),
+                ));
+            }
+        };
     let platform = non_empty(&query.platform).map(str::to_lowercase);
     let search = non_empty(&query.search).map(str::to_lowercase);
     let include_deprecated = query.include_deprecated.unwrap_or(false);
@@ -299,6 +322,11 @@ pub async fn list_techniques(
         }
         if let Some(members) = &set_members
             && !members.contains(&t.mitre_id)
+        {
+            return false;
+        }
+        if let Some((techniques, wanted)) = &rules_layer
+            && techniques.contains(&t.mitre_id) != *wanted
         {
             return false;
         }

@@ -3,6 +3,7 @@
 //! writes nothing.
 use super::checks::{check_retest_of, check_technique, check_user, refusal};
 use super::coverage::recompute_coverage;
+use super::fired_rules;
 use super::reads;
 use super::rows::{check_version, lock, save, tools_json};
 use super::snapshots::{audit_edit, fields};
@@ -237,6 +238,49 @@ pub async fn update_blue(
         check_time_to_detect(seconds, &mut errors);
         after.time_to_detect_seconds = seconds;
     }
+    let fired = match request.fired_rule_ids {
+        Some(ids) => {
+            let before = fired_rules::of_test(&txn, id).await?;
+            let after = fired_rules::check(&txn, &model.technique_id, ids, &mut errors).await?;
+            Some((before, after))
+        }
+        None => None,
+    };
     AppError::invalid("The blue team's fields are not valid", errors)?;
-    edit_section(db, txn, user, actor, Section::Blue, model, after).await
+    edit_blue(db, txn, user, actor, model, after, fired).await
+}
+
+/// The blue section's edit, with the rules that fired beside its fields (in its audit entry
+/// as `fired_rule_ids`, in `test_fired_rules` as rows).
+async fn edit_blue(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    user: &CurrentUser,
+    actor: &Actor,
+    before: security_test::Model,
+    after: security_test::Model,
+    fired: Option<(Vec<Uuid>, Vec<Uuid>)>,
+) -> AppResult<TestDetail> {
+    let Some((old_rules, new_rules)) = fired else {
+        return edit_section(db, txn, user, actor, Section::Blue, before, after).await;
+    };
+    let id = before.id;
+    let (mut old, mut new) = (
+        fields(Section::Blue, &before),
+        fields(Section::Blue, &after),
+    );
+    if let (Some(old), Some(new)) = (old.as_object_mut(), new.as_object_mut()) {
+        old.insert("fired_rule_ids".into(), serde_json::json!(old_rules));
+        new.insert("fired_rule_ids".into(), serde_json::json!(new_rules));
+    }
+    let saved = if audit_edit(&txn, actor, Section::Blue, id, &old, &new).await? {
+        if old_rules != new_rules {
+            fired_rules::replace(&txn, id, &new_rules).await?;
+        }
+        save(&txn, &before, after, Utc::now()).await?
+    } else {
+        before
+    };
+    txn.commit().await?;
+    reads::detail(db, user, saved).await
 }

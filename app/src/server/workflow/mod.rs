@@ -16,6 +16,7 @@ pub mod create;
 pub mod edit;
 pub mod evidence;
 pub mod evidence_store;
+pub mod fired_rules;
 pub mod notify;
 pub mod reads;
 pub mod remediation;

@@ -163,3 +163,33 @@ pub async fn delete_set(
     technique_sets::delete(&state.db, &caller.actor(), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize, Default)]
+pub struct RuleReportQuery {
+    #[serde(default)]
+    proof: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `GET /reports/detection-rules`: untested and failed rules (or the `proof`s asked for).
+pub async fn detection_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<RuleReportQuery>,
+) -> Result<Response, AppError> {
+    caller.require(Permission::ViewData)?;
+    let format = match query.format.as_deref().map(str::trim) {
+        None | Some("") | Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some(other) => {
+            return Err(AppError::field(
+                "format",
+                format!("Unknown format '{other}'; expected json or csv"),
+            ));
+        }
+    };
+    let proofs = app::server::detection::report::wanted(query.proof.as_deref())?;
+    let body = app::server::detection::report::rules_report(&state.db, proofs, format).await?;
+    Ok(download(body, format, "detection-rules"))
+}
