@@ -373,7 +373,25 @@ fn import_the_other_catalog_sources_from_a_path() {
         "GTFOBins/_gtfobins/bash",
         "---\nfunctions:\n  shell:\n  - code: bash\n    contexts:\n      sudo:\n      unprivileged:\n...\n",
     );
+    write(
+        "sigma/rules/windows/r.yml",
+        "title: Whoami\nid: 5f8e0000-0000-4000-8000-000000000001\ntags: [attack.t1033]\nlogsource: {product: windows}\ndetection: {sel: {Image|endswith: whoami.exe}, condition: sel}\nlevel: low\n",
+    );
+    write(
+        "elastic/rules/linux/c.toml",
+        "[rule]\nrule_id = 'e1'\nname = 'Cron'\nquery = 'x'\n[[rule.threat]]\nframework = 'MITRE ATT&CK'\n[[rule.threat.technique]]\nid = 'T1053'\n",
+    );
     for (command, folder, expected) in [
+        (
+            "import-sigma",
+            "sigma",
+            "1 files: 1 rules added, 0 updated, 0 unchanged, 0 skipped.",
+        ),
+        (
+            "import-elastic-rules",
+            "elastic",
+            "1 files: 1 rules added, 0 updated, 0 unchanged, 0 skipped.",
+        ),
         (
             "import-caldera",
             "stockpile",

@@ -10,4 +10,5 @@ pub mod intel;
 pub mod layout;
 pub mod links;
 pub mod markdown;
+pub mod paging;
 pub mod test_state;

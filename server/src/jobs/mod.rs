@@ -278,7 +278,12 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
             }
         }};
     }
-    let mut monitor = Monitor::new();
+    // A worker whose storage stream fails (the database busy or briefly gone) is started again
+    // rather than leaving the queue unserved until the next restart of the process.
+    let mut monitor = Monitor::new().should_restart(|worker, error| {
+        tracing::warn!(worker = %worker.name(), restarts = worker.restarts(), %error, "job worker failed; restarting it");
+        true
+    });
     monitor = match storage {
         Storage::Sqlite(s) => monitor.register(job_worker!(s)),
         Storage::Postgres(s) => monitor.register(job_worker!(s)),

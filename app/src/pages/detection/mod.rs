@@ -6,6 +6,7 @@ use crate::components::feedback::{
 };
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::links::urlencode;
+use crate::components::paging::Pager;
 use crate::domain::detection::{RuleProof, RuleSource};
 use crate::domain::rbac::Permission;
 use crate::dto::detection::{RuleDetail, RuleQuery};
@@ -107,14 +108,7 @@ pub fn DetectionRulesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => {
                         let shown = page.items.len() as u64;
-                        let offset = page.offset;
-                        let link = |at: u64| {
-                            let mut q = base();
-                            q.push(format!("offset={at}"));
-                            format!("/detection-rules?{}", q.join("&"))
-                        };
-                        let prev = (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE)));
-                        let next = (offset + shown < page.total).then(|| link(offset + PAGE_SIZE));
+                        let (offset, total) = (page.offset, page.total);
                         view! {
                             <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
                                 <table id="rules-table" class="min-w-full divide-y divide-slate-200 text-sm">
@@ -136,13 +130,7 @@ pub fn DetectionRulesPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
-                                <span id="rules-range">{format!("{}–{} of {}", offset + 1, offset + shown, page.total)}</span>
-                                <div class="flex gap-2">
-                                    {prev.map(|href| view! { <a href=href class=SECONDARY_BUTTON>"Previous"</a> })}
-                                    {next.map(|href| view! { <a href=href class=SECONDARY_BUTTON>"Next"</a> })}
-                                </div>
-                            </div>
+                            <Pager range_id="rules-range" path="/detection-rules" filters=base() offset shown total page_size=PAGE_SIZE />
                         }.into_any()
                     }
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),

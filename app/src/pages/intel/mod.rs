@@ -5,6 +5,7 @@ use crate::components::feedback::{ErrorAlert, INPUT_CLASS, SECONDARY_BUTTON, act
 use crate::components::intel::{IntelCard, may_triage};
 use crate::components::layout::{Loading, PageError};
 use crate::components::links::urlencode;
+use crate::components::paging::Pager;
 use crate::domain::intel::IntelStatus;
 use crate::dto::intel::IntelQuery;
 use leptos::prelude::*;
@@ -114,25 +115,11 @@ pub fn IntelPage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => {
                         let shown = page.items.len() as u64;
-                        let offset = page.offset;
-                        let link = |at: u64| {
-                            let mut q = base();
-                            q.push(format!("offset={at}"));
-                            format!("/intel?{}", q.join("&"))
-                        };
-                        let prev = (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE)));
-                        let next = (offset + shown < page.total).then(|| link(offset + PAGE_SIZE));
                         view! {
                             <ul id="intel-items" class="space-y-3">
                                 {page.items.into_iter().map(|item| view! { <IntelCard item triage=can_triage.then_some(triage) /> }).collect_view()}
                             </ul>
-                            <div class="mt-4 flex items-center justify-between text-sm text-slate-600">
-                                <span id="intel-range">{format!("{}–{} of {}", offset + 1, offset + shown, page.total)}</span>
-                                <div class="flex gap-2">
-                                    {prev.map(|href| view! { <a href=href class=SECONDARY_BUTTON>"Previous"</a> })}
-                                    {next.map(|href| view! { <a href=href class=SECONDARY_BUTTON>"Next"</a> })}
-                                </div>
-                            </div>
+                            <Pager range_id="intel-range" path="/intel" filters=base() offset=page.offset shown total=page.total page_size=PAGE_SIZE />
                         }.into_any()
                     }
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),

@@ -16,10 +16,10 @@ use crate::components::form::{PersonSelect, select_options};
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::test_state::{StateBadge, duration};
 use crate::domain::rbac::Team;
-use crate::domain::values::{DetectionResult, RemediationStatus, Severity};
+use crate::domain::values::{DetectionResult, Severity};
 use crate::domain::workflow::{self, Action, TestState, Vote};
 use crate::dto::admin::users::Colleague;
-use crate::dto::workflow::{RemediationStepInput, TestDetail};
+use crate::dto::workflow::TestDetail;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -82,13 +82,13 @@ impl Tab {
 
 /// Every action of the page, so any success reloads the test.
 #[derive(Clone, Copy)]
-struct Actions {
+pub(super) struct Actions {
     transition: ServerAction<TestAction>,
     vote: ServerAction<VoteTest>,
     general: ServerAction<UpdateTest>,
     red: ServerAction<UpdateTestRed>,
     blue: ServerAction<UpdateTestBlue>,
-    remediation: ServerAction<UpdateTestRemediation>,
+    pub(super) remediation: ServerAction<UpdateTestRemediation>,
     uploads: RwSignal<u32>,
 }
 
@@ -257,7 +257,7 @@ fn Detail(
                 Tab::Red => view! { <RedSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Blue => view! { <BlueSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Validation => view! { <Validation detail=detail.clone() actions /> }.into_any(),
-                Tab::Remediation => view! { <Remediation detail=detail.clone() actions people=people.clone() /> }.into_any(),
+                Tab::Remediation => view! { <super::remediation::Remediation detail=detail.clone() actions people=people.clone() /> }.into_any(),
                 Tab::Timeline => view! { <Timeline history /> }.into_any(),
             }}
         </section>
@@ -326,7 +326,7 @@ fn TimerView(
 
 /// A labelled text input, or the value as text when the user may not edit it.
 #[component]
-fn TextInput(
+pub(super) fn TextInput(
     name: &'static str,
     label: &'static str,
     value: String,
@@ -349,7 +349,7 @@ fn TextInput(
 }
 
 #[component]
-fn TextArea(
+pub(super) fn TextArea(
     name: &'static str,
     label: &'static str,
     value: String,
@@ -378,7 +378,7 @@ fn TextArea(
     }
 }
 
-fn hidden_ids(detail: &TestDetail) -> impl IntoView + use<> {
+pub(super) fn hidden_ids(detail: &TestDetail) -> impl IntoView + use<> {
     view! {
         <input type="hidden" name="id" value=detail.id.to_string() />
         <input type="hidden" name="version" value=detail.version />
@@ -543,7 +543,7 @@ fn BlueSide(detail: TestDetail, actions: Actions) -> impl IntoView {
             <TextArea name="response_action" label="Response action" value=v(&detail.response_action) editable error />
             <TextArea name="blue_notes" label="Blue team notes" value=v(&detail.blue_notes) editable error />
         </div>
-        <FiredRules detail=detail.clone() editable error />
+        <super::fired_rules::FiredRules detail=detail.clone() editable error />
     };
     view! {
         <ErrorAlert error />
@@ -637,220 +637,6 @@ fn Validation(detail: TestDetail, actions: Actions) -> impl IntoView {
                 }
             }).collect_view()}
         </div>
-    }
-}
-
-/// The detection rules that fired: a picker of the rules the test may name while the blue
-/// side is edited (kept as a JSON list in `fired_rules`), the list with each rule's proof after.
-#[component]
-fn FiredRules(
-    detail: TestDetail,
-    editable: bool,
-    error: Signal<Option<crate::error::AppError>>,
-) -> impl IntoView {
-    let chosen = RwSignal::new(
-        detail
-            .fired_rules
-            .iter()
-            .map(|r| r.id)
-            .collect::<Vec<Uuid>>(),
-    );
-    let json = move || serde_json::to_string(&chosen.get()).unwrap_or_else(|_| "[]".into());
-    let body = if editable && detail.rule_choices.is_empty() {
-        view! { <p class="text-sm text-slate-500">"No active detection rule maps to this technique or its parent yet."</p> }.into_any()
-    } else if editable {
-        view! {
-            <input type="hidden" name="fired_rules" prop:value=json />
-            <ul class="mt-1 space-y-1">
-                {detail.rule_choices.iter().map(|r| {
-                    let id = r.id;
-                    let checked = chosen.get_untracked().contains(&id);
-                    view! {
-                        <li>
-                            <label class="flex items-center gap-2 text-sm" data-rule=r.title.clone()>
-                                <input type="checkbox" class="fired-rule" value=id.to_string() checked=checked
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|ids| {
-                                            ids.retain(|x| *x != id);
-                                            if on { ids.push(id); }
-                                        });
-                                    } />
-                                {r.title.clone()}
-                                <span class="text-xs text-slate-500">{format!("{} · {}", r.source.label(), r.techniques.join(", "))}</span>
-                            </label>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        }.into_any()
-    } else if detail.fired_rules.is_empty() {
-        view! { <p class="text-sm text-slate-500">"—"</p> }.into_any()
-    } else {
-        view! {
-            <ul class="mt-1 space-y-1">
-                {detail.fired_rules.iter().map(|r| view! {
-                    <li class="text-sm" data-rule=r.title.clone()>
-                        <a class="text-indigo-600 hover:underline" href=format!("/detection-rules/{}", r.id)>{r.title.clone()}</a>
-                        <span class="ml-2 text-xs text-slate-500">{r.proof.label()}</span>
-                    </li>
-                }).collect_view()}
-            </ul>
-        }.into_any()
-    };
-    view! {
-        <fieldset id="fired-rules" class="mt-4">
-            <legend class=LABEL_CLASS>"Detection rules that fired"</legend>
-            {body}
-            <FieldError error field="fired_rule_ids" />
-        </fieldset>
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct StepRow {
-    key: usize,
-    input: RemediationStepInput,
-}
-
-#[component]
-fn Remediation(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> impl IntoView {
-    let editable = detail.allowed_actions.contains(&Action::EditRemediation);
-    let error = action_error(actions.remediation.value());
-    let names: std::collections::HashMap<Uuid, String> = detail
-        .remediation_steps
-        .iter()
-        .filter_map(|s| Some((s.assignee_id?, s.assignee_name.clone()?)))
-        .collect();
-    let rows = RwSignal::new(
-        detail
-            .remediation_steps
-            .iter()
-            .enumerate()
-            .map(|(key, s)| StepRow {
-                key,
-                input: RemediationStepInput {
-                    id: Some(s.id),
-                    title: s.title.clone(),
-                    notes: Some(s.notes.clone()),
-                    status: Some(s.status.as_str().to_owned()),
-                    assignee_id: s.assignee_id,
-                    due_date: s.due_date,
-                },
-            })
-            .collect::<Vec<_>>(),
-    );
-    let next_key = RwSignal::new(detail.remediation_steps.len());
-    let steps_json = move || {
-        let inputs: Vec<RemediationStepInput> = rows.get().into_iter().map(|r| r.input).collect();
-        serde_json::to_string(&inputs).unwrap_or_else(|_| "[]".into())
-    };
-    let set_step = move |key: usize, f: Box<dyn Fn(&mut RemediationStepInput)>| {
-        rows.update(|rows| {
-            if let Some(row) = rows.iter_mut().find(|r| r.key == key) {
-                f(&mut row.input);
-            }
-        })
-    };
-    let due = detail
-        .remediation_due_date
-        .map(|d| d.to_string())
-        .unwrap_or_default();
-    let mitigations = detail.mitigations.clone();
-    view! {
-        <ErrorAlert error />
-        <ActionForm action=actions.remediation attr:id="remediation-form">
-            {hidden_ids(&detail)}
-            <input type="hidden" name="steps" prop:value=steps_json />
-            <div class="grid gap-4 md:grid-cols-2">
-                <div>
-                    <label for="field-remediation_status" class=LABEL_CLASS>"Status"</label>
-                    {if editable {
-                        view! { <select id="field-remediation_status" name="remediation_status" class=INPUT_CLASS>{select_options(&RemediationStatus::names(), detail.remediation_status.as_str())}</select> }.into_any()
-                    } else {
-                        view! { <p id="field-remediation_status" class="mt-1 text-sm">{detail.remediation_status.as_str().replace('_', " ")}</p> }.into_any()
-                    }}
-                    <FieldError error field="remediation_status" />
-                </div>
-                <TextInput name="remediation_due_date" label="Due date" value=due editable error input_type="date" />
-                <PersonSelect name="remediation_owner" label="Owner" people=people.clone() team=None
-                    selected=detail.remediation_owner editable current_name=detail.remediation_owner_name.clone() />
-            </div>
-            <div class="mt-4">
-                <TextArea name="remediation_notes" label="Notes" value=detail.remediation_notes.clone() editable error />
-            </div>
-            <h3 class="mb-2 mt-6 font-semibold">"Steps"</h3>
-            <FieldError error field="steps" />
-            <ol id="remediation-steps" class="space-y-2">
-                <For each=move || rows.get() key=|r| r.key let:row>
-                    {
-                        let key = row.key;
-                        let assignee = row.input.assignee_id.and_then(|a| names.get(&a).cloned());
-                        view! {
-                            <li class="flex flex-wrap items-center gap-2 rounded-md border border-slate-200 p-2" data-step=row.input.title.clone()>
-                                {if editable {
-                                    view! {
-                                        <input class=INPUT_CLASS aria-label="Step" value=row.input.title.clone()
-                                            on:input=move |ev| { let v = event_target_value(&ev); set_step(key, Box::new(move |s| s.title = v.clone())) } />
-                                        <select class="rounded-md border border-slate-300 px-2 py-1 text-sm" aria-label="Step status"
-                                            on:change=move |ev| { let v = event_target_value(&ev); set_step(key, Box::new(move |s| s.status = Some(v.clone()))) }>
-                                            {select_options(&RemediationStatus::names(), row.input.status.as_deref().unwrap_or(RemediationStatus::NotStarted.as_str()))}
-                                        </select>
-                                        <select class="rounded-md border border-slate-300 px-2 py-1 text-sm" aria-label="Step assignee"
-                                            on:change=move |ev| { let v = Uuid::parse_str(&event_target_value(&ev)).ok(); set_step(key, Box::new(move |s| s.assignee_id = v)) }>
-                                            <option value="" selected=row.input.assignee_id.is_none()>"— nobody —"</option>
-                                            {people.iter().map(|p| view! {
-                                                <option value=p.id.to_string() selected=row.input.assignee_id == Some(p.id)>{p.display_name.clone()}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        <button type="button" class="text-sm text-rose-700 hover:underline"
-                                            on:click=move |_| rows.update(|rows| rows.retain(|r| r.key != key))>"Remove"</button>
-                                    }.into_any()
-                                } else {
-                                    view! {
-                                        <span class="grow text-sm">{row.input.title.clone()}</span>
-                                        <span class="text-xs text-slate-500">{row.input.status.clone().unwrap_or_default().replace('_', " ")}</span>
-                                    }.into_any()
-                                }}
-                                {(!editable).then(|| assignee.map(|a| view! { <span class="text-xs text-slate-500">{format!("assigned to {a}")}</span> }))}
-                            </li>
-                        }
-                    }
-                </For>
-            </ol>
-            {editable.then(|| view! {
-                <div class="mt-3 flex gap-2">
-                    <button type="button" id="add-step" class=SECONDARY_BUTTON on:click=move |_| {
-                        let key = next_key.get_untracked();
-                        next_key.set(key + 1);
-                        rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title: String::new(), ..Default::default() } }));
-                    }>"Add step"</button>
-                    {(!mitigations.is_empty()).then(|| {
-                        let offered = mitigations.clone();
-                        view! {
-                            <label for="add-mitigation" class="sr-only">"Add an ATT&CK mitigation as a step"</label>
-                            <select id="add-mitigation" class="rounded-md border border-slate-300 px-2 py-1 text-sm"
-                                on:change=move |ev| {
-                                    let chosen = event_target_value(&ev);
-                                    let Some(m) = offered.iter().find(|m| m.mitre_id == chosen) else { return };
-                                    let key = next_key.get_untracked();
-                                    next_key.set(key + 1);
-                                    let title = format!("{} {}", m.mitre_id, m.name);
-                                    let notes = m.description.clone();
-                                    rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title, notes: Some(notes), ..Default::default() } }));
-                                    if let Some(select) = ev.target().and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlSelectElement>(t).ok()) {
-                                        select.set_value("");
-                                    }
-                                }>
-                                <option value="">"Add an ATT&CK mitigation as a step…"</option>
-                                {mitigations.iter().map(|m| view! { <option value=m.mitre_id.clone()>{format!("{} {}", m.mitre_id, m.name)}</option> }).collect_view()}
-                            </select>
-                        }
-                    })}
-                    <button type="submit" class=PRIMARY_BUTTON>"Save remediation"</button>
-                </div>
-            })}
-        </ActionForm>
     }
 }
 

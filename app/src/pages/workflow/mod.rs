@@ -1,4 +1,6 @@
 //! Tests: the list, the new-test form and a test's page.
 pub mod detail;
+mod fired_rules;
 pub mod list;
 pub mod new;
+mod remediation;

@@ -2,4 +2,5 @@
 //! it turns into catalog templates.
 pub mod import;
 pub mod procedures;
+mod related;
 pub mod stix;
