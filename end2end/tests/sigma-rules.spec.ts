@@ -147,3 +147,63 @@ test("a blue tech names the rule that fired; once the test is validated the rule
   expect(problems).toEqual([]);
   await context.close();
 });
+
+/** A small ontology shaped like D3FEND's: T1053 creates a process, which Process Termination ends. */
+const ONTOLOGY = `@prefix : <http://d3fend.mitre.org/ontologies/d3fend.owl#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+:DigitalArtifact a owl:Class ; rdfs:label "Digital Artifact" .
+:Process a owl:Class ; rdfs:label "Process" ; rdfs:subClassOf :DigitalArtifact .
+:Evict a owl:Class ; rdfs:label "Evict" .
+:Detect a owl:Class ; rdfs:label "Detect" .
+:ProcessTermination a owl:Class ; rdfs:label "Process Termination" ;
+    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :terminates ; owl:someValuesFrom :Process ] ;
+    :enables :Evict ; :d3fend-id "D3-PT" ; :definition "Ending a process." .
+:ProcessSpawnAnalysis a owl:Class ; rdfs:label "Process Spawn Analysis" ;
+    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :analyzes ; owl:someValuesFrom :Process ] ;
+    :enables :Detect ; :d3fend-id "D3-PSA" ; :definition "Watching process creation." .
+:T1053 a owl:Class ; rdfs:label "Scheduled Task/Job" ; :attack-id "T1053" ;
+    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :creates ; owl:someValuesFrom :Process ] .
+`;
+
+test("an admin imports D3FEND from the System panel; the technique page groups its countermeasures and a lead adds one as a remediation step", async ({
+  page,
+  request,
+}) => {
+  const login = await request.post("/api/v1/auth/login", { data: { username: "admin", password: adminPassword } });
+  const headers = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  const problems = watchProblems(page);
+  await signInAndWait(page, "admin", adminPassword);
+  await page.goto("/admin/system", { waitUntil: "networkidle" });
+  await expect(page.locator("#d3fend-import")).toContainText("MITRE D3FEND");
+  await page.locator("#d3fend-file").setInputFiles({ name: "d3fend.ttl", mimeType: "text/turtle", buffer: Buffer.from(ONTOLOGY) });
+  await page.locator("#d3fend-upload").click();
+  await expect(page.locator("#job-progress")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
+  await expect(page.locator("#job-outcome")).toContainText("2 D3FEND techniques (2 added");
+  await expect(page.locator("#d3fend-history tr").first()).toHaveAttribute("data-status", "succeeded");
+
+  await page.goto("/techniques/T1053", { waitUntil: "networkidle" });
+  const section = page.locator("#technique-countermeasures");
+  await expect(section.locator("h2")).toHaveText("D3FEND countermeasures (2)");
+  await expect(section.locator('[data-tactic="detect"]')).toContainText("Process Spawn Analysis");
+  await expect(section.locator('[data-tactic="evict"] [data-countermeasure="D3-PT"]')).toContainText("via Process");
+  await section.locator('[data-countermeasure="D3-PT"] summary').click();
+  await expect(section.locator('[data-countermeasure="D3-PT"]')).toContainText("Process (creates / terminates)");
+
+  const test = await (
+    await request.post("/api/v1/tests", { headers, data: { title: "Scheduled task persistence", technique_id: "T1053" } })
+  ).json();
+  await page.goto(`/tests/${test.id}`, { waitUntil: "networkidle" });
+  await page.locator("#tab-remediation").click();
+  await page.locator("#add-countermeasure").selectOption("D3-PT");
+  const step = page.locator('#remediation-steps li[data-step="D3-PT Process Termination (Evict)"]');
+  await expect(step).toHaveCount(1);
+  await page.locator('#remediation-form button[type="submit"]').click();
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/tests/${test.id}`, { headers })).json()).remediation_steps.length)
+    .toBe(1);
+  const saved = await (await request.get(`/api/v1/tests/${test.id}`, { headers })).json();
+  expect(saved.remediation_steps[0].title).toBe("D3-PT Process Termination (Evict)");
+  expect(saved.remediation_steps[0].notes).toContain("Linked through Process");
+  expect(problems).toEqual([]);
+});

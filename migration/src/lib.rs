@@ -17,6 +17,7 @@ mod m20261201_000013_threat_intel;
 mod m20261201_000014_mitigations;
 mod m20261201_000015_detection_rules;
 mod m20261201_000016_fired_rules;
+mod m20261201_000017_d3fend;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_mitigations::Migration),
             Box::new(m20261201_000015_detection_rules::Migration),
             Box::new(m20261201_000016_fired_rules::Migration),
+            Box::new(m20261201_000017_d3fend::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use app::server::admin::users;
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::caldera::Caldera;
+use app::server::importers::d3fend::D3fend;
 use app::server::importers::files;
 use app::server::importers::gtfobins::Gtfobins;
 use app::server::importers::lolbas::Lolbas;
@@ -135,6 +136,33 @@ pub async fn import_attack_file(config: &Config, path: &std::path::Path) -> anyh
         Trigger::Cli,
         &source,
         &|p| bar.update(p),
+    )
+    .await;
+    bar.finish();
+    let report = report.map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    print_report(&report, started);
+    Ok(())
+}
+
+/// `aegis import-d3fend FILE`: the D3FEND ontology, with the same importer as the System panel.
+pub async fn import_d3fend_file(config: &Config, path: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    println!(
+        "Importing {} ({:.1} MB)",
+        path.display(),
+        bytes.len() as f64 / 1_000_000.0
+    );
+    let db = open_database(config).await?;
+    let bar = StageBar::new();
+    let origin = format!("file:{}", path.display());
+    let report = run::<D3fend>(
+        &db,
+        &Actor::system("cli"),
+        Input::Bytes(bytes),
+        &origin,
+        &|p: Progress| bar.update(p),
     )
     .await;
     bar.finish();

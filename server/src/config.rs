@@ -69,6 +69,8 @@ pub struct CatalogArchives {
     pub gtfobins: String,
     pub sigma: String,
     pub elastic_rules: String,
+    /// The D3FEND ontology in Turtle (one file, not an archive).
+    pub d3fend: String,
 }
 
 impl CatalogArchives {
@@ -128,6 +130,7 @@ pub const DEFAULT_SIGMA_ARCHIVE_URL: &str =
     "https://github.com/SigmaHQ/sigma/archive/refs/heads/master.zip";
 pub const DEFAULT_ELASTIC_RULES_ARCHIVE_URL: &str =
     "https://github.com/elastic/detection-rules/archive/refs/heads/main.zip";
+pub const DEFAULT_D3FEND_URL: &str = "https://raw.githubusercontent.com/d3fend/d3fend-ontology/master/src/ontology/d3fend-protege.ttl";
 pub const DEFAULT_BUNDLE_URL: &str = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -282,6 +285,7 @@ impl Config {
                     "AEGIS_ELASTIC_RULES_ARCHIVE_URL",
                     DEFAULT_ELASTIC_RULES_ARCHIVE_URL,
                 )?,
+                d3fend: url_from(&get, "AEGIS_D3FEND_URL", DEFAULT_D3FEND_URL)?,
             },
             jobs: JobsConfig {
                 mitre_sync: schedule_from(&get, "AEGIS_SCHEDULE_MITRE_SYNC", "0 0 3 * * *")?,

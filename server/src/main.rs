@@ -66,6 +66,12 @@ enum Command {
         /// A checkout of elastic/detection-rules (its `rules` folder), or a zip of it
         path: std::path::PathBuf,
     },
+    /// Import D3FEND's countermeasures from its ontology (offline).
+    ImportD3fend {
+        /// The D3FEND ontology in Turtle: d3fend-protege.ttl from d3fend/d3fend-ontology, or
+        /// d3fend.ttl from d3fend.mitre.org
+        file: std::path::PathBuf,
+    },
     /// Exit 0 when the server at AEGIS_BIND answers /health (for container health checks).
     Healthcheck,
     /// Fill the database with a large demo data set: users, tests in every state, evidence
@@ -127,6 +133,7 @@ async fn main() -> ExitCode {
         Command::ImportElasticRules { path } => {
             server::cli::import_catalog_path(&config, CatalogImport::ElasticRules, &path).await
         }
+        Command::ImportD3fend { file } => server::cli::import_d3fend_file(&config, &file).await,
         Command::Healthcheck => healthcheck(&config).await,
         Command::SeedDemo {
             tests,

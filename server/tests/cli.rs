@@ -347,7 +347,7 @@ fn import_atomics_the_real_catalog() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `aegis import-caldera|import-lolbas|import-gtfobins PATH`: the other catalog sources from a
+/// `aegis import-caldera|import-lolbas|import-gtfobins|import-sigma|import-d3fend PATH`: the other sources from a
 /// checkout, with the same report (CALDERA's technique sets included).
 #[test]
 fn import_the_other_catalog_sources_from_a_path() {
@@ -378,6 +378,10 @@ fn import_the_other_catalog_sources_from_a_path() {
         "title: Whoami\nid: 5f8e0000-0000-4000-8000-000000000001\ntags: [attack.t1033]\nlogsource: {product: windows}\ndetection: {sel: {Image|endswith: whoami.exe}, condition: sel}\nlevel: low\n",
     );
     write(
+        "d3fend.ttl",
+        "@prefix : <http://d3fend.mitre.org/ontologies/d3fend.owl#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n:DigitalArtifact rdfs:label \"Digital Artifact\" .\n:Process rdfs:subClassOf :DigitalArtifact .\n:Evict rdfs:label \"Evict\" .\n:ProcessTermination rdfs:label \"Process Termination\" ; :d3fend-id \"D3-PT\" ; :enables :Evict ;\n    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :terminates ; owl:someValuesFrom :Process ] .\n:T1033 :attack-id \"T1033\" ;\n    rdfs:subClassOf [ a owl:Restriction ; owl:onProperty :creates ; owl:someValuesFrom :Process ] .\n",
+    );
+    write(
         "elastic/rules/linux/c.toml",
         "[rule]\nrule_id = 'e1'\nname = 'Cron'\nquery = 'x'\n[[rule.threat]]\nframework = 'MITRE ATT&CK'\n[[rule.threat.technique]]\nid = 'T1053'\n",
     );
@@ -391,6 +395,11 @@ fn import_the_other_catalog_sources_from_a_path() {
             "import-elastic-rules",
             "elastic",
             "1 files: 1 rules added, 0 updated, 0 unchanged, 0 skipped.",
+        ),
+        (
+            "import-d3fend",
+            "d3fend.ttl",
+            "Countermeasures 1 added, 0 updated, 0 unchanged, 0 removed, for 1 of the 1 ATT&CK techniques",
         ),
         (
             "import-caldera",

@@ -114,6 +114,44 @@ pub async fn upload_catalog(
     )
 }
 
+/// The System panel's upload of the D3FEND ontology (a Turtle file in the `file` part), saved
+/// for the import job (follow it with `job_run`).
+#[server(prefix = "/api/fn", endpoint = "upload_d3fend", input = server_fn::codec::MultipartFormData)]
+pub async fn upload_d3fend(data: server_fn::codec::MultipartData) -> Result<EnqueuedJob, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::importers::uploads::save_single_file;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::upload::MultipartReader;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            let limit = ctx.state.max_import_bytes;
+            let mut form = MultipartReader::from_server_fn(data, &["file"], limit)?;
+            let upload = save_single_file(
+                &mut form,
+                limit,
+                &ctx.state.uploads,
+                "d3fend.ttl",
+                "D3FEND ontology (Turtle)",
+            )
+            .await?;
+            runs::enqueue_import(
+                &ctx.state.db,
+                ctx.state.jobs.as_ref(),
+                &ctx.actor(),
+                JobName::D3fendImport,
+                "D3FEND",
+                Some(upload),
+                &ctx.state.uploads,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
 /// The latest runs of one job, newest first: the System panel's import history.
 #[server(prefix = "/api/fn", endpoint = "job_history")]
 pub async fn job_history(job: JobName) -> Result<Vec<JobRunDto>, AppError> {

@@ -28,6 +28,7 @@ string_enum! {
         DetectionRulesImport = "detection_rules.import" / "Imported detection rules",
         DetectionRuleCreate = "detection_rule.create" / "Created a detection rule",
         DetectionRuleUpdate = "detection_rule.update" / "Updated a detection rule",
+        D3fendImport = "d3fend.import" / "Imported D3FEND countermeasures",
         TemplateCreate = "template.create" / "Created a template",
         TemplateUpdate = "template.update" / "Updated a template",
         TemplateActivate = "template.activate" / "Activated a template",

@@ -40,6 +40,8 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         JobRun | EvidenceIntegrityFailure => &[],
         IntelFeedCreate | IntelFeedUpdate | IntelFeedDelete => &[],
         // The matrix can show the techniques with (proven) rules.
+        // Technique pages show their countermeasures.
+        D3fendImport => &[CacheScope::Knowledge],
         DetectionRulesImport | DetectionRuleCreate | DetectionRuleUpdate => {
             &[CacheScope::Knowledge]
         }

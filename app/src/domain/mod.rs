@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod cache;
 pub mod coverage;
+pub mod d3fend;
 pub mod detection;
 pub mod gtfobins;
 pub mod intel;

@@ -19,10 +19,11 @@ pub enum JobName {
     IntelScan,
     SigmaImport,
     ElasticRulesImport,
+    D3fendImport,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 10] = [
+    pub const ALL: [JobName; 11] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
@@ -33,6 +34,7 @@ impl JobName {
         JobName::IntelScan,
         JobName::SigmaImport,
         JobName::ElasticRulesImport,
+        JobName::D3fendImport,
     ];
 
     /// The job that imports a catalog source.
@@ -54,6 +56,11 @@ impl JobName {
             .find(|source| JobName::importing(*source) == self)
     }
 
+    /// Imports run when asked, never on a schedule.
+    pub fn on_demand(self) -> bool {
+        self.imports().is_some() || self == JobName::D3fendImport
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobName::MitreSync => "mitre_sync",
@@ -66,6 +73,7 @@ impl JobName {
             JobName::IntelScan => "intel_scan",
             JobName::SigmaImport => "sigma_import",
             JobName::ElasticRulesImport => "elastic_rules_import",
+            JobName::D3fendImport => "d3fend_import",
         }
     }
 
@@ -89,6 +97,9 @@ impl JobName {
             }
             JobName::SigmaImport => "Import SigmaHQ detection rules",
             JobName::ElasticRulesImport => "Import Elastic detection rules",
+            JobName::D3fendImport => {
+                "Import D3FEND countermeasures from the D3FEND ontology (URL or an uploaded file)"
+            }
         }
     }
 }

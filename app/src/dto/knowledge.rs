@@ -104,6 +104,9 @@ pub struct TechniqueDetail {
     /// ATT&CK's mitigations of it, with ATT&CK's text for this technique.
     #[serde(default)]
     pub mitigations: Vec<TechniqueMitigation>,
+    /// D3FEND's countermeasures of it, with the artifact that links each.
+    #[serde(default)]
+    pub countermeasures: Vec<crate::dto::d3fend::Countermeasure>,
     /// The team's own notes.
     pub notes: String,
 }

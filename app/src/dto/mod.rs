@@ -2,6 +2,7 @@
 //! Grouped by area, as the server's services are.
 pub mod admin;
 pub mod catalog;
+pub mod d3fend;
 pub mod detection;
 pub mod intel;
 pub mod jobs;

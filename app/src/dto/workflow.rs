@@ -189,6 +189,9 @@ pub struct TestDetail {
     /// own), offered as remediation steps.
     #[serde(default)]
     pub mitigations: Vec<crate::dto::knowledge::TechniqueMitigation>,
+    /// D3FEND's countermeasures of the test's technique, offered as remediation steps too.
+    #[serde(default)]
+    pub countermeasures: Vec<crate::dto::d3fend::Countermeasure>,
     /// The detection rules the blue team says fired.
     #[serde(default)]
     pub fired_rules: Vec<crate::dto::detection::RuleSummary>,

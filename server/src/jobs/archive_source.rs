@@ -1,6 +1,7 @@
 //! Where a catalog import reads from: the source's zip archive (URL from config), downloaded
 //! with a size bound and streamed to a temporary file, or a zip uploaded through the System
-//! panel. Only the source's own files (`CatalogImport::entry`) are read from either.
+//! panel. Only the source's own files (`CatalogImport::entry`) are read from either. One-file
+//! sources (the D3FEND ontology) are downloaded into memory within the same bound.
 use super::Failure;
 use crate::config::CatalogArchives;
 use app::domain::sources::CatalogImport;
@@ -58,7 +59,42 @@ impl ArchiveSource {
         uploads: &UploadDir,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Vec<SourceFile>, Failure> {
-        let url = self.archives.url(source);
+        let temp = TempFile(uploads.file(&format!("download-{}.zip", uuid::Uuid::new_v4())));
+        let mut file = std::fs::File::create(&temp.0)
+            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
+        self.stream(self.archives.url(source), progress, &mut |chunk| {
+            file.write_all(chunk)
+                .map_err(|e| Failure::transient(format!("temporary file: {e}")))
+        })
+        .await?;
+        file.flush()
+            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
+        drop(file);
+        Ok(read_zip(&temp.0, self.limits, source).await?)
+    }
+
+    /// Downloads one document (the D3FEND ontology) into memory, within the same bound.
+    pub async fn download_file(
+        &self,
+        url: &str,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<Vec<u8>, Failure> {
+        let mut bytes = Vec::new();
+        self.stream(url, progress, &mut |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })
+        .await?;
+        Ok(bytes)
+    }
+
+    /// GETs `url` and hands its body on chunk by chunk, refusing more than `max_bytes`.
+    async fn stream(
+        &self,
+        url: &str,
+        progress: &(dyn Fn(u64) + Send + Sync),
+        sink: &mut (dyn FnMut(&[u8]) -> Result<(), Failure> + Send),
+    ) -> Result<(), Failure> {
         let mut response = self
             .client
             .get(url)
@@ -71,9 +107,6 @@ impl ArchiveSource {
                 response.status()
             )));
         }
-        let temp = TempFile(uploads.file(&format!("download-{}.zip", uuid::Uuid::new_v4())));
-        let mut file = std::fs::File::create(&temp.0)
-            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
         let mut written: u64 = 0;
         while let Some(chunk) = response
             .chunk()
@@ -83,18 +116,14 @@ impl ArchiveSource {
             written += chunk.len() as u64;
             if written > self.max_bytes as u64 {
                 return Err(Failure::from(AppError::PayloadTooLarge(format!(
-                    "the archive at {url} is larger than {} bytes (AEGIS_MAX_IMPORT_BYTES)",
+                    "the download at {url} is larger than {} bytes (AEGIS_MAX_IMPORT_BYTES)",
                     self.max_bytes
                 ))));
             }
-            file.write_all(&chunk)
-                .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
+            sink(&chunk)?;
             progress(written);
         }
-        file.flush()
-            .map_err(|e| Failure::transient(format!("temporary file: {e}")))?;
-        drop(file);
-        Ok(read_zip(&temp.0, self.limits, source).await?)
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ use app::dto::jobs::{JobName, JobProgress};
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::{import_bundle, record_failed_sync};
 use app::server::importers::caldera::Caldera;
+use app::server::importers::d3fend::D3fend;
 use app::server::importers::gtfobins::Gtfobins;
 use app::server::importers::lolbas::Lolbas;
 use app::server::importers::rules::{ElasticRules, SigmaRules};
@@ -229,7 +230,50 @@ async fn run_job(
             Ok(json!({ "snapshot_id": id, "pruned": pruned }))
         }
         JobName::IntelScan => intel_scan_job(context, actor, progress).await,
+        JobName::D3fendImport => d3fend_import_job(context, actor, progress, params).await,
     }
+}
+
+/// Imports the D3FEND ontology from the uploaded file, or downloads it from the configured URL.
+async fn d3fend_import_job(
+    context: &JobContext,
+    actor: &Actor,
+    progress: &Reporter,
+    params: Option<Value>,
+) -> Result<Value, Failure> {
+    let (bytes, origin) = match upload_path(params.as_ref(), &context.uploads) {
+        Some(path) => {
+            let name = params
+                .as_ref()
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("d3fend.ttl")
+                .to_owned();
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| Failure::transient(format!("reading the upload: {e}")))?;
+            (bytes, format!("upload:{name}"))
+        }
+        None => {
+            let url = context.archives.archives.d3fend.clone();
+            progress.set("Downloading", 0, 0, Some(url.clone()));
+            let bytes = context
+                .archives
+                .download_file(&url, &|bytes| {
+                    progress.set(
+                        "Downloading",
+                        bytes,
+                        0,
+                        Some(format!("{:.1} MB", bytes as f64 / 1e6)),
+                    )
+                })
+                .await?;
+            (bytes, url)
+        }
+    };
+    let shown = |p: app::server::importers::Progress| progress.set(p.stage, p.done, p.total, None);
+    let report = run::<D3fend>(&context.db, actor, Input::Bytes(bytes), &origin, &shown).await?;
+    Ok(json!({ "source": origin, "report": report }))
 }
 
 /// Feeds fetched at once: a slow feed holds one slot, not the scan.

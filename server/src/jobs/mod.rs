@@ -50,6 +50,10 @@ impl Failure {
 
 impl From<AppError> for Failure {
     fn from(error: AppError) -> Self {
+        // The run's history shows the generic detail; the log keeps what went wrong.
+        if let AppError::Internal(message) = &error {
+            tracing::error!(%message, "job failed on an internal error");
+        }
         Self {
             permanent: !matches!(error, AppError::Internal(_)),
             message: error.detail(),

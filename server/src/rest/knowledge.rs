@@ -2,6 +2,7 @@
 use super::cached;
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
+use app::dto::d3fend::{Countermeasure, D3fendQuery, D3fendTechniqueDto};
 use app::dto::knowledge::{
     CreateTechniqueRequest, ImportReport, MitigationDetail, MitigationQuery, MitigationSummary,
     SyncRunDto, TechniqueDetail, TechniqueQuery, ThreatActorDetail, UpdateTechniqueRequest,
@@ -10,7 +11,7 @@ use app::error::AppError;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::{Trigger, no_progress};
 use app::server::knowledge::reads;
-use app::server::knowledge::{custom_techniques, mitigations};
+use app::server::knowledge::{countermeasures, custom_techniques, mitigations};
 use app::server::platform::read_cache::answers;
 use app::server::platform::state::AppState;
 use app::server::platform::upload::MultipartReader;
@@ -176,4 +177,27 @@ pub async fn mitigation(
 ) -> Result<Json<MitigationDetail>, AppError> {
     caller.require(Permission::ViewData)?;
     Ok(Json(mitigations::detail(&state.db, &key).await?))
+}
+
+pub async fn d3fend_techniques(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<D3fendQuery>,
+) -> Result<Json<Vec<D3fendTechniqueDto>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(countermeasures::list(&state.db, &query).await?))
+}
+
+/// The D3FEND countermeasures of a technique of the knowledge base (404 for one it does not
+/// hold), by D3FEND tactic.
+pub async fn countermeasures(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(mitre_id): ApiPath<String>,
+) -> Result<Json<Vec<Countermeasure>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    let technique = reads::find_technique(&state.db, &mitre_id).await?;
+    Ok(Json(
+        countermeasures::of_technique(&state.db, &technique.mitre_id).await?,
+    ))
 }

@@ -49,6 +49,11 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/threat-actors/{id}", get(knowledge::threat_actor))
         .route("/mitigations", get(knowledge::mitigations))
         .route("/mitigations/{id}", get(knowledge::mitigation))
+        .route("/d3fend/techniques", get(knowledge::d3fend_techniques))
+        .route(
+            "/techniques/{mitre_id}/countermeasures",
+            get(knowledge::countermeasures),
+        )
         .route(
             "/system/import-attack-bundle",
             post(knowledge::import_attack_bundle).layer(DefaultBodyLimit::max(max_import_bytes)),
@@ -79,6 +84,10 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route(
             "/system/import-elastic-rules",
             post(system::import_elastic_rules).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/system/import-d3fend",
+            post(system::import_d3fend).layer(DefaultBodyLimit::disable()),
         )
         .route("/system/gtfobins-mapping", get(catalog::gtfobins_mapping))
         .route(

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod catalog_sources;
 mod custom_techniques;
+mod d3fend;
 mod detection_rules;
 mod evidence;
 mod fake_mitre;

@@ -9,6 +9,7 @@ use crate::components::feedback::{
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::Permission;
 use crate::domain::sources::CatalogImport;
+use crate::dto::d3fend::D3fendImportReport;
 use crate::dto::intel::IntelScanReport;
 use crate::dto::jobs::{JobName, JobRunDto, ScheduledJobStatus};
 use crate::dto::knowledge::{ImportReport, SyncRunDto};
@@ -240,7 +241,7 @@ const POLL_EVERY: Duration = Duration::from_millis(700);
 
 /// Follows one run until it ends: fetches it, shows it, and asks again shortly while it is
 /// queued, running or retrying.
-fn follow(
+pub(super) fn follow(
     id: Uuid,
     watched: RwSignal<Option<JobRunDto>>,
     error: RwSignal<Option<AppError>>,
@@ -314,6 +315,7 @@ fn JobsSection(refresh: RwSignal<u32>) -> impl IntoView {
             <div class="mt-4"><ErrorAlert error=error_signal /></div>
             <div id="job-run">{move || watched.get().map(|run| view! { <RunProgress run /> })}</div>
             {CatalogImport::ALL.map(|source| view! { <CatalogImportCard source watched error refresh run busy=Signal::derive(busy) /> }).collect_view()}
+            <super::d3fend_import::D3fendImportCard watched error refresh run busy=Signal::derive(busy) />
             <super::intel_feeds::IntelFeeds refresh run busy=Signal::derive(busy) />
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
@@ -332,7 +334,7 @@ pub(super) fn when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn status_class(status: &str) -> &'static str {
+pub(super) fn status_class(status: &str) -> &'static str {
     match status {
         "succeeded" => "bg-emerald-100 text-emerald-800",
         "failed" => "bg-red-100 text-red-800",
@@ -369,7 +371,7 @@ fn Schedules(
                                     <p class="font-mono text-xs font-semibold">{name.as_str()}</p>
                                     <p class="text-xs text-slate-500">{job.description.clone()}</p>
                                 </td>
-                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| if name.imports().is_some() { "on demand".into() } else { "disabled".into() })}</td>
+                                <td class="px-4 py-2 font-mono text-xs">{job.schedule.clone().unwrap_or_else(|| if name.on_demand() { "on demand".into() } else { "disabled".into() })}</td>
                                 <td class="whitespace-nowrap px-4 py-2 text-xs">{when(job.next_run)}</td>
                                 <td class="px-4 py-2 text-xs">
                                     {match last {
@@ -552,7 +554,6 @@ fn CatalogImportCard(
         Some(Err(err)) => error.set(Some(err)),
         None => {}
     });
-    let history = Resource::new(move || refresh.get(), move |_| job_history(job));
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(form) = ev
@@ -608,37 +609,51 @@ fn CatalogImportCard(
                 </form>
             </div>
             {(source == CatalogImport::Gtfobins).then(|| view! { <GtfobinsMapping /> })}
-            <h4 class="mb-2 mt-4 text-sm font-semibold">"Import history"</h4>
-            <Transition fallback=|| view! { <Loading /> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(runs) if runs.is_empty() => view! { <p class="text-sm text-slate-500">"No import yet."</p> }.into_any(),
-                        Ok(runs) => view! {
-                            <table id=id("history") class="min-w-full divide-y divide-slate-200 text-sm">
-                                <tbody class="divide-y divide-slate-100">
-                                    {runs.into_iter().map(|r| {
-                                        let text = match (&r.result, &r.error) {
-                                            (Some(result), _) if r.status == "succeeded" => outcome_text(&r.job, result),
-                                            (_, Some(error)) => error.clone(),
-                                            _ => String::new(),
-                                        };
-                                        view! {
-                                            <tr data-status=r.status.clone()>
-                                                <td class="whitespace-nowrap px-2 py-1 text-xs">{when(Some(r.enqueued_at))}</td>
-                                                <td class="px-2 py-1"><span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", status_class(&r.status))>{r.status.clone()}</span></td>
-                                                <td class="px-2 py-1 text-xs">{r.requested_by.clone().unwrap_or_default()}</td>
-                                                <td class="px-2 py-1 text-xs">{text}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <ImportHistory job slug refresh />
         </div>
+    }
+}
+
+/// The latest runs of an import job, with what each did or why it failed.
+#[component]
+pub(super) fn ImportHistory(
+    job: JobName,
+    slug: &'static str,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let id = move |suffix: &str| format!("{slug}-{suffix}");
+    let history = Resource::new(move || refresh.get(), move |_| job_history(job));
+    view! {
+        <h4 class="mb-2 mt-4 text-sm font-semibold">"Import history"</h4>
+        <Transition fallback=|| view! { <Loading /> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(runs) if runs.is_empty() => view! { <p class="text-sm text-slate-500">"No import yet."</p> }.into_any(),
+                    Ok(runs) => view! {
+                        <table id=id("history") class="min-w-full divide-y divide-slate-200 text-sm">
+                            <tbody class="divide-y divide-slate-100">
+                                {runs.into_iter().map(|r| {
+                                    let text = match (&r.result, &r.error) {
+                                        (Some(result), _) if r.status == "succeeded" => outcome_text(&r.job, result),
+                                        (_, Some(error)) => error.clone(),
+                                        _ => String::new(),
+                                    };
+                                    view! {
+                                        <tr data-status=r.status.clone()>
+                                            <td class="whitespace-nowrap px-2 py-1 text-xs">{when(Some(r.enqueued_at))}</td>
+                                            <td class="px-2 py-1"><span class=format!("rounded px-1.5 py-0.5 text-xs font-medium {}", status_class(&r.status))>{r.status.clone()}</span></td>
+                                            <td class="px-2 py-1 text-xs">{r.requested_by.clone().unwrap_or_default()}</td>
+                                            <td class="px-2 py-1 text-xs">{text}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -698,6 +713,24 @@ fn outcome_text(job: &str, result: &serde_json::Value) -> String {
             report.new_items,
             failed,
             report.flagged_techniques.len()
+        );
+    }
+    if job == JobName::D3fendImport.as_str()
+        && let Ok(r) = serde_json::from_value::<D3fendImportReport>(result["report"].clone())
+    {
+        let techniques = r.techniques_added + r.techniques_updated + r.techniques_unchanged;
+        let countermeasures =
+            r.countermeasures_added + r.countermeasures_updated + r.countermeasures_unchanged;
+        return format!(
+            "Imported from {}: {techniques} D3FEND techniques ({} added, {} updated, {} removed); {countermeasures} countermeasures ({} added, {} updated, {} removed) for {} ATT&CK techniques",
+            r.source,
+            r.techniques_added,
+            r.techniques_updated,
+            r.techniques_removed,
+            r.countermeasures_added,
+            r.countermeasures_updated,
+            r.countermeasures_removed,
+            r.attack_ids_countered
         );
     }
     if let Some(imported) = job.parse::<JobName>().ok().and_then(JobName::imports) {

@@ -4,8 +4,10 @@ use crate::components::feedback::{ErrorAlert, PRIMARY_BUTTON, action_error};
 use crate::components::intel::{IntelResource, IntelSection, intel_resource};
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::markdown::Markdown;
+use crate::domain::d3fend::D3fendTactic;
 use crate::domain::intel::MentionKind;
 use crate::domain::rbac::Permission;
+use crate::dto::d3fend::Countermeasure;
 use crate::dto::knowledge::TechniqueDetail;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -163,6 +165,7 @@ fn Detail(
                         }.into_any()
                     }}
                 </section>
+                <TechniqueCountermeasures mitre_id=detail.summary.mitre_id.clone() countermeasures=detail.countermeasures.clone() />
                 <section id="technique-actors" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
                     <h2 class="mb-2 font-semibold">{format!("Threat actors using it ({})", detail.actors.len())}</h2>
                     {if detail.actors.is_empty() {
@@ -179,6 +182,70 @@ fn Detail(
                 </section>
             </aside>
         </div>
+    }
+}
+
+/// D3FEND's countermeasures, by D3FEND tactic, each with the artifact that links it.
+#[component]
+fn TechniqueCountermeasures(
+    mitre_id: String,
+    countermeasures: Vec<Countermeasure>,
+) -> impl IntoView {
+    let inherited = countermeasures
+        .first()
+        .map(|c| c.attack_id.clone())
+        .filter(|id| *id != mitre_id);
+    let groups: Vec<(D3fendTactic, Vec<Countermeasure>)> = D3fendTactic::ALL
+        .into_iter()
+        .map(|tactic| {
+            (
+                tactic,
+                countermeasures
+                    .iter()
+                    .filter(|c| c.tactic == tactic)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    view! {
+        <section id="technique-countermeasures" class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+            <h2 class="mb-2 font-semibold">{format!("D3FEND countermeasures ({})", countermeasures.len())}</h2>
+            {inherited.map(|parent| view! {
+                <p class="mb-2 text-xs text-slate-500">{format!("D3FEND does not know this sub-technique; these counter its parent {parent}.")}</p>
+            })}
+            {if groups.is_empty() {
+                view! { <p class="text-slate-500">"No D3FEND countermeasure is linked to it (import D3FEND from the System panel)."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="space-y-3">
+                        {groups.into_iter().map(|(tactic, list)| view! {
+                            <div data-tactic=tactic.as_str()>
+                                <h3 class="text-xs font-semibold uppercase text-slate-500">{format!("{} ({})", tactic.label(), list.len())}</h3>
+                                <ul class="mt-1 space-y-1">
+                                    {list.into_iter().map(|c| view! {
+                                        <li data-countermeasure=c.d3fend_id.clone()>
+                                            <details>
+                                                <summary class="cursor-pointer">
+                                                    {c.name.clone()}" "<span class="font-mono text-xs text-slate-500">{c.d3fend_id.clone()}</span>
+                                                    <span class="countermeasure-artifact block text-xs text-slate-500">{format!("via {}", c.artifact)}</span>
+                                                </summary>
+                                                <p class="mt-1 text-xs text-slate-700">{c.definition.clone()}</p>
+                                                <ul class="mt-1 list-disc pl-4 text-xs text-slate-500">
+                                                    {c.links.iter().map(|l| view! { <li>{Countermeasure::link_text(l)}</li> }).collect_view()}
+                                                </ul>
+                                                <a href=c.url.clone() class="text-xs text-indigo-600 hover:underline" target="_blank" rel="noopener noreferrer">"On d3fend.mitre.org ↗"</a>
+                                            </details>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+        </section>
     }
 }
 

@@ -1,5 +1,5 @@
 //! The test page's remediation tab: status, owner, due date, notes and the ordered steps
-//! (ATT&CK's mitigations of the technique offered as steps).
+//! (ATT&CK's mitigations and D3FEND's countermeasures of the technique offered as steps).
 use super::detail::{Actions, TextArea, TextInput, hidden_ids};
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
@@ -66,7 +66,27 @@ pub(super) fn Remediation(
         .remediation_due_date
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let mitigations = detail.mitigations.clone();
+    let mitigations: Vec<StepOffer> = detail
+        .mitigations
+        .iter()
+        .map(|m| StepOffer {
+            key: m.mitre_id.clone(),
+            title: format!("{} {}", m.mitre_id, m.name),
+            notes: m.description.clone(),
+        })
+        .collect();
+    let countermeasures: Vec<StepOffer> = detail
+        .countermeasures
+        .iter()
+        .map(|c| StepOffer {
+            key: c.d3fend_id.clone(),
+            title: format!("{} {} ({})", c.d3fend_id, c.name, c.tactic.label()),
+            notes: format!(
+                "{}\n\nLinked through {}. {}",
+                c.definition, c.artifact, c.url
+            ),
+        })
+        .collect();
     view! {
         <ErrorAlert error />
         <ActionForm action=actions.remediation attr:id="remediation-form">
@@ -135,31 +155,52 @@ pub(super) fn Remediation(
                         next_key.set(key + 1);
                         rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title: String::new(), ..Default::default() } }));
                     }>"Add step"</button>
-                    {(!mitigations.is_empty()).then(|| {
-                        let offered = mitigations.clone();
-                        view! {
-                            <label for="add-mitigation" class="sr-only">"Add an ATT&CK mitigation as a step"</label>
-                            <select id="add-mitigation" class="rounded-md border border-slate-300 px-2 py-1 text-sm"
-                                on:change=move |ev| {
-                                    let chosen = event_target_value(&ev);
-                                    let Some(m) = offered.iter().find(|m| m.mitre_id == chosen) else { return };
-                                    let key = next_key.get_untracked();
-                                    next_key.set(key + 1);
-                                    let title = format!("{} {}", m.mitre_id, m.name);
-                                    let notes = m.description.clone();
-                                    rows.update(|rows| rows.push(StepRow { key, input: RemediationStepInput { title, notes: Some(notes), ..Default::default() } }));
-                                    if let Some(select) = ev.target().and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlSelectElement>(t).ok()) {
-                                        select.set_value("");
-                                    }
-                                }>
-                                <option value="">"Add an ATT&CK mitigation as a step…"</option>
-                                {mitigations.iter().map(|m| view! { <option value=m.mitre_id.clone()>{format!("{} {}", m.mitre_id, m.name)}</option> }).collect_view()}
-                            </select>
-                        }
-                    })}
+                    <StepPicker id="add-mitigation" prompt="Add an ATT&CK mitigation as a step…" offers=mitigations.clone() rows next_key />
+                    <StepPicker id="add-countermeasure" prompt="Add a D3FEND countermeasure as a step…" offers=countermeasures.clone() rows next_key />
                     <button type="submit" class=PRIMARY_BUTTON>"Save remediation"</button>
                 </div>
             })}
         </ActionForm>
     }
+}
+
+/// A step the remediation tab offers ready-made: an ATT&CK mitigation or a D3FEND
+/// countermeasure of the test's technique.
+#[derive(Clone, Debug, PartialEq)]
+struct StepOffer {
+    key: String,
+    title: String,
+    notes: String,
+}
+
+/// A picker that appends the chosen offer as a new step (nothing when there is none to offer).
+#[component]
+fn StepPicker(
+    id: &'static str,
+    prompt: &'static str,
+    offers: Vec<StepOffer>,
+    rows: RwSignal<Vec<StepRow>>,
+    next_key: RwSignal<usize>,
+) -> impl IntoView {
+    (!offers.is_empty()).then(|| {
+        let options = offers.clone();
+        view! {
+            <label for=id class="sr-only">{prompt}</label>
+            <select id=id class="max-w-xs rounded-md border border-slate-300 px-2 py-1 text-sm"
+                on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    let Some(offer) = offers.iter().find(|o| o.key == chosen) else { return };
+                    let key = next_key.get_untracked();
+                    next_key.set(key + 1);
+                    let input = RemediationStepInput { title: offer.title.clone(), notes: Some(offer.notes.clone()), ..Default::default() };
+                    rows.update(|rows| rows.push(StepRow { key, input }));
+                    if let Some(select) = ev.target().and_then(|t| leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlSelectElement>(t).ok()) {
+                        select.set_value("");
+                    }
+                }>
+                <option value="">{prompt}</option>
+                {options.into_iter().map(|o| view! { <option value=o.key.clone()>{o.title.clone()}</option> }).collect_view()}
+            </select>
+        }
+    })
 }

@@ -2,6 +2,8 @@
 pub mod actor_technique;
 pub mod audit_log;
 pub mod coverage_snapshot;
+pub mod d3fend_countermeasure;
+pub mod d3fend_technique;
 pub mod detection_rule;
 pub mod detection_rule_technique;
 pub mod evidence;

@@ -59,7 +59,7 @@ where
             written += chunk.len() as u64;
             if written > max_bytes {
                 return Err(AppError::PayloadTooLarge(format!(
-                    "The archive is larger than {} MB",
+                    "The upload is larger than {} MB",
                     max_bytes / (1024 * 1024)
                 )));
             }
@@ -98,5 +98,46 @@ mod tests {
         let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700, "an existing folder is tightened");
         std::fs::remove_dir_all(&data).unwrap();
+    }
+}
+
+/// Saves the one `file` part of a form (a single-document source, such as the D3FEND
+/// ontology) for its import job; returns the saved file's name and the name shown for it. A
+/// form without the file, or with two, is refused, and nothing is left behind.
+pub async fn save_single_file(
+    form: &mut crate::server::platform::upload::MultipartReader,
+    max_bytes: u64,
+    dir: &UploadDir,
+    default_name: &str,
+    what: &str,
+) -> AppResult<(String, String)> {
+    let mut saved: Option<(String, String)> = None;
+    let outcome: AppResult<()> = async {
+        while let Some(part) = form.next().await? {
+            if saved.is_some() {
+                return Err(AppError::field(
+                    "file",
+                    format!("Upload one {what} at a time"),
+                ));
+            }
+            let name = part.file_name().unwrap_or(default_name).to_owned();
+            let file = save_upload(part.stream(), max_bytes, dir).await?;
+            saved = Some((file, name));
+        }
+        Ok(())
+    }
+    .await;
+    match (outcome, saved) {
+        (Ok(()), Some(saved)) => Ok(saved),
+        (Ok(()), None) => Err(AppError::field(
+            "file",
+            format!("Attach the {what} as the `file` field"),
+        )),
+        (Err(e), saved) => {
+            if let Some((file, _)) = saved {
+                let _ = std::fs::remove_file(dir.file(&file));
+            }
+            Err(e)
+        }
     }
 }

@@ -300,19 +300,35 @@ pub async fn enqueue_catalog_import(
     upload: Option<(String, String)>,
     uploads: &UploadDir,
 ) -> AppResult<EnqueuedJob> {
+    enqueue_import(
+        db,
+        queue,
+        actor,
+        JobName::importing(source),
+        source.label(),
+        upload,
+        uploads,
+    )
+    .await
+}
+
+/// Enqueues an import of an upload (saved in the upload folder as `file`, shown as `name`)
+/// or, without one, of the source's configured URL. An upload is refused while the same
+/// import runs (and removed), so one upload is never silently replaced by another.
+pub async fn enqueue_import(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    actor: &Actor,
+    job: JobName,
+    label: &str,
+    upload: Option<(String, String)>,
+    uploads: &UploadDir,
+) -> AppResult<EnqueuedJob> {
     let params = match &upload {
         Some((file, name)) => serde_json::json!({ "source": "upload", "file": file, "name": name }),
         None => serde_json::json!({ "source": "archive" }),
     };
-    let enqueued = enqueue(
-        db,
-        queue,
-        JobName::importing(source),
-        Trigger::Admin,
-        actor,
-        Some(params),
-    )
-    .await;
+    let enqueued = enqueue(db, queue, job, Trigger::Admin, actor, Some(params)).await;
     if let Some((file, _)) = &upload {
         let discard = || {
             let _ = std::fs::remove_file(uploads.file(file));
@@ -321,8 +337,7 @@ pub async fn enqueue_catalog_import(
             Ok(job) if job.already_running => {
                 discard();
                 return Err(AppError::Conflict(format!(
-                    "A {} import is already running; try again when it has finished",
-                    source.label()
+                    "A {label} import is already running; try again when it has finished"
                 )));
             }
             Err(_) => discard(),

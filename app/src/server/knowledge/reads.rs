@@ -443,6 +443,11 @@ pub async fn technique_detail(
             .collect(),
         actors,
         mitigations: crate::server::knowledge::mitigations::of_technique(conn, model.id).await?,
+        countermeasures: crate::server::knowledge::countermeasures::of_technique(
+            conn,
+            &model.mitre_id,
+        )
+        .await?,
         notes: model.notes.clone(),
     })
 }

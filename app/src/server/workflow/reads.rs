@@ -479,11 +479,14 @@ pub async fn detail(
     let timer = timer_of(&m);
     let now = Utc::now();
     let mitigations = technique_mitigations(conn, &m.technique_id).await?;
+    let countermeasures =
+        crate::server::knowledge::countermeasures::of_technique(conn, &m.technique_id).await?;
     let rule_choices = crate::server::detection::rules::choices_for(conn, &m.technique_id).await?;
     let fired = super::fired_rules::of_test(conn, m.id).await?;
     let fired_rules = crate::server::detection::rules::by_ids(conn, &fired).await?;
     Ok(TestDetail {
         mitigations,
+        countermeasures,
         fired_rules,
         rule_choices,
         id: m.id,

@@ -6,6 +6,7 @@ use app::dto::jobs::{EnqueuedJob, JobName, JobRunDto, SchedulerStatus};
 use app::error::AppError;
 use app::server::importers::Trigger;
 use app::server::importers::files::SourceUpload;
+use app::server::importers::uploads::save_single_file;
 use app::server::jobs::runs;
 use app::server::platform::state::AppState;
 use app::server::platform::upload::{MultipartReader, is_multipart};
@@ -116,6 +117,45 @@ pub async fn import_catalog(
         state.jobs.as_ref(),
         &caller.actor(),
         source,
+        upload,
+        &state.uploads,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(enqueued)))
+}
+
+/// `POST /system/import-d3fend`: with a multipart `file` (the ontology in Turtle) imports
+/// that; with no body, downloads the configured `AEGIS_D3FEND_URL`. A background job either
+/// way (202 with its id).
+pub async fn import_d3fend(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Request,
+) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
+    caller.require(Permission::ManageSystem)?;
+    let (parts, body) = request.into_parts();
+    let upload = if is_multipart(&parts.headers) {
+        let limit = state.max_import_bytes;
+        let mut form = MultipartReader::from_request(&parts.headers, body, &["file"], limit)?;
+        Some(
+            save_single_file(
+                &mut form,
+                limit,
+                &state.uploads,
+                "d3fend.ttl",
+                "D3FEND ontology (Turtle)",
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let enqueued = runs::enqueue_import(
+        &state.db,
+        state.jobs.as_ref(),
+        &caller.actor(),
+        JobName::D3fendImport,
+        "D3FEND",
         upload,
         &state.uploads,
     )
