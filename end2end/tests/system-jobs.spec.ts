@@ -59,8 +59,8 @@ test("an admin syncs ATT&CK from the System panel, watches it live and hears abo
 
   // Every scheduled job is listed with its schedule and next run.
   const rows = page.locator("#schedules tbody tr");
-  await expect(rows).toHaveCount(10);
-  for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import", "sigma_import", "elastic_rules_import"]) {
+  await expect(rows).toHaveCount(11);
+  for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import", "sigma_import", "elastic_rules_import", "d3fend_import"]) {
     await expect(page.locator(`#schedules tr[data-job="${job}"]`)).toContainText("on demand");
   }
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("0 0 3 * * *");

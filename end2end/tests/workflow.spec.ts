@@ -226,3 +226,48 @@ test("a rejected test is reopened and its timeline tells the whole story; a view
 
   for (const who of [redLead, redTech, blueTech, blueLead, viewer]) expect(who.problems).toEqual([]);
 });
+
+test("a red tech logs work on a test; the worklog tab totals it, the timeline tells it, and the author deletes an entry", async ({
+  page,
+  request,
+}) => {
+  const login = await request.post("/api/v1/auth/login", { data: { username: "admin", password: adminPassword } });
+  const headers = { Authorization: `Bearer ${(await login.json()).access_token}` };
+  const created = await request.post("/api/v1/users", {
+    headers,
+    data: { username: "worklog_red", password, role: "red_tech", display_name: "Worklog Red" },
+  });
+  expect([201, 409]).toContain(created.status());
+  const test = await (
+    await request.post("/api/v1/tests", { headers, data: { title: "Worklog drill", technique_id: "T1059" } })
+  ).json();
+
+  const problems = watchProblems(page);
+  await signInAndWait(page, "worklog_red", password);
+  await page.goto(`/tests/${test.id}`, { waitUntil: "networkidle" });
+  await page.locator("#tab-worklog").click();
+  await expect(page.locator("#worklog-empty")).toBeVisible();
+  for (const [minutes, note] of [
+    ["90", "Built the payload"],
+    ["25", "Ran it on the lab host"],
+  ]) {
+    await page.locator("#worklog-minutes").fill(minutes);
+    await page.locator("#worklog-note").fill(note);
+    await page.locator("#worklog-submit").click();
+    await expect(page.locator("#worklog li", { hasText: note })).toBeVisible();
+  }
+  await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "115");
+  await expect(page.locator("#worklog-total")).toContainText("1 h 55 min logged in 2 entries");
+  // Bad input says what is wrong, next to the field.
+  await page.locator("#worklog-minutes").fill("2000");
+  await page.locator("#worklog-submit").click();
+  await expect(page.locator('#worklog-form .field-error[data-field="minutes"]')).toContainText("Between 1 and 1440");
+
+  await page.locator("#worklog li", { hasText: "Ran it on the lab host" }).getByRole("button", { name: "Delete" }).click();
+  await expect(page.locator("#worklog li")).toHaveCount(1);
+  await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "90");
+  await page.locator("#tab-timeline").click();
+  await expect(page.locator("#timeline")).toContainText("Logged 1 h 30 min: Built the payload");
+  await expect(page.locator("#timeline")).toContainText("Deleted a worklog entry of 25 min");
+  expect(problems).toEqual([]);
+});

@@ -18,6 +18,7 @@ mod m20261201_000014_mitigations;
 mod m20261201_000015_detection_rules;
 mod m20261201_000016_fired_rules;
 mod m20261201_000017_d3fend;
+mod m20261201_000018_worklog;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_detection_rules::Migration),
             Box::new(m20261201_000016_fired_rules::Migration),
             Box::new(m20261201_000017_d3fend::Migration),
+            Box::new(m20261201_000018_worklog::Migration),
         ]
     }
 }

@@ -396,3 +396,48 @@ pub async fn evidence_link(id: Uuid) -> Result<EvidenceDownload, AppError> {
         .await,
     )
 }
+
+#[server(prefix = "/api/fn", endpoint = "log_work")]
+pub async fn log_work(
+    test_id: Uuid,
+    minutes: String,
+    note: String,
+    started_at: String,
+) -> Result<crate::dto::workflow::WorklogEntryDto, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::workflow::WorklogInput;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::worklog;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let minutes: i64 = minutes
+                .trim()
+                .parse()
+                .map_err(|_| AppError::field("minutes", "A whole number of minutes"))?;
+            let input = WorklogInput {
+                minutes,
+                note,
+                started_at: form::time("started_at", started_at)?,
+            };
+            worklog::create(&ctx.state.db, user, &ctx.actor(), test_id, input).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "delete_worklog")]
+pub async fn delete_worklog(test_id: Uuid, entry_id: Uuid) -> Result<(), AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::worklog;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            worklog::delete(&ctx.state.db, user, &ctx.actor(), test_id, entry_id).await
+        }
+        .await,
+    )
+}

@@ -50,6 +50,9 @@ string_enum! {
         TestTimerPause = "test.timer_pause" / "Paused the timer",
         TestTimerResume = "test.timer_resume" / "Resumed the timer",
         EvidenceUpload = "evidence.upload" / "Uploaded evidence",
+        WorklogCreate = "worklog.create" / "Logged work",
+        WorklogUpdate = "worklog.update" / "Edited a worklog entry",
+        WorklogDelete = "worklog.delete" / "Deleted a worklog entry",
         EvidenceIntegrityFailure = "evidence.integrity_failure" / "Evidence failed its integrity check",
     }
 }
@@ -146,6 +149,39 @@ pub enum TestEvent {
     TimerResumed {
         elapsed_seconds: i64,
     },
+    /// A worklog entry logged, edited (its new values) or deleted (its last values).
+    Worklog {
+        change: WorklogChange,
+        entry: WorklogPayload,
+    },
+}
+
+/// What happened to a worklog entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorklogChange {
+    Logged,
+    Edited,
+    Deleted,
+}
+
+impl WorklogChange {
+    fn action(self) -> AuditAction {
+        match self {
+            WorklogChange::Logged => AuditAction::WorklogCreate,
+            WorklogChange::Edited => AuditAction::WorklogUpdate,
+            WorklogChange::Deleted => AuditAction::WorklogDelete,
+        }
+    }
+}
+
+/// A worklog entry as its audit entry records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorklogPayload {
+    pub entry_id: uuid::Uuid,
+    pub minutes: i64,
+    pub note: String,
+    #[serde(default)]
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An audit entry's action and values, before the writer adds who, when and where.
@@ -174,6 +210,7 @@ impl TestEvent {
             TestEvent::EvidenceUploaded(_) => AuditAction::EvidenceUpload,
             TestEvent::TimerPaused { .. } => AuditAction::TestTimerPause,
             TestEvent::TimerResumed { .. } => AuditAction::TestTimerResume,
+            TestEvent::Worklog { change, .. } => change.action(),
         }
     }
 
@@ -198,6 +235,7 @@ impl TestEvent {
                 to_value(StatePayload { state: *to }),
             ),
             TestEvent::Vote(vote) => (None, to_value(vote)),
+            TestEvent::Worklog { entry, .. } => (None, to_value(entry)),
             TestEvent::EvidenceUploaded(upload) => (None, to_value(upload)),
             TestEvent::TimerPaused { elapsed_seconds }
             | TestEvent::TimerResumed { elapsed_seconds } => (
@@ -257,6 +295,19 @@ impl TestEvent {
             AuditAction::TestTimerResume => TestEvent::TimerResumed {
                 elapsed_seconds: from_value::<ElapsedPayload>(after)?.elapsed_seconds,
             },
+            AuditAction::WorklogCreate
+            | AuditAction::WorklogUpdate
+            | AuditAction::WorklogDelete => {
+                let change = match action {
+                    AuditAction::WorklogCreate => WorklogChange::Logged,
+                    AuditAction::WorklogUpdate => WorklogChange::Edited,
+                    _ => WorklogChange::Deleted,
+                };
+                TestEvent::Worklog {
+                    change,
+                    entry: from_value(after)?,
+                }
+            }
             _ => return None,
         })
     }
@@ -281,6 +332,19 @@ impl TestEvent {
             }
             TestEvent::TimerPaused { .. } => "Paused the timer".into(),
             TestEvent::TimerResumed { .. } => "Resumed the timer".into(),
+            TestEvent::Worklog { change, entry } => {
+                let what = match change {
+                    WorklogChange::Logged => "Logged",
+                    WorklogChange::Edited => "Corrected a worklog entry to",
+                    WorklogChange::Deleted => "Deleted a worklog entry of",
+                };
+                let time = crate::domain::worklog::duration_text(entry.minutes);
+                if entry.note.is_empty() {
+                    format!("{what} {time}")
+                } else {
+                    format!("{what} {time}: {}", entry.note)
+                }
+            }
         }
     }
 }

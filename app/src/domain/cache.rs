@@ -57,7 +57,10 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         | TestVote
         | TestTimerPause
         | TestTimerResume
-        | EvidenceUpload => &[CacheScope::Tests],
+        | EvidenceUpload
+        | WorklogCreate
+        | WorklogUpdate
+        | WorklogDelete => &[CacheScope::Tests],
     }
 }
 

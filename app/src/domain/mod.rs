@@ -15,3 +15,4 @@ pub mod timer;
 pub mod validation;
 pub mod values;
 pub mod workflow;
+pub mod worklog;

@@ -189,6 +189,12 @@ pub struct TestDetail {
     /// own), offered as remediation steps.
     #[serde(default)]
     pub mitigations: Vec<crate::dto::knowledge::TechniqueMitigation>,
+    /// Who worked on the test, when and for how long, oldest first.
+    #[serde(default)]
+    pub worklog: Vec<WorklogEntryDto>,
+    /// The worklog's minutes in all.
+    #[serde(default)]
+    pub worklog_minutes: i64,
     /// D3FEND's countermeasures of the test's technique, offered as remediation steps too.
     #[serde(default)]
     pub countermeasures: Vec<crate::dto::d3fend::Countermeasure>,
@@ -414,4 +420,41 @@ pub struct TimelineEntry {
     pub from_state: Option<TestState>,
     pub to_state: Option<TestState>,
     pub details: Option<serde_json::Value>,
+}
+
+/// One worklog entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorklogEntryDto {
+    pub id: Uuid,
+    pub test_id: Uuid,
+    pub author_id: Uuid,
+    pub author_name: Option<String>,
+    pub minutes: i64,
+    pub note: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /tests/{id}/worklog`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorklogInput {
+    pub minutes: i64,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// `PATCH /tests/{id}/worklog/{entry_id}`: the fields given change (`started_at: null` clears).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorklogUpdate {
+    #[serde(default)]
+    pub minutes: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub started_at: Option<Option<DateTime<Utc>>>,
 }

@@ -160,6 +160,14 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
         .route("/tests/{id}/pause-timer", post(workflow::pause_timer))
         .route("/tests/{id}/resume-timer", post(workflow::resume_timer))
         .route("/tests/{id}/timeline", get(workflow::timeline))
+        .route(
+            "/tests/{id}/worklog",
+            get(workflow::worklog).post(workflow::log_work),
+        )
+        .route(
+            "/tests/{id}/worklog/{entry_id}",
+            patch(workflow::edit_worklog).delete(workflow::delete_worklog),
+        )
         .route("/tests/{id}/retest-chain", get(workflow::retest_chain))
         // The evidence limit is enforced while streaming, file by file.
         .route(

@@ -5,7 +5,8 @@ use app::domain::workflow::Action;
 use app::dto::workflow::{
     BlueUpdateRequest, CreateTestRequest, FromTemplateRequest, RedUpdateRequest,
     RemediationUpdateRequest, TestDetail, TestPage, TestQuery, TestSummary, TimelineEntry,
-    TransitionRequest, UpdateTestRequest, VoteRequest,
+    TransitionRequest, UpdateTestRequest, VoteRequest, WorklogEntryDto, WorklogInput,
+    WorklogUpdate,
 };
 use app::error::AppError;
 use app::server::platform::state::AppState;
@@ -232,4 +233,48 @@ pub async fn retest_chain(
 ) -> Result<Json<Vec<TestSummary>>, AppError> {
     caller.require(Permission::ViewData)?;
     Ok(Json(reads::retest_chain(&state.db, id).await?))
+}
+
+pub async fn worklog(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<WorklogEntryDto>>, AppError> {
+    caller.require(Permission::ViewData)?;
+    Ok(Json(workflow::worklog::list(&state.db, id).await?))
+}
+
+pub async fn log_work(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<WorklogInput>,
+) -> Result<(StatusCode, Json<WorklogEntryDto>), AppError> {
+    let user = caller.require(Permission::ViewData)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(workflow::worklog::create(&state.db, user, &caller.actor(), id, body).await?),
+    ))
+}
+
+pub async fn edit_worklog(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, entry_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<WorklogUpdate>,
+) -> Result<Json<WorklogEntryDto>, AppError> {
+    let user = caller.require(Permission::ViewData)?;
+    Ok(Json(
+        workflow::worklog::update(&state.db, user, &caller.actor(), id, entry_id, body).await?,
+    ))
+}
+
+pub async fn delete_worklog(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, entry_id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<StatusCode, AppError> {
+    let user = caller.require(Permission::ViewData)?;
+    workflow::worklog::delete(&state.db, user, &caller.actor(), id, entry_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -323,7 +323,8 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "gtfobins_import",
             "intel_scan",
             "sigma_import",
-            "elastic_rules_import"
+            "elastic_rules_import",
+            "d3fend_import"
         ]
     );
     for import in jobs[3..7].iter().chain(&jobs[8..]) {

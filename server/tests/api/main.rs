@@ -29,3 +29,4 @@ mod rule_validation;
 mod templates;
 mod users;
 mod workflow;
+mod worklog;

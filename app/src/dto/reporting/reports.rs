@@ -85,6 +85,9 @@ pub struct TestResultRow {
     pub blue_validated_by: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,
     pub evidence_count: u64,
+    /// Minutes logged in the test's worklog.
+    #[serde(default)]
+    pub worklog_minutes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

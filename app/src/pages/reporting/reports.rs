@@ -277,7 +277,7 @@ fn Preview(preview: ReportPreview) -> impl IntoView {
                     <table class="w-full text-sm">
                         <thead><tr>
                             <th class=TH>"Test"</th><th class=TH>"State"</th><th class=TH>"Detection"</th>
-                            <th class=TH>"Time to detect"</th><th class=TH>"Votes (red / blue)"</th><th class=TH>"Evidence"</th>
+                            <th class=TH>"Time to detect"</th><th class=TH>"Votes (red / blue)"</th><th class=TH>"Evidence"</th><th class=TH>"Worklog"</th>
                         </tr></thead>
                         <tbody>
                             {rows.into_iter().map(|r| {
@@ -291,6 +291,7 @@ fn Preview(preview: ReportPreview) -> impl IntoView {
                                         <td class=TD>{or_dash(r.time_to_detect_seconds.map(|s| format!("{s} s")))}</td>
                                         <td class=TD>{format!("{} / {}", or_dash(r.red_validation_status.map(|v| v.to_string())), or_dash(r.blue_validation_status.map(|v| v.to_string())))}</td>
                                         <td class=TD>{r.evidence_count}</td>
+                                        <td class=TD>{(r.worklog_minutes > 0).then(|| crate::domain::worklog::duration_text(r.worklog_minutes as i64))}</td>
                                     </tr>
                                 }
                             }).collect_view()}

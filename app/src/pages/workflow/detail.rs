@@ -34,16 +34,18 @@ enum Tab {
     Blue,
     Validation,
     Remediation,
+    Worklog,
     Timeline,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Red,
         Tab::Blue,
         Tab::Validation,
         Tab::Remediation,
+        Tab::Worklog,
         Tab::Timeline,
     ];
 
@@ -54,6 +56,7 @@ impl Tab {
             Tab::Blue => "Blue team",
             Tab::Validation => "Validation",
             Tab::Remediation => "Remediation",
+            Tab::Worklog => "Worklog",
             Tab::Timeline => "Timeline",
         }
     }
@@ -65,6 +68,7 @@ impl Tab {
             Tab::Blue => "blue",
             Tab::Validation => "validation",
             Tab::Remediation => "remediation",
+            Tab::Worklog => "worklog",
             Tab::Timeline => "timeline",
         }
     }
@@ -89,6 +93,8 @@ pub(super) struct Actions {
     red: ServerAction<UpdateTestRed>,
     blue: ServerAction<UpdateTestBlue>,
     pub(super) remediation: ServerAction<UpdateTestRemediation>,
+    pub(super) log_work: ServerAction<crate::api::workflow::LogWork>,
+    pub(super) delete_worklog: ServerAction<crate::api::workflow::DeleteWorklog>,
     uploads: RwSignal<u32>,
 }
 
@@ -101,11 +107,13 @@ impl Actions {
             red: ServerAction::new(),
             blue: ServerAction::new(),
             remediation: ServerAction::new(),
+            log_work: ServerAction::new(),
+            delete_worklog: ServerAction::new(),
             uploads: RwSignal::new(0),
         }
     }
 
-    fn versions(&self) -> (usize, usize, usize, usize, usize, usize, u32) {
+    fn versions(&self) -> (usize, usize, usize, usize, usize, usize, usize, u32) {
         (
             self.transition.version().get(),
             self.vote.version().get(),
@@ -113,6 +121,7 @@ impl Actions {
             self.red.version().get(),
             self.blue.version().get(),
             self.remediation.version().get(),
+            self.log_work.version().get() + self.delete_worklog.version().get(),
             self.uploads.get(),
         )
     }
@@ -258,6 +267,7 @@ fn Detail(
                 Tab::Blue => view! { <BlueSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Validation => view! { <Validation detail=detail.clone() actions /> }.into_any(),
                 Tab::Remediation => view! { <super::remediation::Remediation detail=detail.clone() actions people=people.clone() /> }.into_any(),
+                Tab::Worklog => view! { <super::worklog::Worklog detail=detail.clone() actions /> }.into_any(),
                 Tab::Timeline => view! { <Timeline history /> }.into_any(),
             }}
         </section>

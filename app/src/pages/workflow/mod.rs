@@ -4,3 +4,4 @@ mod fired_rules;
 pub mod list;
 pub mod new;
 mod remediation;
+mod worklog;

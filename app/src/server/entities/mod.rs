@@ -28,3 +28,4 @@ pub mod test_fired_rule;
 pub mod test_template;
 pub mod threat_actor;
 pub mod user;
+pub mod worklog_entry;

@@ -119,6 +119,7 @@ impl ReportRow for TestResultRow {
         "blue_validated_by",
         "completed_at",
         "evidence_count",
+        "worklog_minutes",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -145,6 +146,7 @@ impl ReportRow for TestResultRow {
             text(&self.blue_validated_by),
             time(&self.completed_at),
             self.evidence_count.to_string(),
+            self.worklog_minutes.to_string(),
         ]
     }
 }
@@ -420,6 +422,7 @@ struct TestResultDb {
     blue_validated_by: Option<Uuid>,
     completed_at: Option<DateTime<Utc>>,
     evidence_count: i64,
+    worklog_minutes: i64,
 }
 
 /// Streams rows of `sql` through `convert` into a report body.
@@ -507,10 +510,13 @@ pub async fn test_results(db: &DatabaseConnection, query: &ReportQuery) -> AppRe
              s.assigned_blue_id, s.detection_result, s.alert_fired, s.alert_name, \
              s.time_to_detect_seconds, s.blue_submitted_at, s.red_validation_status, \
              s.red_validated_by, s.blue_validation_status, s.blue_validated_by, \
-             s.completed_at, COALESCE(ev.n, 0) AS evidence_count \
+             s.completed_at, COALESCE(ev.n, 0) AS evidence_count, \
+             COALESCE(wl.m, 0) AS worklog_minutes \
              FROM tests s LEFT JOIN \
              (SELECT test_id, COUNT(*) AS n FROM evidence GROUP BY test_id) ev \
-             ON ev.test_id = s.id \
+             ON ev.test_id = s.id LEFT JOIN \
+             (SELECT test_id, SUM(minutes) AS m FROM worklog_entries GROUP BY test_id) wl \
+             ON wl.test_id = s.id \
              WHERE {condition} ORDER BY s.created_at, s.id{}",
             limit_sql(query)
         ),
@@ -529,6 +535,7 @@ pub async fn test_results(db: &DatabaseConnection, query: &ReportQuery) -> AppRe
             red_validated_by: name(r.red_validated_by),
             blue_validated_by: name(r.blue_validated_by),
             evidence_count: u64::try_from(r.evidence_count).unwrap_or(0),
+            worklog_minutes: u64::try_from(r.worklog_minutes).unwrap_or(0),
             id: r.id,
             title: r.title,
             technique_id: r.technique_id,

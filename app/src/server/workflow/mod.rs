@@ -10,6 +10,7 @@
 //!   database; `notify`: sends `domain::notices`; `coverage`: the coverage recompute
 //! - `evidence`, `evidence_store`: evidence files and where they are kept
 //! - `tallies`: the per-state test counters every change keeps (`domain::tallies`)
+//! - `worklog`: who worked on a test, when and for how long
 pub mod checks;
 pub mod coverage;
 pub mod create;
@@ -24,6 +25,7 @@ pub mod rows;
 pub mod snapshots;
 pub mod tallies;
 pub mod transition;
+pub mod worklog;
 
 pub use coverage::recompute_coverage;
 pub use create::{create, create_from_template};

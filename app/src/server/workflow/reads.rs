@@ -481,12 +481,15 @@ pub async fn detail(
     let mitigations = technique_mitigations(conn, &m.technique_id).await?;
     let countermeasures =
         crate::server::knowledge::countermeasures::of_technique(conn, &m.technique_id).await?;
+    let worklog = super::worklog::of_test(conn, m.id).await?;
     let rule_choices = crate::server::detection::rules::choices_for(conn, &m.technique_id).await?;
     let fired = super::fired_rules::of_test(conn, m.id).await?;
     let fired_rules = crate::server::detection::rules::by_ids(conn, &fired).await?;
     Ok(TestDetail {
         mitigations,
         countermeasures,
+        worklog_minutes: worklog.iter().map(|e| e.minutes).sum(),
+        worklog,
         fired_rules,
         rule_choices,
         id: m.id,
