@@ -259,9 +259,11 @@ test("a red tech logs work on a test; the worklog tab totals it, the timeline te
   await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "115");
   await expect(page.locator("#worklog-total")).toContainText("1 h 55 min logged in 2 entries");
   // Bad input says what is wrong, next to the field.
-  await page.locator("#worklog-minutes").fill("2000");
+  await page.locator("#worklog-minutes").fill("10");
+  await page.locator("#worklog-started").fill("2999-01-01T09:00");
   await page.locator("#worklog-submit").click();
-  await expect(page.locator('#worklog-form .field-error[data-field="minutes"]')).toContainText("Between 1 and 1440");
+  await expect(page.locator('#worklog-form .field-error[data-field="started_at"]')).toContainText("Cannot start in the future");
+  await expect(page.locator("#worklog li")).toHaveCount(2);
 
   await page.locator("#worklog li", { hasText: "Ran it on the lab host" }).getByRole("button", { name: "Delete" }).click();
   await expect(page.locator("#worklog li")).toHaveCount(1);
