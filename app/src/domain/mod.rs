@@ -1,6 +1,7 @@
 //! Pure rules shared by the browser and the server: no I/O, no framework types.
 pub mod audit;
 pub mod cache;
+pub mod campaigns;
 pub mod coverage;
 pub mod d3fend;
 pub mod detection;

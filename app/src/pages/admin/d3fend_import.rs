@@ -1,13 +1,12 @@
 //! The System panel's D3FEND card: import the ontology from its configured URL or an uploaded
 //! Turtle file, followed live like any job, with the history of imports.
-use super::system::{ImportHistory, follow};
+use super::system::{ImportHistory, upload_handler};
 use crate::api::jobs::upload_d3fend;
 use crate::components::feedback::{INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON};
 use crate::dto::jobs::{EnqueuedJob, JobName, JobRunDto};
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos::wasm_bindgen::JsCast;
-use leptos::web_sys::{FormData, HtmlFormElement, SubmitEvent};
+use leptos::web_sys::FormData;
 
 #[component]
 pub fn D3fendImportCard(
@@ -18,26 +17,7 @@ pub fn D3fendImportCard(
     busy: Signal<bool>,
 ) -> impl IntoView {
     let upload = Action::new_local(|data: &FormData| upload_d3fend(data.clone().into()));
-    Effect::new(move |_| match upload.value().get() {
-        Some(Ok(enqueued)) => {
-            error.set(None);
-            follow(enqueued.job_id, watched, error, refresh);
-        }
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = FormData::new_with_form(&form) {
-            upload.dispatch_local(data);
-        }
-    };
+    let on_submit = upload_handler(upload, watched, error, refresh);
     view! {
         <div id="d3fend-import" class="mt-6 border-t border-slate-100 pt-4">
             <h3 class="font-semibold">"MITRE D3FEND"</h3>

@@ -11,7 +11,7 @@ use crate::domain::rbac::Permission;
 use crate::domain::sources::CatalogImport;
 use crate::dto::d3fend::D3fendImportReport;
 use crate::dto::intel::IntelScanReport;
-use crate::dto::jobs::{JobName, JobRunDto, ScheduledJobStatus};
+use crate::dto::jobs::{EnqueuedJob, JobName, JobRunDto, ScheduledJobStatus};
 use crate::dto::knowledge::{ImportReport, SyncRunDto};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -503,6 +503,36 @@ fn GtfobinsMapping() -> impl IntoView {
     }
 }
 
+/// An upload form's action: the form's data is sent on submit, and the import job it
+/// enqueues is followed live like any run (its error shown otherwise).
+pub(super) fn upload_handler(
+    upload: Action<FormData, Result<EnqueuedJob, AppError>>,
+    watched: RwSignal<Option<JobRunDto>>,
+    error: RwSignal<Option<AppError>>,
+    refresh: RwSignal<u32>,
+) -> impl Fn(SubmitEvent) + Clone + 'static {
+    Effect::new(move |_| match upload.value().get() {
+        Some(Ok(enqueued)) => {
+            error.set(None);
+            follow(enqueued.job_id, watched, error, refresh);
+        }
+        Some(Err(err)) => error.set(Some(err)),
+        None => {}
+    });
+    move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = FormData::new_with_form(&form) {
+            upload.dispatch_local(data);
+        }
+    }
+}
+
 /// What the System panel says of a catalog source's import.
 fn import_help(source: CatalogImport) -> &'static str {
     match source {
@@ -546,26 +576,7 @@ fn CatalogImportCard(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    Effect::new(move |_| match upload.value().get() {
-        Some(Ok(enqueued)) => {
-            error.set(None);
-            follow(enqueued.job_id, watched, error, refresh);
-        }
-        Some(Err(err)) => error.set(Some(err)),
-        None => {}
-    });
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = FormData::new_with_form(&form) {
-            upload.dispatch_local(data);
-        }
-    };
+    let on_submit = upload_handler(upload, watched, error, refresh);
     let on_folder = move |ev: SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]

@@ -42,6 +42,21 @@ fn payload(m: &worklog_entry::Model) -> WorklogPayload {
     }
 }
 
+/// The change's audit entry, on the test's timeline.
+async fn record(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    change: WorklogChange,
+    entry: &worklog_entry::Model,
+) -> AppResult<()> {
+    let event = TestEvent::Worklog {
+        change,
+        entry: payload(entry),
+    };
+    audit::record(txn, actor, AuditRecord::test_event(entry.test_id, &event)).await?;
+    Ok(())
+}
+
 fn checked(minutes: i64, note: &str, started_at: Option<chrono::DateTime<Utc>>) -> AppResult<()> {
     let errors = worklog::check(minutes, note, started_at, Utc::now());
     if errors.is_empty() {
@@ -116,18 +131,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    audit::record(
-        &txn,
-        actor,
-        AuditRecord::test_event(
-            test_id,
-            &TestEvent::Worklog {
-                change: WorklogChange::Logged,
-                entry: payload(&model),
-            },
-        ),
-    )
-    .await?;
+    record(&txn, actor, WorklogChange::Logged, &model).await?;
     let names = user_names(&txn, [model.author_id]).await?;
     txn.commit().await?;
     Ok(dto(model, &names))
@@ -180,18 +184,7 @@ pub async fn update(
     row.started_at = Set(started_at);
     row.updated_at = Set(Utc::now());
     let model = row.update(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        AuditRecord::test_event(
-            test_id,
-            &TestEvent::Worklog {
-                change: WorklogChange::Edited,
-                entry: payload(&model),
-            },
-        ),
-    )
-    .await?;
+    record(&txn, actor, WorklogChange::Edited, &model).await?;
     let names = user_names(&txn, [model.author_id]).await?;
     txn.commit().await?;
     Ok(dto(model, &names))
@@ -209,18 +202,7 @@ pub async fn delete(
     worklog_entry::Entity::delete_by_id(entry.id)
         .exec(&txn)
         .await?;
-    audit::record(
-        &txn,
-        actor,
-        AuditRecord::test_event(
-            test_id,
-            &TestEvent::Worklog {
-                change: WorklogChange::Deleted,
-                entry: payload(&entry),
-            },
-        ),
-    )
-    .await?;
+    record(&txn, actor, WorklogChange::Deleted, &entry).await?;
     txn.commit().await?;
     Ok(())
 }
