@@ -227,7 +227,7 @@ test("a rejected test is reopened and its timeline tells the whole story; a view
   for (const who of [redLead, redTech, blueTech, blueLead, viewer]) expect(who.problems).toEqual([]);
 });
 
-test("a red tech logs work on a test; the worklog tab totals it, the timeline tells it, and the author deletes an entry", async ({
+test("a red tech logs work on a test; the worklog tab totals it, the timeline tells it, and the author corrects and deletes entries", async ({
   page,
   request,
 }) => {
@@ -265,11 +265,18 @@ test("a red tech logs work on a test; the worklog tab totals it, the timeline te
   await expect(page.locator('#worklog-form .field-error[data-field="started_at"]')).toContainText("Cannot start in the future");
   await expect(page.locator("#worklog li")).toHaveCount(2);
 
+  // The author corrects an entry in place.
+  const built = page.locator("#worklog li", { hasText: "Built the payload" });
+  await built.getByRole("button", { name: "Edit" }).click();
+  await built.locator('.worklog-edit input[name="minutes"]').fill("80");
+  await built.locator(".worklog-edit").getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "105");
   await page.locator("#worklog li", { hasText: "Ran it on the lab host" }).getByRole("button", { name: "Delete" }).click();
   await expect(page.locator("#worklog li")).toHaveCount(1);
-  await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "90");
+  await expect(page.locator("#worklog-total")).toHaveAttribute("data-minutes", "80");
   await page.locator("#tab-timeline").click();
   await expect(page.locator("#timeline")).toContainText("Logged 1 h 30 min: Built the payload");
+  await expect(page.locator("#timeline")).toContainText("Corrected a worklog entry to 1 h 20 min: Built the payload");
   await expect(page.locator("#timeline")).toContainText("Deleted a worklog entry of 25 min");
   expect(problems).toEqual([]);
 });

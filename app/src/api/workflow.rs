@@ -441,3 +441,35 @@ pub async fn delete_worklog(test_id: Uuid, entry_id: Uuid) -> Result<(), AppErro
         .await,
     )
 }
+
+#[server(prefix = "/api/fn", endpoint = "edit_worklog")]
+pub async fn edit_worklog(
+    test_id: Uuid,
+    entry_id: Uuid,
+    minutes: String,
+    note: String,
+    started_at: String,
+) -> Result<crate::dto::workflow::WorklogEntryDto, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::workflow::WorklogUpdate;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::workflow::worklog;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let minutes: i64 = minutes
+                .trim()
+                .parse()
+                .map_err(|_| AppError::field("minutes", "A whole number of minutes"))?;
+            let input = WorklogUpdate {
+                minutes: Some(minutes),
+                note: Some(note),
+                // The form always sends the start: blank clears it.
+                started_at: Some(form::time("started_at", started_at)?),
+            };
+            worklog::update(&ctx.state.db, user, &ctx.actor(), test_id, entry_id, input).await
+        }
+        .await,
+    )
+}

@@ -189,6 +189,46 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
     Ok(out)
 }
 
+/// How many times one run is handed to the queue again.
+const REPUSHES_MAX: u32 = 3;
+
+/// The queue's safety net. Under a long write on SQLite, apalis has been seen to leave a newly
+/// pushed run unfetched while its worker sat idle, so the run stayed `queued` until the process
+/// restarted. Every few heartbeats this looks for runs queued for longer than a worker needs to
+/// see them (ten heartbeats, at least 10 s) while nothing runs anywhere, and pushes them
+/// again. A copy that turns up later is harmless: `runs::start_attempt` does not start a
+/// finished run.
+async fn watch_stranded_runs(db: DatabaseConnection, sink: Arc<Sink>, heartbeat: Duration) {
+    let patience = heartbeat.saturating_mul(10).max(Duration::from_secs(10));
+    let mut pushed: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
+    let mut tick = tokio::time::interval(heartbeat.saturating_mul(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let before = Utc::now()
+            - chrono::Duration::from_std(patience).unwrap_or(chrono::Duration::seconds(10));
+        let stranded = match runs::stranded(&db, before).await {
+            Ok(stranded) => stranded,
+            Err(err) => {
+                tracing::debug!(error = %err.detail(), "could not look for stranded runs");
+                continue;
+            }
+        };
+        pushed.retain(|id, _| stranded.iter().any(|(s, _)| s == id));
+        for (id, job) in stranded {
+            let times = pushed.entry(id).or_default();
+            if *times >= REPUSHES_MAX {
+                continue;
+            }
+            *times += 1;
+            tracing::warn!(run = %id, %job, "run still queued with the worker idle; queueing it again");
+            if let Err(err) = sink.push(id, job).await {
+                tracing::warn!(run = %id, error = %err.detail(), "could not queue the run again");
+            }
+        }
+    }
+}
+
 /// Creates apalis's tables if needed and starts the workers and schedules in the background.
 pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Arc<Jobs>> {
     let source = AttackSource::new(config.attack_source.clone(), config.max_import_bytes)
@@ -311,6 +351,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
                 .build(on_tick)
         });
     }
+    let watchdog = tokio::spawn(watch_stranded_runs(db.clone(), sink.clone(), heartbeat));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let signal = async move {
@@ -324,6 +365,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
         {
             tracing::error!(error = %err, "job runner stopped");
         }
+        watchdog.abort();
     });
     Ok(Arc::new(Jobs { sink, _stop: stop }))
 }

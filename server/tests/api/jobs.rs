@@ -12,6 +12,7 @@ for_each_backend!(
     when_both_sources_fail_the_run_fails_visibly_and_nothing_changes,
     the_scheduler_reports_and_runs_every_job,
     schedules_fire_on_their_own,
+    a_run_the_queue_lost_is_queued_again,
 );
 
 const FIXTURE: &str = include_str!("../fixtures/attack-mini.json");
@@ -427,5 +428,38 @@ async fn schedules_fire_on_their_own(backend: Backend) {
     assert_eq!(run["job"], "notification_cleanup");
     assert_eq!(run["trigger"], "schedule");
     assert_eq!(run["requested_by"], "scheduler");
+    app.finish().await;
+}
+
+/// A run recorded as queued that never reached the queue (as apalis has been seen to lose one
+/// under a long SQLite write) is handed to it again by the watchdog once the worker is idle.
+async fn a_run_the_queue_lost_is_queued_again(backend: Backend) {
+    use app::server::entities::job_run;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::start(backend).await;
+    let admin = app.admin_token().await;
+    let id = uuid::Uuid::new_v4();
+    job_run::ActiveModel {
+        id: Set(id),
+        job: Set("notification_cleanup".into()),
+        trigger: Set("admin".into()),
+        requested_by: Set(Some("admin".into())),
+        status: Set("queued".into()),
+        attempts: Set(0),
+        max_attempts: Set(3),
+        progress: Set(None),
+        result: Set(None),
+        error: Set(None),
+        enqueued_at: Set(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        started_at: Set(None),
+        finished_at: Set(None),
+        params: Set(None),
+    }
+    .insert(&app.database().await)
+    .await
+    .unwrap();
+    let run = wait_for_run(&app, &admin, &id.to_string()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["attempts"], 1, "{run}");
     app.finish().await;
 }

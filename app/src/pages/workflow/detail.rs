@@ -95,6 +95,7 @@ pub(super) struct Actions {
     pub(super) remediation: ServerAction<UpdateTestRemediation>,
     pub(super) log_work: ServerAction<crate::api::workflow::LogWork>,
     pub(super) delete_worklog: ServerAction<crate::api::workflow::DeleteWorklog>,
+    pub(super) edit_worklog: ServerAction<crate::api::workflow::EditWorklog>,
     uploads: RwSignal<u32>,
 }
 
@@ -109,6 +110,7 @@ impl Actions {
             remediation: ServerAction::new(),
             log_work: ServerAction::new(),
             delete_worklog: ServerAction::new(),
+            edit_worklog: ServerAction::new(),
             uploads: RwSignal::new(0),
         }
     }
@@ -121,7 +123,9 @@ impl Actions {
             self.red.version().get(),
             self.blue.version().get(),
             self.remediation.version().get(),
-            self.log_work.version().get() + self.delete_worklog.version().get(),
+            self.log_work.version().get()
+                + self.delete_worklog.version().get()
+                + self.edit_worklog.version().get(),
             self.uploads.get(),
         )
     }

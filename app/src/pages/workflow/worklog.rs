@@ -1,5 +1,5 @@
 //! The test page's worklog tab: who worked on the test, when and for how long, the total, a
-//! form to log time, and deleting one's own entries while the test is active.
+//! form to log time, and editing or deleting one's own entries while the test is active.
 use super::detail::Actions;
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error,
@@ -19,6 +19,7 @@ pub(super) fn Worklog(detail: TestDetail, actions: Actions) -> impl IntoView {
     let active = detail.state.is_active();
     let error = action_error(actions.log_work.value());
     let delete_error = action_error(actions.delete_worklog.value());
+    let edit_error = action_error(actions.edit_worklog.value());
     let test_id = detail.id.to_string();
     view! {
         <div class="flex flex-wrap items-baseline justify-between gap-2">
@@ -28,6 +29,7 @@ pub(super) fn Worklog(detail: TestDetail, actions: Actions) -> impl IntoView {
             </p>
         </div>
         <ErrorAlert error=delete_error />
+        <ErrorAlert error=edit_error />
         {if detail.worklog.is_empty() {
             view! { <p id="worklog-empty" class="mt-3 text-sm text-slate-500">"Nobody has logged work on this test yet."</p> }.into_any()
         } else {
@@ -43,12 +45,36 @@ pub(super) fn Worklog(detail: TestDetail, actions: Actions) -> impl IntoView {
                                         <span class="text-slate-500">{format!(" · {when} · {}", worklog::duration_text(e.minutes))}</span></p>
                                     {(!e.note.is_empty()).then(|| view! { <p class="whitespace-pre-line text-slate-700">{e.note.clone()}</p> })}
                                 </div>
-                                {(mine && active).then(move || view! {
-                                    <ActionForm action=actions.delete_worklog>
-                                        <input type="hidden" name="test_id" value=e.test_id.to_string() />
-                                        <input type="hidden" name="entry_id" value=e.id.to_string() />
-                                        <button type="submit" class="text-xs text-rose-700 hover:underline">"Delete"</button>
-                                    </ActionForm>
+                                {(mine && active).then(move || {
+                                    let editing = RwSignal::new(false);
+                                    let started = e.started_at.map(|t| t.format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default();
+                                    let (test_id, entry_id) = (e.test_id.to_string(), e.id.to_string());
+                                    let (edit_test_id, edit_entry_id, minutes, note) =
+                                        (test_id.clone(), entry_id.clone(), e.minutes, e.note.clone());
+                                    view! {
+                                        <div class="flex gap-3">
+                                            <button type="button" class="text-xs text-indigo-700 hover:underline" on:click=move |_| editing.update(|v| *v = !*v)>"Edit"</button>
+                                            <ActionForm action=actions.delete_worklog>
+                                                <input type="hidden" name="test_id" value=test_id />
+                                                <input type="hidden" name="entry_id" value=entry_id />
+                                                <button type="submit" class="text-xs text-rose-700 hover:underline">"Delete"</button>
+                                            </ActionForm>
+                                        </div>
+                                        {move || editing.get().then(|| {
+                                            let (edit_test_id, edit_entry_id, note, started) =
+                                                (edit_test_id.clone(), edit_entry_id.clone(), note.clone(), started.clone());
+                                            view! {
+                                            <ActionForm action=actions.edit_worklog attr:class="worklog-edit mt-2 flex w-full flex-wrap items-end gap-2">
+                                                <input type="hidden" name="test_id" value=edit_test_id />
+                                                <input type="hidden" name="entry_id" value=edit_entry_id />
+                                                <label class="text-xs">"Minutes"<input name="minutes" type="number" min="1" max=MINUTES_MAX required value=minutes class=INPUT_CLASS /></label>
+                                                <label class="text-xs">"Started (UTC)"<input name="started_at" type="datetime-local" value=started class=INPUT_CLASS /></label>
+                                                <label class="text-xs">"What you did"<input name="note" type="text" maxlength=NOTE_MAX value=note class=INPUT_CLASS /></label>
+                                                <button type="submit" class=PRIMARY_BUTTON>"Save"</button>
+                                            </ActionForm>
+                                            }
+                                        })}
+                                    }
                                 })}
                             </li>
                         }

@@ -346,3 +346,29 @@ pub async fn enqueue_import(
     }
     enqueued
 }
+
+/// Runs that have waited in the queue since before `before` without any attempt, oldest
+/// first, when no run is being worked on: with an idle worker such a run was lost by the queue
+/// (see the runner's watchdog), not waiting its turn.
+pub async fn stranded(
+    db: &DatabaseConnection,
+    before: chrono::DateTime<Utc>,
+) -> AppResult<Vec<(Uuid, JobName)>> {
+    let busy = job_run::Entity::find()
+        .filter(job_run::Column::Status.eq("running"))
+        .one(db)
+        .await?;
+    if busy.is_some() {
+        return Ok(Vec::new());
+    }
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Status.eq("queued"))
+        .filter(job_run::Column::Attempts.eq(0))
+        .filter(job_run::Column::EnqueuedAt.lt(before))
+        .order_by_asc(job_run::Column::EnqueuedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((r.id, r.job.parse().ok()?)))
+        .collect())
+}
