@@ -35,7 +35,11 @@ const NOTIFICATION_RETENTION_DAYS: i64 = 90;
 const PROGRESS_EVERY: Duration = Duration::from_millis(300);
 
 pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(), BoxDynError> {
-    let context: JobContext = (*context).clone();
+    run_request(request, (*context).clone()).await
+}
+
+/// [`execute`] without apalis: what the queue's watchdog runs when the worker does not.
+pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(), BoxDynError> {
     let Some(run) = runs::start_attempt(&context.db, request.run_id).await? else {
         tracing::debug!(run = %request.run_id, "run already finished; nothing to do");
         return Ok(());

@@ -189,16 +189,23 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
     Ok(out)
 }
 
-/// How many times one run is handed to the queue again.
-const REPUSHES_MAX: u32 = 3;
+/// How many times one run is handed to the queue again before the watchdog runs it itself.
+const REPUSHES_MAX: u32 = 2;
 
-/// The queue's safety net. Under a long write on SQLite, apalis has been seen to leave a newly
-/// pushed run unfetched while its worker sat idle, so the run stayed `queued` until the process
-/// restarted. Every few heartbeats this looks for runs queued for longer than a worker needs to
-/// see them (ten heartbeats, at least 10 s) while nothing runs anywhere, and pushes them
-/// again. A copy that turns up later is harmless: `runs::start_attempt` does not start a
-/// finished run.
-async fn watch_stranded_runs(db: DatabaseConnection, sink: Arc<Sink>, heartbeat: Duration) {
+/// The queue's safety net. On SQLite, after a long write, apalis's worker has been seen to stop
+/// fetching (alive, idle, never failing, so the monitor does not restart it): runs stayed
+/// `queued` until the process restarted, and pushing them again did not help. Every two
+/// heartbeats this looks for runs queued longer than a worker needs to see them (ten
+/// heartbeats, at least 10 s) while nothing runs anywhere; it pushes such a run again, twice,
+/// and then runs it here, with the same retries. A copy the worker fetches later does
+/// nothing: `runs::start_attempt` never starts a finished run.
+async fn watch_stranded_runs(
+    db: DatabaseConnection,
+    sink: Arc<Sink>,
+    context: JobContext,
+    heartbeat: Duration,
+    retry_backoff: Duration,
+) {
     let patience = heartbeat.saturating_mul(10).max(Duration::from_secs(10));
     let mut pushed: std::collections::HashMap<Uuid, u32> = std::collections::HashMap::new();
     let mut tick = tokio::time::interval(heartbeat.saturating_mul(2));
@@ -215,15 +222,33 @@ async fn watch_stranded_runs(db: DatabaseConnection, sink: Arc<Sink>, heartbeat:
             }
         };
         pushed.retain(|id, _| stranded.iter().any(|(s, _)| s == id));
-        for (id, job) in stranded {
-            let times = pushed.entry(id).or_default();
-            if *times >= REPUSHES_MAX {
-                continue;
-            }
-            *times += 1;
+        // One at a time, oldest first: the next tick sees the others.
+        let Some((id, job)) = stranded.into_iter().next() else {
+            continue;
+        };
+        let times = pushed.entry(id).or_default();
+        *times += 1;
+        if *times <= REPUSHES_MAX {
             tracing::warn!(run = %id, %job, "run still queued with the worker idle; queueing it again");
             if let Err(err) = sink.push(id, job).await {
                 tracing::warn!(run = %id, error = %err.detail(), "could not queue the run again");
+            }
+            continue;
+        }
+        tracing::warn!(run = %id, %job, "the worker does not take the run; running it here");
+        pushed.remove(&id);
+        let mut delay = retry_backoff;
+        for _ in 0..runs::MAX_ATTEMPTS {
+            let request = JobRequest { run_id: id, job };
+            if execute::run_request(request, context.clone()).await.is_ok() {
+                break;
+            }
+            match runs::get(&db, id).await {
+                Ok(run) if run.status == "retrying" => {
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+                _ => break,
             }
         }
     }
@@ -351,7 +376,13 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
                 .build(on_tick)
         });
     }
-    let watchdog = tokio::spawn(watch_stranded_runs(db.clone(), sink.clone(), heartbeat));
+    let watchdog = tokio::spawn(watch_stranded_runs(
+        db.clone(),
+        sink.clone(),
+        context.clone(),
+        heartbeat,
+        retry_backoff,
+    ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let signal = async move {
