@@ -19,6 +19,8 @@ mod m20261201_000015_detection_rules;
 mod m20261201_000016_fired_rules;
 mod m20261201_000017_d3fend;
 mod m20261201_000018_worklog;
+mod m20261202_000019_campaigns;
+mod m20261202_000020_webhooks;
 
 pub struct Migrator;
 
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_fired_rules::Migration),
             Box::new(m20261201_000017_d3fend::Migration),
             Box::new(m20261201_000018_worklog::Migration),
+            Box::new(m20261202_000019_campaigns::Migration),
+            Box::new(m20261202_000020_webhooks::Migration),
         ]
     }
 }

@@ -43,6 +43,18 @@ pub struct Config {
     /// The archive (a zip of the repository) each catalog source's import downloads.
     pub catalog_archives: CatalogArchives,
     pub intel: IntelConfig,
+    pub webhooks: WebhookConfig,
+}
+
+/// How webhook deliveries are sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookConfig {
+    /// One delivery attempt, connection included.
+    pub timeout: Duration,
+    /// Deliveries sent at once (a slow receiver holds only its own).
+    pub concurrency: usize,
+    /// The wait after the first failed attempt; four times longer after each next one.
+    pub first_backoff: Duration,
 }
 
 /// How the intel scan fetches feeds and when it tells leads about a technique.
@@ -110,6 +122,7 @@ pub struct JobsConfig {
     pub notification_cleanup: Option<String>,
     pub weekly_snapshot: Option<String>,
     pub intel_scan: Option<String>,
+    pub recurring_campaigns: Option<String>,
     /// First pause before retrying a failed job; doubled each retry.
     pub retry_backoff: Duration,
     /// How often the worker looks for queued jobs.
@@ -300,6 +313,11 @@ impl Config {
                     "0 0 0 * * Sun",
                 )?,
                 intel_scan: schedule_from(&get, "AEGIS_SCHEDULE_INTEL_SCAN", "0 0 6 * * Mon")?,
+                recurring_campaigns: schedule_from(
+                    &get,
+                    "AEGIS_SCHEDULE_RECURRING_CAMPAIGNS",
+                    "0 15 0 * * *",
+                )?,
                 retry_backoff: Duration::from_millis(parse(
                     &get,
                     "AEGIS_JOB_RETRY_BACKOFF_MS",
@@ -317,6 +335,15 @@ impl Config {
                 attempts: parse(&get, "AEGIS_INTEL_ATTEMPTS", 3)?.max(1),
                 backoff: Duration::from_millis(parse(&get, "AEGIS_INTEL_BACKOFF_MS", 1000)?),
                 stale_days: parse(&get, "AEGIS_INTEL_STALE_DAYS", 180)?,
+            },
+            webhooks: WebhookConfig {
+                timeout: Duration::from_secs(
+                    parse(&get, "AEGIS_WEBHOOK_TIMEOUT_SECS", 10)?.clamp(1, 120),
+                ),
+                concurrency: parse(&get, "AEGIS_WEBHOOK_CONCURRENCY", 8)?.clamp(1, 64),
+                first_backoff: Duration::from_millis(
+                    parse(&get, "AEGIS_WEBHOOK_BACKOFF_MS", 30_000)?.max(10),
+                ),
             },
             data_dir,
         })

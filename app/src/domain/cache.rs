@@ -38,6 +38,10 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         | TemplateDeactivate
         | GtfobinsMappingUpdate => &[],
         JobRun | EvidenceIntegrityFailure => &[],
+        WebhookCreate | WebhookUpdate | WebhookDelete | WebhookPing => &[],
+        // Tests join and leave campaigns; lists, dashboards and reports filter by them.
+        CampaignCreate | CampaignUpdate | CampaignTestsAdd | CampaignTestRemove
+        | CampaignGenerate | CampaignComplete | CampaignSpawn => &[CacheScope::Tests],
         IntelFeedCreate | IntelFeedUpdate | IntelFeedDelete => &[],
         // The matrix can show the techniques with (proven) rules.
         // Technique pages show their countermeasures.

@@ -1,8 +1,16 @@
 //! Campaigns: their statuses, which tests may join one, when one is complete, and how a
 //! recurring campaign's periods follow each other (what the `recurring_campaigns` job spawns).
-use crate::domain::values::string_enum;
+use crate::domain::coverage::{CoverageStatus, TestOutcome, coverage_status};
+use crate::domain::rbac::Role;
+use crate::domain::values::{DetectionResult, string_enum};
 use crate::domain::workflow::TestState;
 use chrono::{Datelike, Duration, Months, NaiveDate};
+use std::collections::BTreeMap;
+
+/// Longest campaign name.
+pub const NAME_MAX: usize = 200;
+/// Most tests one `add tests` call or one `generate` creates.
+pub const BATCH_MAX: usize = 1_000;
 
 string_enum! {
     /// Where a campaign stands.
@@ -21,6 +29,57 @@ impl CampaignStatus {
     pub fn is_open(self) -> bool {
         matches!(self, CampaignStatus::Planned | CampaignStatus::Active)
     }
+}
+
+/// Who may own a campaign: a lead or an admin.
+pub fn may_own(role: Role) -> bool {
+    role == Role::Admin || role.is_lead()
+}
+
+/// A campaign ends on or after the day it starts.
+pub fn check_dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<(), String> {
+    match (start, end) {
+        (Some(start), Some(end)) if end < start => Err(format!(
+            "The end date ({end}) is before the start date ({start})"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A recurring campaign needs the day its first period starts.
+pub fn check_recurrence(
+    recurrence: Option<Recurrence>,
+    start: Option<NaiveDate>,
+) -> Result<(), String> {
+    match (recurrence, start) {
+        (Some(recurrence), None) => {
+            recurrence.check()?;
+            Err("A recurring campaign needs a start date: its first period starts then".into())
+        }
+        (Some(recurrence), Some(_)) => recurrence.check().map(|_| ()),
+        (None, _) => Ok(()),
+    }
+}
+
+/// Each technique's coverage within a campaign: the coverage rule over the campaign's own
+/// tests of it (`(technique, state, detection)`), with their number.
+pub fn technique_coverage(
+    tests: &[(String, TestState, Option<DetectionResult>)],
+) -> BTreeMap<String, (CoverageStatus, u64)> {
+    let mut outcomes: BTreeMap<String, Vec<TestOutcome>> = BTreeMap::new();
+    for (technique, state, detection) in tests {
+        outcomes
+            .entry(technique.clone())
+            .or_default()
+            .push(TestOutcome::of(*state, *detection));
+    }
+    outcomes
+        .into_iter()
+        .map(|(technique, outcomes)| {
+            let n = outcomes.len() as u64;
+            (technique, (coverage_status(outcomes), n))
+        })
+        .collect()
 }
 
 /// Tests added to a campaign must not be under way yet (or be finished as rejected), as the
@@ -149,6 +208,42 @@ mod tests {
         assert!(!is_complete(&[TestState::Validated, TestState::InReview]));
         assert!(CampaignStatus::Active.is_open());
         assert!(!CampaignStatus::Cancelled.is_open());
+    }
+
+    #[test]
+    fn owners_dates_and_recurrence_are_checked() {
+        assert!(may_own(Role::Admin) && may_own(Role::RedLead) && may_own(Role::BlueLead));
+        assert!(!may_own(Role::RedTech) && !may_own(Role::Viewer));
+        assert!(check_dates(Some(day(2026, 1, 2)), Some(day(2026, 1, 2))).is_ok());
+        assert!(check_dates(None, Some(day(2026, 1, 2))).is_ok());
+        let err = check_dates(Some(day(2026, 1, 2)), Some(day(2026, 1, 1))).unwrap_err();
+        assert!(err.contains("before the start"), "{err}");
+        assert!(check_recurrence(Some(Recurrence::Weekly), None).is_err());
+        assert!(check_recurrence(Some(Recurrence::Weekly), Some(day(2026, 1, 1))).is_ok());
+        assert!(
+            check_recurrence(Some(Recurrence::Days { days: 0 }), Some(day(2026, 1, 1)))
+                .unwrap_err()
+                .contains("Every 1 to")
+        );
+        assert!(check_recurrence(None, None).is_ok());
+    }
+
+    #[test]
+    fn a_technique_is_covered_within_a_campaign_by_its_tests_there() {
+        use DetectionResult::*;
+        let tests = vec![
+            ("T1".to_owned(), TestState::Validated, Some(Partial)),
+            ("T1".to_owned(), TestState::Validated, Some(Detected)),
+            ("T2".to_owned(), TestState::Validated, Some(NotDetected)),
+            ("T3".to_owned(), TestState::Draft, None),
+            ("T4".to_owned(), TestState::Rejected, None),
+        ];
+        let coverage = technique_coverage(&tests);
+        assert_eq!(coverage["T1"], (CoverageStatus::Validated, 2));
+        assert_eq!(coverage["T2"], (CoverageStatus::Partial, 1));
+        assert_eq!(coverage["T3"], (CoverageStatus::InProgress, 1));
+        assert_eq!(coverage["T4"], (CoverageStatus::NotCovered, 1));
+        assert!(technique_coverage(&[]).is_empty());
     }
 
     #[test]

@@ -15,5 +15,6 @@ pub mod test_input;
 pub mod timer;
 pub mod validation;
 pub mod values;
+pub mod webhooks;
 pub mod workflow;
 pub mod worklog;

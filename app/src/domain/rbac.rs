@@ -135,10 +135,12 @@ pub enum Permission {
     TriageIntel,
     /// Write custom detection rules and the local fields (notes, active) of any rule.
     ManageDetectionRules,
+    /// Create and change campaigns, their tests and recurrence.
+    ManageCampaigns,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewData,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,
@@ -152,6 +154,7 @@ impl Permission {
         Permission::ManageTechniqueSets,
         Permission::TriageIntel,
         Permission::ManageDetectionRules,
+        Permission::ManageCampaigns,
     ];
 }
 
@@ -163,7 +166,8 @@ fn allowed(role: Role, permission: Permission) -> bool {
     match permission {
         ViewData | ManageOwnAccount => true,
         ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates => false,
-        ReviewTechniques | ManageRemediation | ManageTechniqueSets | TriageIntel => role.is_lead(),
+        ReviewTechniques | ManageRemediation | ManageTechniqueSets | TriageIntel
+        | ManageCampaigns => role.is_lead(),
         ControlTimer => role != Role::Viewer,
         ManageDetectionRules => role == Role::BlueLead,
     }
@@ -198,6 +202,7 @@ mod tests {
             (ManageTechniqueSets, &[Admin, RedLead, BlueLead]),
             (TriageIntel, &[Admin, RedLead, BlueLead]),
             (ManageDetectionRules, &[Admin, BlueLead]),
+            (ManageCampaigns, &[Admin, RedLead, BlueLead]),
         ];
         table
             .iter()

@@ -20,10 +20,11 @@ pub enum JobName {
     SigmaImport,
     ElasticRulesImport,
     D3fendImport,
+    RecurringCampaigns,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 11] = [
+    pub const ALL: [JobName; 12] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
@@ -35,6 +36,7 @@ impl JobName {
         JobName::SigmaImport,
         JobName::ElasticRulesImport,
         JobName::D3fendImport,
+        JobName::RecurringCampaigns,
     ];
 
     /// The job that imports a catalog source.
@@ -74,6 +76,7 @@ impl JobName {
             JobName::SigmaImport => "sigma_import",
             JobName::ElasticRulesImport => "elastic_rules_import",
             JobName::D3fendImport => "d3fend_import",
+            JobName::RecurringCampaigns => "recurring_campaigns",
         }
     }
 
@@ -99,6 +102,9 @@ impl JobName {
             JobName::ElasticRulesImport => "Import Elastic detection rules",
             JobName::D3fendImport => {
                 "Import D3FEND countermeasures from the D3FEND ontology (URL or an uploaded file)"
+            }
+            JobName::RecurringCampaigns => {
+                "Start the next run of each recurring campaign whose period has begun"
             }
         }
     }

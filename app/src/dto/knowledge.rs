@@ -21,6 +21,11 @@ pub struct ImportReport {
     pub software_added: u32,
     #[serde(default)]
     pub software_updated: u32,
+    /// ATT&CK's campaigns (`C0010`…).
+    #[serde(default)]
+    pub campaigns_added: u32,
+    #[serde(default)]
+    pub campaigns_updated: u32,
     #[serde(default)]
     pub mitigations_added: u32,
     #[serde(default)]

@@ -1,6 +1,7 @@
 //! Wire types shared by the REST API, the server functions and the UI.
 //! Grouped by area, as the server's services are.
 pub mod admin;
+pub mod campaigns;
 pub mod catalog;
 pub mod d3fend;
 pub mod detection;
@@ -9,6 +10,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod notifications;
 pub mod reporting;
+pub mod webhooks;
 pub mod workflow;
 
 use serde::{Deserialize, Serialize};

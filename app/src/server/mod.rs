@@ -2,6 +2,7 @@
 //! reads like a sentence: `platform` finds the caller, an area's service checks the rules of
 //! `crate::domain` inside one transaction and writes the audit entry, an entity stores it.
 pub mod admin;
+pub mod campaigns;
 pub mod catalog;
 pub mod detection;
 pub mod entities;
@@ -11,4 +12,5 @@ pub mod jobs;
 pub mod knowledge;
 pub mod platform;
 pub mod reporting;
+pub mod webhooks;
 pub mod workflow;

@@ -235,6 +235,12 @@ async fn run_job(
         }
         JobName::IntelScan => intel_scan_job(context, actor, progress).await,
         JobName::D3fendImport => d3fend_import_job(context, actor, progress, params).await,
+        JobName::RecurringCampaigns => {
+            let today = chrono::Utc::now().date_naive();
+            let report =
+                app::server::campaigns::recurring::spawn_due(&context.db, actor, today).await?;
+            Ok(json!(report))
+        }
     }
 }
 

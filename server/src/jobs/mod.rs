@@ -6,6 +6,7 @@ pub mod archive_source;
 pub mod attack_source;
 mod execute;
 pub mod feed_source;
+pub mod webhooks;
 
 use crate::config::Config;
 use apalis::layers::retry::HasherRng;
@@ -175,6 +176,10 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
         ),
         (JobName::WeeklySnapshot, &config.jobs.weekly_snapshot),
         (JobName::IntelScan, &config.jobs.intel_scan),
+        (
+            JobName::RecurringCampaigns,
+            &config.jobs.recurring_campaigns,
+        ),
     ] {
         let schedule = match expr {
             Some(expr) => Some((
@@ -376,6 +381,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
                 .build(on_tick)
         });
     }
+    let sender = tokio::spawn(webhooks::send_forever(db.clone(), config.webhooks.clone()));
     let watchdog = tokio::spawn(watch_stranded_runs(
         db.clone(),
         sink.clone(),
@@ -397,6 +403,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
             tracing::error!(error = %err, "job runner stopped");
         }
         watchdog.abort();
+        sender.abort();
     });
     Ok(Arc::new(Jobs { sink, _stop: stop }))
 }

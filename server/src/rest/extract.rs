@@ -42,6 +42,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: none when the request has no `Content-Type` (a bare `POST`),
+/// else read as [`ApiJson`] is.
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if !req.headers().contains_key(http::header::CONTENT_TYPE) {
+            return Ok(None);
+        }
+        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// A JSON `\u0000` escape: no text Aegis stores may hold NUL (PostgreSQL refuses it). The
 /// backslash must itself be unescaped: `"\\u0000"` is the harmless text `\u0000`.
 fn has_escaped_nul(bytes: &[u8]) -> bool {

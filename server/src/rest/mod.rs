@@ -2,6 +2,7 @@
 //! result. The rules live in the services.
 mod admin;
 mod cached;
+mod campaigns;
 mod catalog;
 mod detection;
 mod evidence;
@@ -10,6 +11,7 @@ mod intel;
 mod knowledge;
 mod notifications;
 mod reporting;
+mod webhooks;
 mod workflow;
 
 use admin::{audit, auth, system, users};
@@ -119,6 +121,29 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             "/detection-rules/{id}",
             get(detection::get).patch(detection::update),
         )
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route(
+            "/campaigns/{id}",
+            get(campaigns::get).patch(campaigns::update),
+        )
+        .route("/campaigns/{id}/tests", post(campaigns::add_tests))
+        .route(
+            "/campaigns/{id}/tests/{test_id}",
+            axum::routing::delete(campaigns::remove_test),
+        )
+        .route("/campaigns/{id}/generate", post(campaigns::generate))
+        .route("/campaigns/{id}/progress", get(campaigns::progress))
+        .route("/attack-campaigns", get(campaigns::attack_campaigns))
+        .route("/attack-campaigns/{id}", get(campaigns::attack_campaign))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::ping))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/intel", get(intel::list))
         .route("/intel/feeds", get(intel::feeds).post(intel::create_feed))
         .route("/intel/feeds/seeds", get(intel::seeds))

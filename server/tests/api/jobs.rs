@@ -325,12 +325,14 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "intel_scan",
             "sigma_import",
             "elastic_rules_import",
-            "d3fend_import"
+            "d3fend_import",
+            "recurring_campaigns"
         ]
     );
-    for import in jobs[3..7].iter().chain(&jobs[8..]) {
+    for import in jobs[3..7].iter().chain(&jobs[8..11]) {
         assert!(import["schedule"].is_null(), "imports run on demand");
     }
+    assert_eq!(jobs[11]["schedule"], "0 15 0 * * *", "daily");
     assert_eq!(
         jobs[7]["schedule"], "0 0 6 * * Mon",
         "the weekly intel scan"

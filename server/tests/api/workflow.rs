@@ -798,6 +798,16 @@ async fn concurrent_votes_both_count(app: TestApp) -> TestApp {
 
 async fn the_list_filters_counts_and_pending_tasks(app: TestApp) -> TestApp {
     let crew = Crew::hire(&app).await;
+    let campaign = json_body(
+        app.post_json(
+            "/api/v1/campaigns",
+            &crew.blue_lead,
+            json!({"name": "Bravo campaign"}),
+        )
+        .await,
+    )
+    .await;
+    let campaign = campaign["id"].as_str().unwrap().to_owned();
     let a = create_test(
         &app,
         &crew.red_lead,
@@ -807,16 +817,17 @@ async fn the_list_filters_counts_and_pending_tasks(app: TestApp) -> TestApp {
     let b = create_test(
         &app,
         &crew.blue_lead,
-        json!({"title": "Bravo cron", "technique_id": "T1053", "platform": "linux", "campaign_id": "6f1c1f4e-8a1e-4c55-9b0e-2f3a4b5c6d7e"}),
+        json!({"title": "Bravo cron", "technique_id": "T1053", "platform": "linux", "campaign_id": campaign}),
     )
     .await;
     let c = test_in_review(&app, &crew, "T1059", "partial").await;
     let b_id = b["id"].as_str().unwrap();
     act(&app, &crew.red_tech, b_id, "start-execution", 200).await;
 
-    let page = |query: &'static str| {
+    let page = |query: &str| {
         let app = &app;
         let token = crew.viewer.clone();
+        let query = query.to_owned();
         async move {
             let response = app.get(&format!("/api/v1/tests{query}"), &token).await;
             assert_eq!(response.status(), 200, "{query}");
@@ -843,10 +854,7 @@ async fn the_list_filters_counts_and_pending_tasks(app: TestApp) -> TestApp {
     assert_eq!(page("?platform=Linux").await["total"], 1);
     assert_eq!(page("?search=CRADLE").await["total"], 1);
     assert_eq!(page("?search=100%25").await["total"], 0);
-    assert_eq!(
-        page("?campaign=6f1c1f4e-8a1e-4c55-9b0e-2f3a4b5c6d7e").await["total"],
-        1
-    );
+    assert_eq!(page(&format!("?campaign={campaign}")).await["total"], 1);
     let by_creator = app
         .get(
             &format!("/api/v1/tests?creator={}", crew.blue_lead_id),

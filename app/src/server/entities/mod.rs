@@ -1,6 +1,8 @@
 //! SeaORM entities: data only. Rules live in the services.
 pub mod actor_technique;
+pub mod attack_campaign;
 pub mod audit_log;
+pub mod campaign;
 pub mod coverage_snapshot;
 pub mod d3fend_countermeasure;
 pub mod d3fend_technique;
@@ -28,4 +30,7 @@ pub mod test_fired_rule;
 pub mod test_template;
 pub mod threat_actor;
 pub mod user;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
 pub mod worklog_entry;

@@ -12,15 +12,18 @@ use crate::domain::workflow;
 use crate::dto::catalog::{InputArgumentDto, SourceDetails};
 use crate::dto::workflow::{CreateTestRequest, FromTemplateRequest, TestDetail};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::server::campaigns::members::check_for_test;
 use crate::server::catalog::templates::source_details;
-use crate::server::entities::test_template;
+use crate::server::entities::{security_test, test_template};
 use crate::server::importers::atomics::parse::{InputArgument, fill_arguments};
 use crate::server::importers::caldera;
 use crate::server::platform::audit::{self, AuditRecord};
 use crate::server::platform::context::{Actor, CurrentUser};
 use crate::server::platform::db::begin_write;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -64,6 +67,13 @@ pub async fn create(
         &mut errors,
     )
     .await?;
+    check_for_test(
+        &txn,
+        request.campaign_id,
+        workflow::TestState::Draft,
+        &mut errors,
+    )
+    .await?;
     AppError::invalid("The test is not valid", errors)?;
     let new = NewTest {
         title: request.title,
@@ -95,7 +105,7 @@ pub async fn create(
 
 /// What a template's test runs: its command, executor and cleanup, or those of the
 /// executor a CALDERA ability has for the test's platform.
-struct Runnable<'a> {
+pub(crate) struct Runnable<'a> {
     executor: Option<String>,
     command: &'a str,
     cleanup: Option<&'a str>,
@@ -229,6 +239,13 @@ pub async fn create_from_template(
         &mut errors,
     )
     .await?;
+    check_for_test(
+        &txn,
+        request.campaign_id,
+        workflow::TestState::Draft,
+        &mut errors,
+    )
+    .await?;
     let title = request
         .title
         .clone()
@@ -236,17 +253,6 @@ pub async fn create_from_template(
     check_title(&title, &mut errors);
     AppError::invalid("The test is not valid", errors)?;
 
-    let as_atomic: Vec<InputArgument> = arguments
-        .iter()
-        .map(|a| InputArgument {
-            name: a.name.clone(),
-            description: a.description.clone(),
-            kind: a.kind.clone(),
-            default: a.default.clone(),
-        })
-        .collect();
-    let (command, procedure) =
-        procedure_of(&template, &runnable, &as_atomic, &request.input_arguments);
     let new = NewTest {
         title,
         description: template.description.clone(),
@@ -261,17 +267,61 @@ pub async fn create_from_template(
         campaign_id: request.campaign_id,
         retest_of: request.retest_of,
         template_id: Some(template.id),
-        procedure,
+        procedure: String::new(),
         expected_detection: template.expected_detection.clone(),
         suggested_tools: reads::strings(&template.suggested_tools),
         assigned_red_id: request.assigned_red_id,
         assigned_blue_id: request.assigned_blue_id,
         created_by: user.id,
     };
-    let mut model = insert_draft(&txn, new).await?;
+    let model = insert_from_template(
+        &txn,
+        &template,
+        &arguments,
+        &runnable,
+        &request.input_arguments,
+        new,
+    )
+    .await?;
+    let mut after = general_fields(&model);
+    if let Some(map) = after.as_object_mut() {
+        map.insert("template_id".into(), json!(template.id));
+        map.insert("template_name".into(), json!(template.name));
+        map.insert("input_arguments".into(), json!(request.input_arguments));
+    }
+    let event = TestEvent::Created { after };
+    audit::record(&txn, actor, AuditRecord::test_event(model.id, &event)).await?;
+    recompute_coverage(&txn, &model.technique_id).await?;
+    txn.commit().await?;
+    reads::detail(db, user, model).await
+}
+
+/// Inserts `new` as a draft of `template`: its command with the arguments filled in (given
+/// `values`, else defaults) as the procedure and as the command to run, and its suggested
+/// remediation as the first remediation steps. Not audited: the caller audits the creation.
+pub(crate) async fn insert_from_template(
+    txn: &DatabaseTransaction,
+    template: &test_template::Model,
+    arguments: &[InputArgumentDto],
+    runnable: &Runnable<'_>,
+    values: &std::collections::BTreeMap<String, String>,
+    mut new: NewTest,
+) -> AppResult<security_test::Model> {
+    let as_atomic: Vec<InputArgument> = arguments
+        .iter()
+        .map(|a| InputArgument {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            kind: a.kind.clone(),
+            default: a.default.clone(),
+        })
+        .collect();
+    let (command, procedure) = procedure_of(template, runnable, &as_atomic, values);
+    new.procedure = procedure;
+    let mut model = insert_draft(txn, new).await?;
     // The command as it will run, for the red team to adjust.
     model.command_executed = Some(command).filter(|c| !c.trim().is_empty());
-    let model = model.into_active_model().reset_all().update(&txn).await?;
+    let model = model.into_active_model().reset_all().update(txn).await?;
     let now = Utc::now();
     for (position, step) in reads::strings(&template.remediation_steps)
         .into_iter()
@@ -291,18 +341,31 @@ pub async fn create_from_template(
         )
         .into_active_model()
         .reset_all()
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
-    let mut after = general_fields(&model);
-    if let Some(map) = after.as_object_mut() {
-        map.insert("template_id".into(), json!(template.id));
-        map.insert("template_name".into(), json!(template.name));
-        map.insert("input_arguments".into(), json!(request.input_arguments));
-    }
-    let event = TestEvent::Created { after };
-    audit::record(&txn, actor, AuditRecord::test_event(model.id, &event)).await?;
-    recompute_coverage(&txn, &model.technique_id).await?;
-    txn.commit().await?;
-    reads::detail(db, user, model).await
+    Ok(model)
+}
+
+/// A generated draft of `template` for `platform` (a CALDERA ability's executor for it, else
+/// the template's own command), with the arguments' defaults.
+pub(crate) async fn insert_generated(
+    txn: &DatabaseTransaction,
+    template: &test_template::Model,
+    new: NewTest,
+) -> AppResult<security_test::Model> {
+    let arguments: Vec<InputArgumentDto> =
+        serde_json::from_value(template.input_arguments.clone()).unwrap_or_default();
+    let details = source_details(template);
+    let mut ignored = FieldErrors::new();
+    let runnable = runnable(template, &details, new.platform.as_deref(), &mut ignored);
+    insert_from_template(
+        txn,
+        template,
+        &arguments,
+        &runnable,
+        &Default::default(),
+        new,
+    )
+    .await
 }

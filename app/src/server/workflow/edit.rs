@@ -17,6 +17,7 @@ use crate::domain::validation::check_text;
 use crate::domain::workflow::{self, Action};
 use crate::dto::workflow::{BlueUpdateRequest, RedUpdateRequest, TestDetail, UpdateTestRequest};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::server::campaigns::members::check_for_test;
 use crate::server::entities::security_test;
 use crate::server::platform::context::{Actor, CurrentUser};
 use crate::server::platform::db::begin_write;
@@ -76,7 +77,10 @@ pub async fn update_general(
     if let Some(tools) = request.suggested_tools {
         after.suggested_tools = tools_json(&tools);
     }
-    if let Some(campaign) = request.campaign_id {
+    if let Some(campaign) = request.campaign_id
+        && campaign != model.campaign_id
+    {
+        check_for_test(&txn, campaign, model.state, &mut errors).await?;
         after.campaign_id = campaign;
     }
     if let Some(retest_of) = request.retest_of {

@@ -15,6 +15,7 @@ pub mod checks;
 pub mod coverage;
 pub mod create;
 pub mod edit;
+pub mod events;
 pub mod evidence;
 pub mod evidence_store;
 pub mod fired_rules;

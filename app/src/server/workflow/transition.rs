@@ -3,6 +3,7 @@
 //! applies it to the locked row, audits it, recomputes coverage and sends the notices.
 use super::checks::refusal;
 use super::coverage::recompute_coverage;
+use super::events;
 use super::notify::{facts, send};
 use super::reads;
 use super::rows::{check_version, lock, save, set_timer, timer_of};
@@ -80,6 +81,7 @@ pub async fn transition(
     if effects.recompute_coverage {
         recompute_coverage(&txn, &saved.technique_id).await?;
     }
+    events::state_changed(&txn, actor, &saved, from).await?;
     txn.commit().await?;
     reads::detail(db, user, saved).await
 }
@@ -144,6 +146,7 @@ pub async fn vote(
         if let Some(notice) = on_outcome(outcome, facts(&saved)) {
             send(&txn, actor, notice, &saved).await?;
         }
+        events::state_changed(&txn, actor, &saved, from).await?;
     }
     txn.commit().await?;
     reads::detail(db, user, saved).await

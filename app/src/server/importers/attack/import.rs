@@ -201,6 +201,7 @@ pub async fn apply(
         data.actors.len(),
     );
     related::upsert_software(&txn, &data.software, &mut report).await?;
+    related::upsert_attack_campaigns(&txn, &data.campaigns, &mut report).await?;
     let mitigation_ids = related::upsert_mitigations(&txn, &data.mitigations, &mut report).await?;
     let carried: HashSet<Uuid> = data
         .mitigations
@@ -697,9 +698,11 @@ impl crate::server::importers::ImportReport for ImportReport {
             self.actor_links_removed,
         )];
         lines.push(format!(
-            "Software: {} added, {} updated. Mitigations: {} added, {} updated; links {} added, {} updated, {} removed.",
+            "Software: {} added, {} updated. Campaigns: {} added, {} updated. Mitigations: {} added, {} updated; links {} added, {} updated, {} removed.",
             self.software_added,
             self.software_updated,
+            self.campaigns_added,
+            self.campaigns_updated,
             self.mitigations_added,
             self.mitigations_updated,
             self.mitigation_links_added,

@@ -1,10 +1,11 @@
 //! What an ATT&CK import keeps beside techniques, tactics and actors: the software (for the
-//! intel matcher) and the mitigations with the techniques each mitigates.
+//! intel matcher), ATT&CK's campaigns (what a testing campaign can emulate) and the
+//! mitigations with the techniques each mitigates.
 use super::import::{CHUNK, strings};
-use super::stix::{MitigationData, SoftwareData};
+use super::stix::{AttackCampaignData, MitigationData, SoftwareData};
 use crate::dto::knowledge::ImportReport;
 use crate::error::AppResult;
-use crate::server::entities::{mitigation, software, technique_mitigation};
+use crate::server::entities::{attack_campaign, mitigation, software, technique_mitigation};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
@@ -58,6 +59,63 @@ pub(super) async fn upsert_software(
     while inserts.peek().is_some() {
         let chunk: Vec<_> = inserts.by_ref().take(CHUNK).collect();
         software::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// ATT&CK's campaigns, by STIX id, with the techniques and groups they name.
+pub(super) async fn upsert_attack_campaigns(
+    txn: &impl ConnectionTrait,
+    incoming: &[AttackCampaignData],
+    report: &mut ImportReport,
+) -> AppResult<()> {
+    let existing: HashMap<String, attack_campaign::Model> = attack_campaign::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.stix_id.clone(), c))
+        .collect();
+    let mut inserts = Vec::new();
+    for c in incoming {
+        let row = attack_campaign::Model {
+            id: existing
+                .get(&c.stix_id)
+                .map_or_else(Uuid::new_v4, |old| old.id),
+            stix_id: c.stix_id.clone(),
+            mitre_id: c.mitre_id.clone(),
+            name: c.name.clone(),
+            aliases: strings(&c.aliases),
+            description: c.description.clone(),
+            url: c.url.clone(),
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+            techniques: strings(&c.techniques),
+            actors: strings(&c.actors),
+            modified_at: c.modified_at,
+            deprecated: c.deprecated,
+            revoked: c.revoked,
+        };
+        match existing.get(&c.stix_id) {
+            Some(old) if *old == row => {}
+            Some(_) => {
+                attack_campaign::ActiveModel::from(row)
+                    .reset_all()
+                    .update(txn)
+                    .await?;
+                report.campaigns_updated += 1;
+            }
+            None => {
+                inserts.push(attack_campaign::ActiveModel::from(row));
+                report.campaigns_added += 1;
+            }
+        }
+    }
+    let mut inserts = inserts.into_iter().peekable();
+    while inserts.peek().is_some() {
+        let chunk: Vec<_> = inserts.by_ref().take(CHUNK).collect();
+        attack_campaign::Entity::insert_many(chunk)
             .exec_without_returning(txn)
             .await?;
     }

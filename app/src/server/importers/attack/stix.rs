@@ -40,6 +40,8 @@ struct Object {
     target_ref: Option<String>,
     x_mitre_analytic_refs: Vec<String>,
     x_mitre_log_source_references: Vec<LogSourceReference>,
+    first_seen: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -137,6 +139,26 @@ pub struct MitigationData {
     pub revoked: bool,
 }
 
+/// One of ATT&CK's campaigns: a `campaign` object, the techniques it `uses` and the groups
+/// it is `attributed-to`, as ATT&CK ids (sorted; only active relationships to objects the
+/// bundle has).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttackCampaignData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub description: String,
+    pub url: Option<String>,
+    pub first_seen: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub techniques: Vec<String>,
+    pub actors: Vec<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
 /// A procedure example: how a group or a piece of software used a technique, in ATT&CK's
 /// words (the description of a `uses` relationship).
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +183,7 @@ pub struct AttackData {
     /// (actor STIX id, technique STIX id) from `uses` relationships.
     pub actor_uses: Vec<(String, String)>,
     pub procedures: Vec<ProcedureData>,
+    pub campaigns: Vec<AttackCampaignData>,
 }
 
 pub fn parse_bundle(bytes: &[u8]) -> Result<AttackData, AppError> {
@@ -225,6 +248,9 @@ fn extract(objects: Vec<Object>) -> AttackData {
     // Groups and software by STIX id (active ones), and the `uses` that describe a procedure.
     let mut users: HashMap<String, String> = HashMap::new();
     let mut procedures: Vec<(String, String, String, String)> = Vec::new();
+    // Campaigns, and (campaign, technique or group) of their active relationships.
+    let mut campaigns = Vec::new();
+    let mut campaign_links: Vec<(String, String)> = Vec::new();
 
     for object in objects {
         if matches!(object.kind.as_str(), "intrusion-set" | "malware" | "tool")
@@ -241,6 +267,7 @@ fn extract(objects: Vec<Object>) -> AttackData {
                 }
             }
             "x-mitre-tactic" => tactics.push(object),
+            "campaign" => campaigns.push(object),
             "attack-pattern" => techniques.push(object),
             "intrusion-set" => {
                 if let Some((mitre_id, url)) = attack_reference(&object) {
@@ -329,6 +356,15 @@ fn extract(objects: Vec<Object>) -> AttackData {
                         target.clone(),
                         description.to_owned(),
                     ));
+                }
+                if active
+                    && source.starts_with("campaign--")
+                    && ((object.relationship_type.as_deref() == Some("uses")
+                        && target.starts_with("attack-pattern--"))
+                        || (object.relationship_type.as_deref() == Some("attributed-to")
+                            && target.starts_with("intrusion-set--")))
+                {
+                    campaign_links.push((source.clone(), target.clone()));
                 }
                 match object.relationship_type.as_deref() {
                     // Revoked or deprecated relationships no longer hold.
@@ -464,6 +500,49 @@ fn extract(objects: Vec<Object>) -> AttackData {
             revoked: object.revoked,
         });
     }
+
+    // Campaign links by ATT&CK id: active techniques and groups only.
+    let mut attack_ids: HashMap<&str, &str> = HashMap::new();
+    for t in data.techniques.iter().filter(|t| t.is_active()) {
+        attack_ids.insert(&t.stix_id, &t.mitre_id);
+    }
+    for a in data.actors.iter().filter(|a| !a.deprecated && !a.revoked) {
+        attack_ids.insert(&a.stix_id, &a.mitre_id);
+    }
+    let mut linked: HashMap<String, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+    for (campaign, target) in &campaign_links {
+        if let Some(id) = attack_ids.get(target.as_str()) {
+            let entry = linked.entry(campaign.clone()).or_default();
+            if target.starts_with("attack-pattern--") {
+                entry.0.insert((*id).to_owned());
+            } else {
+                entry.1.insert((*id).to_owned());
+            }
+        }
+    }
+    for object in campaigns {
+        let Some((mitre_id, url)) = attack_reference(&object) else {
+            continue;
+        };
+        let (mitre_id, url) = (mitre_id.to_owned(), url.map(str::to_owned));
+        let (techniques, actors) = linked.remove(&object.id).unwrap_or_default();
+        data.campaigns.push(AttackCampaignData {
+            mitre_id,
+            url,
+            stix_id: object.id,
+            name: object.name.unwrap_or_default(),
+            aliases: object.aliases,
+            description: object.description.unwrap_or_default(),
+            first_seen: object.first_seen,
+            last_seen: object.last_seen,
+            techniques: techniques.into_iter().collect(),
+            actors: actors.into_iter().collect(),
+            modified_at: object.modified,
+            deprecated: object.x_mitre_deprecated,
+            revoked: object.revoked,
+        });
+    }
+    data.campaigns.sort_by(|a, b| a.mitre_id.cmp(&b.mitre_id));
     data
 }
 
