@@ -7,6 +7,8 @@ use crate::pages::admin::audit::AuditPage;
 use crate::pages::admin::system::SystemPage;
 use crate::pages::admin::user_edit::UserEditPage;
 use crate::pages::admin::users::UsersPage;
+use crate::pages::campaigns::CampaignsPage;
+use crate::pages::campaigns::detail::CampaignPage;
 use crate::pages::catalog::{CatalogPage, NewTemplatePage, TemplatePage};
 use crate::pages::detection::{DetectionRulePage, DetectionRulesPage};
 use crate::pages::intel::IntelPage;
@@ -77,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/system") view=SystemPage ssr=SsrMode::Async />
                     <Route path=path!("matrix") view=MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("tests") view=TestsPage ssr=SsrMode::Async />
+                    <Route path=path!("campaigns") view=CampaignsPage ssr=SsrMode::Async />
+                    <Route path=path!("campaigns/:id") view=CampaignPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("catalog/new") view=NewTemplatePage ssr=SsrMode::Async />
                     <Route path=path!("catalog/:id") view=TemplatePage ssr=SsrMode::Async />

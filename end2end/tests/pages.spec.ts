@@ -25,7 +25,21 @@ test("every page renders on the server and hydrates without errors", async ({ pa
   });
   expect(created.status()).toBe(201);
   const test = await created.json();
+  const campaign = await (
+    await page.request.post("/api/v1/campaigns", {
+      headers: { origin: new URL(page.url()).origin },
+      data: { name: "Hydration campaign", attack_campaign: "C0001", recurrence: { every: "monthly" }, start_date: "2026-01-01" },
+    })
+  ).json();
+  expect(campaign.id).toBeTruthy();
   const pages = [
+    "/campaigns",
+    "/campaigns?status=active&search=hydration",
+    `/campaigns/${campaign.id}`,
+    `/tests/new?technique=T1059&campaign=${campaign.id}`,
+    `/tests?campaign=${campaign.id}`,
+    `/?campaign=${campaign.id}`,
+    `/reports?kind=test-results&campaign=${campaign.id}`,
     "/",
     "/?platform=windows&granularity=week&date_from=2026-01-01",
     "/reports",

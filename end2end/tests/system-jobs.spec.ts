@@ -59,7 +59,7 @@ test("an admin syncs ATT&CK from the System panel, watches it live and hears abo
 
   // Every scheduled job is listed with its schedule and next run.
   const rows = page.locator("#schedules tbody tr");
-  await expect(rows).toHaveCount(11);
+  await expect(rows).toHaveCount(12);
   for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import", "sigma_import", "elastic_rules_import", "d3fend_import"]) {
     await expect(page.locator(`#schedules tr[data-job="${job}"]`)).toContainText("on demand");
   }

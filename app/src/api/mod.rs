@@ -1,8 +1,11 @@
 //! Server functions: public HTTP endpoints used by the UI. Each one reads the caller from the
 //! request context, checks a permission, calls a service and maps the result.
 pub mod admin;
+pub mod campaigns;
 pub mod catalog;
 pub mod detection;
+#[cfg(feature = "ssr")]
+pub(crate) mod form;
 pub mod intel;
 pub mod jobs;
 pub mod knowledge;

@@ -10,41 +10,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
-mod form {
-    use crate::error::{AppError, AppResult};
-    use chrono::{DateTime, NaiveDateTime, Utc};
-
-    /// `None` for blank form text.
-    pub fn text(value: String) -> Option<String> {
-        let trimmed = value.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_owned())
-    }
-
-    /// A chosen user or test id; blank is none.
-    pub fn id(field: &str, value: String) -> AppResult<Option<uuid::Uuid>> {
-        text(value)
-            .map(|v| {
-                uuid::Uuid::parse_str(&v).map_err(|_| AppError::field(field, "Not a valid id"))
-            })
-            .transpose()
-    }
-
-    /// A `datetime-local` value (UTC, as the form says) or RFC 3339.
-    pub fn time(field: &str, value: String) -> AppResult<Option<DateTime<Utc>>> {
-        let Some(value) = text(value) else {
-            return Ok(None);
-        };
-        if let Ok(t) = DateTime::parse_from_rfc3339(&value) {
-            return Ok(Some(t.with_timezone(&Utc)));
-        }
-        for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
-            if let Ok(t) = NaiveDateTime::parse_from_str(&value, format) {
-                return Ok(Some(t.and_utc()));
-            }
-        }
-        Err(AppError::field(field, "Not a date and time"))
-    }
-}
+use super::form;
 
 #[server(prefix = "/api/fn", endpoint = "list_tests")]
 pub async fn list_tests(#[server(default)] query: TestQuery) -> Result<TestPage, AppError> {
@@ -109,6 +75,7 @@ pub async fn create_test(
     retest_of: String,
     assigned_red_id: String,
     assigned_blue_id: String,
+    #[server(default)] campaign_id: String,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::workflow::CreateTestRequest;
@@ -121,6 +88,7 @@ pub async fn create_test(
             let user = ctx.auth.require(Permission::ViewData)?;
             let request = CreateTestRequest {
                 retest_of: id("retest_of", retest_of)?,
+                campaign_id: id("campaign_id", campaign_id)?,
                 assigned_red_id: id("assigned_red_id", assigned_red_id)?,
                 assigned_blue_id: id("assigned_blue_id", assigned_blue_id)?,
                 title,
@@ -154,6 +122,7 @@ pub async fn update_test(
     expected_detection: String,
     assigned_red_id: String,
     assigned_blue_id: String,
+    #[server(default)] campaign_id: Option<String>,
 ) -> Result<TestDetail, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::workflow::UpdateTestRequest;
@@ -176,6 +145,10 @@ pub async fn update_test(
                 expected_detection: Some(expected_detection),
                 assigned_red_id: Some(parse_id("assigned_red_id", assigned_red_id)?),
                 assigned_blue_id: Some(parse_id("assigned_blue_id", assigned_blue_id)?),
+                // Only a form that shows the picker sends the field.
+                campaign_id: campaign_id
+                    .map(|c| parse_id("campaign_id", c))
+                    .transpose()?,
                 ..Default::default()
             };
             workflow::update_general(&ctx.state.db, user, &ctx.actor(), id, request).await
@@ -412,10 +385,7 @@ pub async fn log_work(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            let minutes: i64 = minutes
-                .trim()
-                .parse()
-                .map_err(|_| AppError::field("minutes", "A whole number of minutes"))?;
+            let minutes = form::minutes(&minutes)?;
             let input = WorklogInput {
                 minutes,
                 note,
@@ -458,10 +428,7 @@ pub async fn edit_worklog(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ViewData)?;
-            let minutes: i64 = minutes
-                .trim()
-                .parse()
-                .map_err(|_| AppError::field("minutes", "A whole number of minutes"))?;
+            let minutes = form::minutes(&minutes)?;
             let input = WorklogUpdate {
                 minutes: Some(minutes),
                 note: Some(note),

@@ -75,3 +75,80 @@ pub fn PersonSelect(
         </div>
     }
 }
+
+/// The campaigns that still take tests, as the pickers and filters list them.
+pub type OpenCampaigns = Vec<(Uuid, String)>;
+
+/// The test's campaign: a choice of the campaigns that still take tests (the current one kept
+/// even when it no longer does), or a link to it when the test cannot change campaign.
+#[component]
+pub fn CampaignSelect(
+    selected: Option<Uuid>,
+    current_name: Option<String>,
+    editable: bool,
+    mut choices: OpenCampaigns,
+) -> impl IntoView {
+    if !editable {
+        return view! {
+            <div>
+                <span class=LABEL_CLASS>"Campaign"</span>
+                <p id="field-campaign_id" class="mt-1 text-sm" data-readonly="">
+                    {match (selected, current_name) {
+                        (Some(id), Some(name)) => view! { <a class="text-indigo-700 hover:underline" href=format!("/campaigns/{id}")>{name}</a> }.into_any(),
+                        _ => view! { "—" }.into_any(),
+                    }}
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    if let (Some(id), Some(name)) = (selected, current_name)
+        && !choices.iter().any(|(c, _)| *c == id)
+    {
+        choices.insert(0, (id, name));
+    }
+    view! {
+        <div>
+            <label for="field-campaign_id" class=LABEL_CLASS>"Campaign"</label>
+            <select id="field-campaign_id" name="campaign_id" class=INPUT_CLASS>
+                <option value="" selected=selected.is_none()>"— none —"</option>
+                {choices.into_iter().map(|(id, name)| view! {
+                    <option value=id.to_string() selected=selected == Some(id)>{name}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+    .into_any()
+}
+
+/// A list filter by campaign (`name="campaign"`): "Any", or one of the campaigns that still
+/// take tests; a closed campaign already chosen (from a link) stays chosen.
+#[component]
+pub fn CampaignFilter(
+    id: &'static str,
+    #[prop(into)] selected: Signal<Option<String>>,
+    choices: Resource<Result<OpenCampaigns, crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="text-xs text-slate-600">"Campaign"</label>
+            <Transition fallback=move || view! { <select id=id class=INPUT_CLASS disabled=true></select> }>
+                {move || Suspend::new(async move {
+                    let chosen = selected.get().unwrap_or_default();
+                    let choices = choices.await.unwrap_or_default();
+                    let known = choices.iter().any(|(c, _)| c.to_string() == chosen);
+                    view! {
+                        <select id=id name="campaign" class=INPUT_CLASS>
+                            <option value="">"Any campaign"</option>
+                            {(!chosen.is_empty() && !known).then(|| view! { <option value=chosen.clone() selected=true>"The chosen campaign"</option> })}
+                            {choices.into_iter().map(|(c, name)| {
+                                let c = c.to_string();
+                                view! { <option value=c.clone() selected=c == chosen>{name}</option> }
+                            }).collect_view()}
+                        </select>
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}

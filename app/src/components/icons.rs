@@ -11,6 +11,7 @@ pub enum IconName {
     Matrix,
     Actors,
     Intel,
+    Campaigns,
     Rules,
     Reports,
     Profile,
@@ -40,6 +41,7 @@ impl IconName {
                 "M12 12m-4.5 0a4.5 4.5 0 1 0 9 0a4.5 4.5 0 1 0 -9 0",
                 "M12 12l6-6",
             ],
+            IconName::Campaigns => &["M5 21V4", "M5 4h12l-2.5 4 2.5 4H5"],
             IconName::Rules => &[
                 "M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6z",
                 "M9 12l2 2 4-4",

@@ -75,6 +75,7 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                 <nav class="space-y-1 px-2 py-4 text-sm" aria-label="Main">
                     <NavLink href="/" label="Dashboard" icon=IconName::Dashboard collapsed />
                     <NavLink href="/tests" label="Tests" icon=IconName::Tests collapsed />
+                    <NavLink href="/campaigns" label="Campaigns" icon=IconName::Campaigns collapsed />
                     <NavLink href="/catalog" label="Test catalog" icon=IconName::Catalog collapsed />
                     <NavLink href="/matrix" label="Coverage matrix" icon=IconName::Matrix collapsed />
                     <NavLink href="/threat-actors" label="Threat actors" icon=IconName::Actors collapsed />

@@ -129,6 +129,9 @@ pub struct TestDetail {
     pub severity: Severity,
     pub platform: Option<String>,
     pub campaign_id: Option<Uuid>,
+    /// The campaign's name, when it has one.
+    #[serde(default)]
+    pub campaign_name: Option<String>,
     pub retest_of: Option<Uuid>,
     pub template_id: Option<Uuid>,
     pub procedure: String,

@@ -1,6 +1,7 @@
 //! One module per page, grouped by area as the server's services are.
 pub mod account;
 pub mod admin;
+pub mod campaigns;
 pub mod catalog;
 pub mod detection;
 pub mod intel;

@@ -26,8 +26,9 @@ pub async fn send_forever(db: DatabaseConnection, config: WebhookConfig) {
         }
     };
     let slots = Arc::new(Semaphore::new(config.concurrency));
-    // Longer than one attempt can take, so a claim outlives its send.
-    let lease = chrono::Duration::from_std(config.timeout * 2 + Duration::from_secs(30))
+    // Longer than one attempt can take (connection, answer, the record), so a claim outlives
+    // its send; a sender that dies mid-send leaves the delivery to another after the lease.
+    let lease = chrono::Duration::from_std(config.timeout * 2 + Duration::from_secs(5))
         .unwrap_or(chrono::Duration::minutes(5));
     let first_backoff =
         chrono::Duration::from_std(config.first_backoff).unwrap_or(chrono::Duration::seconds(30));

@@ -457,9 +457,76 @@ async fn the_real_enterprise_bundle_matches_its_published_counts(app: TestApp) -
     .await;
     assert!(found["total"].as_u64().unwrap() > 10, "{found}");
 
+    // ATT&CK's 52 campaigns come along; a campaign emulating APT29 (G0016) drafts one test
+    // per technique it uses (66 active ones in v18.1), from its procedure templates.
+    assert_eq!(report["campaigns_added"], 52, "{report}");
+    let attack = json_body(app.get("/api/v1/attack-campaigns/C0024", &admin).await).await;
+    assert_eq!(attack["name"], "SolarWinds Compromise");
+    assert_eq!(
+        attack["techniques"].as_array().unwrap().len(),
+        71,
+        "{attack}"
+    );
+    assert_eq!(attack["actors"], json!(["G0016"]));
+    let campaign = json_body(
+        app.post_json(
+            "/api/v1/campaigns",
+            &admin,
+            json!({"name": "APT29 emulation", "threat_actor": "G0016", "attack_campaign": "C0024"}),
+        )
+        .await,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/campaigns/{}/generate",
+        campaign["id"].as_str().unwrap()
+    );
+    let generated = json_body(
+        app.post_json(
+            &path,
+            &admin,
+            json!({"from": "threat_actor", "platform": "windows"}),
+        )
+        .await,
+    )
+    .await;
+    let created = generated["created"].as_array().unwrap();
+    assert_eq!(created.len(), 66, "{}", generated["skipped"]);
+    assert!(
+        created
+            .iter()
+            .filter(|t| t["title"].as_str().unwrap().starts_with('T'))
+            .count()
+            < 66,
+        "most techniques have a procedure template to start from"
+    );
+    let more = json_body(app.post_json(&path, &admin, json!({})).await).await;
+    let skipped = more["skipped"].as_array().unwrap();
+    assert_eq!(
+        skipped
+            .iter()
+            .filter(|s| s["reason"] == "already in the campaign")
+            .count(),
+        66
+    );
+    assert_eq!(
+        more["created"].as_array().unwrap().len() + 66,
+        json_body(
+            app.get(
+                &format!("/api/v1/campaigns/{}", campaign["id"].as_str().unwrap()),
+                &admin
+            )
+            .await
+        )
+        .await["tests"]["total"]
+            .as_u64()
+            .unwrap() as usize
+    );
+
     let again = json_body(upload(&app, &admin, "enterprise-attack.json", bytes).await).await;
     assert_eq!(again["techniques_added"], 0);
     assert_eq!(again["techniques_updated"], 0);
+    assert_eq!(again["campaigns_updated"], 0);
     assert_eq!(again["changed"], json!([]));
     app
 }

@@ -419,6 +419,63 @@ async fn campaigns_plan_generate_and_complete(app: TestApp) -> TestApp {
     .await;
     assert_eq!(audit["total"], 1, "{audit}");
 
+    // The dashboard and the reports keep to the campaign's tests and techniques.
+    let (status, summary) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/metrics/summary?campaign={id}"),
+        &crew.viewer,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["total_tests"], work.len() as u64, "{summary}");
+    assert_eq!(
+        summary["techniques"]["total"],
+        work.len() as u64,
+        "one technique per test: {summary}"
+    );
+    let (_, all) = call(
+        &app,
+        "GET",
+        "/api/v1/metrics/summary",
+        &crew.viewer,
+        json!(null),
+    )
+    .await;
+    assert!(all["total_tests"].as_u64().unwrap() > work.len() as u64);
+    let (status, results) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/reports/test-results?campaign={id}&state=validated"),
+        &crew.viewer,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(results["total"], 2, "{results}");
+    let (status, _) = call(
+        &app,
+        "GET",
+        "/api/v1/metrics/summary?campaign=nope",
+        &crew.viewer,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = call(
+        &app,
+        "GET",
+        &format!(
+            "/api/v1/reports/coverage-summary?campaign={}",
+            uuid::Uuid::new_v4()
+        ),
+        &crew.viewer,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 400);
+
     // A completed campaign takes no more tests; everyone reads, filters and searches.
     let fresh = create_test(
         &app,

@@ -17,7 +17,10 @@ use sha2::Sha256;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-for_each_backend!(webhooks_deliver_signed_events_and_retry);
+for_each_backend!(
+    webhooks_deliver_signed_events_and_retry,
+    the_outbox_survives_a_restart_and_a_dead_sender
+);
 
 const SECRET: &str = "a-webhook-secret-of-some-length";
 
@@ -34,6 +37,8 @@ struct Received {
 struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
     flaky_calls: Arc<Mutex<u32>>,
+    /// `/gate` answers 503 until this is set.
+    open: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn record(receiver: &Receiver, path: &str, headers: &HeaderMap, body: Bytes) {
@@ -76,6 +81,19 @@ async fn receive() -> (String, Receiver) {
                         StatusCode::INTERNAL_SERVER_ERROR
                     } else {
                         StatusCode::NO_CONTENT
+                    }
+                },
+            ),
+        )
+        .route(
+            "/gate",
+            post(
+                |State(r): State<Receiver>, headers: HeaderMap, body: Bytes| async move {
+                    record(&r, "/gate", &headers, body);
+                    if r.open.load(std::sync::atomic::Ordering::SeqCst) {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
                     }
                 },
             ),
@@ -404,5 +422,104 @@ async fn webhooks_deliver_signed_events_and_retry(backend: crate::common::Backen
         )
         .await;
     assert_eq!(bad.status(), 422);
+    app.finish().await;
+}
+
+/// A delivery committed but not yet delivered when the server stops is sent by the next
+/// process; one claimed by a sender that died mid-send is sent once its lease has passed.
+async fn the_outbox_survives_a_restart_and_a_dead_sender(backend: crate::common::Backend) {
+    let mut app = TestApp::start_with(
+        backend,
+        &[
+            ("AEGIS_WEBHOOK_TIMEOUT_SECS", "1".to_owned()),
+            ("AEGIS_WEBHOOK_BACKOFF_MS", "100".to_owned()),
+        ],
+    )
+    .await;
+    let crew = Crew::hire(&app).await;
+    let (base, receiver) = receive().await;
+    let (status, hook) = create(
+        &app,
+        &crew.admin,
+        json!({"url": format!("{base}/gate"), "secret": SECRET, "events": ["test.state_changed"]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let hook = hook["id"].as_str().unwrap().to_owned();
+    let test = create_test(
+        &app,
+        &crew.red_lead,
+        json!({"title": "Gated", "technique_id": "T1059"}),
+    )
+    .await;
+    let id = test["id"].as_str().unwrap().to_owned();
+    act(&app, &crew.red_tech, &id, "start-execution", 200).await;
+    // The receiver refuses; the delivery waits for its next attempt when the server stops.
+    deliveries_until(&app, &crew.admin, &hook, |page| {
+        page["items"][0]["attempts"].as_i64().unwrap_or(0) >= 1
+    })
+    .await;
+    app.restart().await;
+    let admin = app.admin_token().await;
+    receiver
+        .open
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let page = deliveries_until(&app, &admin, &hook, |page| {
+        page["items"][0]["status"] == "delivered"
+    })
+    .await;
+    assert_eq!(page["total"], 1, "one event, one delivery: {page}");
+    let log = page["items"][0]["attempt_log"].as_array().unwrap();
+    assert_eq!(log.last().unwrap()["status_code"], 200);
+    assert!(
+        log.iter().rev().skip(1).all(|a| a["status_code"] == 503),
+        "{page}"
+    );
+
+    // A sender that claimed a delivery and died mid-send: nobody sends it until its lease has
+    // passed, then the live sender does, once.
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    let db = app.database().await;
+    let lease_end = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let orphan = app::server::entities::webhook_delivery::Model {
+        id: uuid::Uuid::new_v4(),
+        webhook_id: uuid::Uuid::parse_str(&hook).unwrap(),
+        event: "test.state_changed".into(),
+        body: json!({"event": "test.state_changed", "data": {"id": id}}).to_string(),
+        status: app::domain::webhooks::DeliveryStatus::Pending,
+        attempts: 0,
+        next_attempt_at: chrono::Utc::now(),
+        locked_until: Some(lease_end),
+        last_status_code: None,
+        last_error: None,
+        created_at: chrono::Utc::now(),
+        finished_at: None,
+    }
+    .into_active_model()
+    .reset_all()
+    .insert(&db)
+    .await
+    .unwrap();
+    let page = deliveries_until(&app, &admin, &hook, |page| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == orphan.id.to_string() && d["status"] == "delivered")
+    })
+    .await;
+    let delivered = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == orphan.id.to_string())
+        .unwrap();
+    assert_eq!(delivered["attempts"], 1, "sent once: {delivered}");
+    let sent: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(delivered["attempt_log"][0]["attempted_at"].clone()).unwrap();
+    assert!(
+        sent >= lease_end - chrono::Duration::milliseconds(100),
+        "sent at {sent}, lease until {lease_end}"
+    );
     app.finish().await;
 }

@@ -8,6 +8,9 @@ use uuid::Uuid;
 /// Dates are `YYYY-MM-DD`, both ends inclusive, in UTC.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricsQuery {
+    /// Only the tests of this campaign (its id), and the techniques they exercise.
+    #[serde(default)]
+    pub campaign: Option<String>,
     /// Tactic shortname (`execution`) or ATT&CK id (`TA0002`).
     #[serde(default)]
     pub tactic: Option<String>,

@@ -10,6 +10,9 @@ use uuid::Uuid;
 /// Filters of the report endpoints; each report uses the ones that apply to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReportQuery {
+    /// Only the tests of this campaign (its id), and the techniques they exercise.
+    #[serde(default)]
+    pub campaign: Option<String>,
     #[serde(default)]
     pub tactic: Option<String>,
     #[serde(default)]

@@ -5,3 +5,4 @@ mod intel_feeds;
 pub mod system;
 pub mod user_edit;
 pub mod users;
+mod webhooks;

@@ -66,6 +66,7 @@ fn SystemPanel() -> impl IntoView {
         <h1 class="mb-6 text-2xl font-semibold">"System"</h1>
         <JobsSection refresh />
         <TemplateCatalogSection refresh />
+        <super::webhooks::WebhooksPanel />
         <section class="mb-8 max-w-2xl rounded-lg border border-slate-200 bg-white p-6">
             <h2 class="text-lg font-semibold">"Import ATT&CK (offline)"</h2>
             <p class="mb-4 mt-1 text-sm text-slate-600">

@@ -1,11 +1,13 @@
 //! The dashboard, the landing page: coverage, the test pipeline, team activity, validation
 //! rates, recent tests and the signed-in user's pending tasks. Charts are our own SVG, each
 //! with its numbers as a table.
+use crate::api::campaigns::campaign_choices;
 use crate::api::reporting::dashboard_data;
 use crate::components::charts::{
     BarRow, Funnel, FunnelStage, LineChart, LineSeries, Meter, Segment, StackedBars,
 };
 use crate::components::feedback::{INPUT_CLASS, SECONDARY_BUTTON};
+use crate::components::form::CampaignFilter;
 use crate::components::layout::{Loading, PageError};
 use crate::components::test_state::StateBadge;
 use crate::domain::coverage::CoverageStatus;
@@ -32,8 +34,10 @@ pub fn DashboardPage() -> impl IntoView {
         date_to: param("date_to"),
         granularity: param("granularity"),
         technique_set: param("technique_set"),
+        campaign: param("campaign"),
     };
     let data = Resource::new(query, dashboard_data);
+    let campaigns = Resource::new(|| (), |_| campaign_choices());
     view! {
         <Title text="Dashboard" />
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
@@ -60,6 +64,7 @@ pub fn DashboardPage() -> impl IntoView {
                         <input id="dash-to" type="date" name="date_to" class=INPUT_CLASS
                             value=move || param("date_to").unwrap_or_default() />
                     </div>
+                    <CampaignFilter id="dash-campaign" selected=Signal::derive(move || param("campaign")) choices=campaigns />
                     <div>
                         <label for="dash-granularity" class="text-xs text-slate-600">"Activity by"</label>
                         <select id="dash-granularity" name="granularity" class=INPUT_CLASS>

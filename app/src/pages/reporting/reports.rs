@@ -1,11 +1,13 @@
 //! The Reports page: pick a report and its filters, preview it, download it as JSON or CSV,
 //! download the coverage as an ATT&CK Navigator layer, and manage imported technique sets.
+use crate::api::campaigns::campaign_choices;
 use crate::api::reporting::{
     DeleteTechniqueSet, PREVIEW_ROWS, ReportOptions, ReportPreview, load_report_options,
     preview_report,
 };
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::form::{CampaignFilter, OpenCampaigns};
 use crate::components::layout::{Loading, PageError, signed_in};
 use crate::components::links::with_query;
 use crate::components::test_state::StateBadge;
@@ -40,6 +42,7 @@ pub fn ReportsPage() -> impl IntoView {
         tactic: param("tactic"),
         platform: param("platform"),
         technique_set: param("technique_set"),
+        campaign: param("campaign"),
         state: param("state"),
         status: param("status"),
         date_from: param("date_from"),
@@ -48,6 +51,7 @@ pub fn ReportsPage() -> impl IntoView {
         limit: None,
     };
     let options = Resource::new(|| (), |_| load_report_options());
+    let campaigns = Resource::new(|| (), |_| campaign_choices());
     let preview = Resource::new(move || (kind(), query()), |(k, q)| preview_report(k, q));
     let sets_changed = RwSignal::new(0u32);
     view! {
@@ -72,7 +76,7 @@ pub fn ReportsPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match options.await {
-                    Ok(options) => view! { <Filters options kind=kind() query=query() /> }.into_any(),
+                    Ok(options) => view! { <Filters options kind=kind() query=query() campaigns /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
             })}
@@ -94,7 +98,12 @@ pub fn ReportsPage() -> impl IntoView {
 }
 
 #[component]
-fn Filters(options: ReportOptions, kind: String, query: ReportQuery) -> impl IntoView {
+fn Filters(
+    options: ReportOptions,
+    kind: String,
+    query: ReportQuery,
+    campaigns: Resource<Result<OpenCampaigns, crate::error::AppError>>,
+) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     let tactic = query.tactic.clone();
     let platform = query.platform.clone();
@@ -134,6 +143,7 @@ fn Filters(options: ReportOptions, kind: String, query: ReportQuery) -> impl Int
                         }).collect_view()}
                     </select>
                 </div>
+                <CampaignFilter id="report-campaign" selected=Signal::stored(query.campaign.clone()) choices=campaigns />
                 {is_tests.then(|| view! {
                     <div>
                         <label for="report-state" class="text-xs text-slate-600">"State"</label>
@@ -191,6 +201,7 @@ fn report_url(kind: &str, query: &ReportQuery, format: &str) -> String {
             ("tactic", query.tactic.clone()),
             ("platform", query.platform.clone()),
             ("technique_set", query.technique_set.clone()),
+            ("campaign", query.campaign.clone()),
             ("state", query.state.clone()),
             ("status", query.status.clone()),
             ("date_from", query.date_from.clone()),
@@ -209,6 +220,7 @@ fn Downloads(kind: Signal<String>, query: Signal<ReportQuery>) -> impl IntoView 
                 ("tactic", q.tactic),
                 ("platform", q.platform),
                 ("technique_set", q.technique_set),
+                ("campaign", q.campaign),
             ],
         )
     };

@@ -3,6 +3,7 @@
 //! remediation with its steps, and the timeline with the retest chain. Which fields are
 //! editable comes from `allowed_actions`, computed by the same rules the server enforces.
 use crate::api::admin::users::colleagues;
+use crate::api::campaigns::campaign_choices;
 use crate::api::workflow::{
     TestAction, UpdateTest, UpdateTestBlue, UpdateTestRed, UpdateTestRemediation, VoteTest,
     get_test, test_history,
@@ -12,7 +13,7 @@ use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
     action_error,
 };
-use crate::components::form::{PersonSelect, select_options};
+use crate::components::form::{CampaignSelect, OpenCampaigns, PersonSelect, select_options};
 use crate::components::layout::{Loading, NotFound, PageError, signed_in};
 use crate::components::test_state::{StateBadge, duration};
 use crate::domain::rbac::Team;
@@ -160,14 +161,16 @@ pub fn TestDetailPage() -> impl IntoView {
         },
     );
     let people = Resource::new(|| (), |_| colleagues());
+    let campaigns = Resource::new(|| (), |_| campaign_choices());
     let tab = RwSignal::new(None::<Tab>);
     view! {
         <a href="/tests" class="text-sm text-indigo-600 hover:underline">"← Tests"</a>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 let people = people.await.unwrap_or_default();
+                let campaigns = campaigns.await.unwrap_or_default();
                 match test.await {
-                    Ok(detail) => view! { <Detail detail actions tab history people /> }.into_any(),
+                    Ok(detail) => view! { <Detail detail actions tab history people campaigns /> }.into_any(),
                     Err(AppError::NotFound(_)) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -193,6 +196,7 @@ fn Detail(
     tab: RwSignal<Option<Tab>>,
     history: History,
     people: Vec<Colleague>,
+    campaigns: OpenCampaigns,
 ) -> impl IntoView {
     let state = detail.state;
     let allowed = detail.allowed_actions.clone();
@@ -266,7 +270,7 @@ fn Detail(
         </nav>
         <section class="mt-4 rounded-lg border border-slate-200 bg-white p-6" role="tabpanel" id="tab-panel" data-tab=move || current().id()>
             {move || match current() {
-                Tab::Overview => view! { <Overview detail=detail.clone() actions people=people.clone() /> }.into_any(),
+                Tab::Overview => view! { <Overview detail=detail.clone() actions people=people.clone() campaigns=campaigns.clone() /> }.into_any(),
                 Tab::Red => view! { <RedSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Blue => view! { <BlueSide detail=detail.clone() actions /> }.into_any(),
                 Tab::Validation => view! { <Validation detail=detail.clone() actions /> }.into_any(),
@@ -400,7 +404,12 @@ pub(super) fn hidden_ids(detail: &TestDetail) -> impl IntoView + use<> {
 }
 
 #[component]
-fn Overview(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> impl IntoView {
+fn Overview(
+    detail: TestDetail,
+    actions: Actions,
+    people: Vec<Colleague>,
+    campaigns: OpenCampaigns,
+) -> impl IntoView {
     let editable = detail.allowed_actions.contains(&Action::EditGeneral);
     let error = action_error(actions.general.value());
     let fields = view! {
@@ -424,6 +433,7 @@ fn Overview(detail: TestDetail, actions: Actions, people: Vec<Colleague>) -> imp
                 <PersonSelect name="assigned_blue_id" label="Blue assignee" people=people.clone() team=Some(Team::Blue)
                     selected=detail.assigned_blue_id editable current_name=detail.assigned_blue_name.clone() />
             </div>
+            <CampaignSelect selected=detail.campaign_id current_name=detail.campaign_name.clone() editable choices=campaigns />
         </div>
         <div class="mt-4 grid gap-4">
             <TextArea name="description" label="Description" value=detail.description.clone() editable error />

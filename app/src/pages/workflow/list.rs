@@ -1,6 +1,8 @@
 //! The tests page: counters per state, filters, "my pending tasks" and the list.
+use crate::api::campaigns::campaign_choices;
 use crate::api::workflow::list_tests;
 use crate::components::feedback::{INPUT_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::form::CampaignFilter;
 use crate::components::layout::{Loading, PageError, signed_in};
 use crate::components::links::urlencode;
 use crate::components::test_state::StateBadge;
@@ -23,11 +25,13 @@ pub fn TestsPage() -> impl IntoView {
         search: param("search"),
         platform: param("platform"),
         mine: param("mine").map(|v| v == "true"),
+        campaign: param("campaign").and_then(|c| c.parse().ok()),
         offset: param("offset").and_then(|o| o.parse().ok()),
         limit: Some(PAGE_SIZE),
         ..Default::default()
     };
     let page = Resource::new(current, list_tests);
+    let campaigns = Resource::new(|| (), |_| campaign_choices());
     let may_create = signed_in().is_some_and(|u| workflow::can_create(u.role));
     view! {
         <Title text="Tests" />
@@ -55,6 +59,7 @@ pub fn TestsPage() -> impl IntoView {
                     <input id="test-platform" name="platform" placeholder="windows"
                         value=move || param("platform").unwrap_or_default() class=INPUT_CLASS />
                 </div>
+                <CampaignFilter id="test-campaign" selected=Signal::derive(move || param("campaign")) choices=campaigns />
                 <label class="mb-2 flex items-center gap-2 text-sm">
                     <input id="test-mine" type="checkbox" name="mine" value="true"
                         prop:checked=move || param("mine").as_deref() == Some("true") />
@@ -90,6 +95,10 @@ fn with_param(query: &TestQuery, name: &str, value: Option<String>) -> String {
     push("search", pick("search", query.search.clone()));
     push("technique", pick("technique", query.technique.clone()));
     push("platform", pick("platform", query.platform.clone()));
+    push(
+        "campaign",
+        pick("campaign", query.campaign.map(|c| c.to_string())),
+    );
     push(
         "mine",
         pick("mine", query.mine.filter(|m| *m).map(|_| "true".into())),

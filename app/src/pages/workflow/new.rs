@@ -1,13 +1,14 @@
 //! The new-test form, with a technique picker that searches the knowledge base. A retest
 //! arrives with `?retest_of=<id>&technique=<id>` and is linked to the test it repeats.
 use crate::api::admin::users::colleagues;
+use crate::api::campaigns::campaign_choices;
 use crate::api::knowledge::search_techniques;
 use crate::api::workflow::CreateTest;
 use crate::components::coverage::StatusBadge;
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error,
 };
-use crate::components::form::PersonSelect;
+use crate::components::form::{CampaignSelect, PersonSelect};
 use crate::components::layout::signed_in;
 use crate::domain::rbac::Team;
 use crate::domain::values::Severity;
@@ -48,6 +49,7 @@ fn NewTestForm() -> impl IntoView {
     let matches = Resource::new(move || search.get(), search_techniques);
     let retest_of = param("retest_of");
     let people = Resource::new(|| (), |_| colleagues());
+    let campaigns = Resource::new(|| (), |_| campaign_choices());
     view! {
         <div class="max-w-3xl rounded-lg border border-slate-200 bg-white p-6">
             <ErrorAlert error />
@@ -110,6 +112,12 @@ fn NewTestForm() -> impl IntoView {
                             <label for="new-target" class=LABEL_CLASS>"Target environment"</label>
                             <input id="new-target" name="target_environment" class=INPUT_CLASS />
                         </div>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let choices = campaigns.await.unwrap_or_default();
+                                view! { <CampaignSelect selected=param("campaign").parse().ok() current_name=None editable=true choices /> }
+                            })}
+                        </Transition>
                     </div>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {

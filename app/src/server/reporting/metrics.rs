@@ -38,6 +38,7 @@ pub async fn scope(conn: &impl ConnectionTrait, query: &MetricsQuery) -> AppResu
         &query.tactic,
         &query.platform,
         &query.technique_set,
+        &query.campaign,
         &query.date_from,
         &query.date_to,
     )

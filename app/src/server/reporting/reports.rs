@@ -47,6 +47,7 @@ pub async fn scope(conn: &impl ConnectionTrait, query: &ReportQuery) -> AppResul
         &query.tactic,
         &query.platform,
         &query.technique_set,
+        &query.campaign,
         &query.date_from,
         &query.date_to,
     )

@@ -1,6 +1,7 @@
-//! The filters the metrics and reports share (tactic, platform, technique set, date range),
-//! resolved once and turned into SQL conditions over techniques (alias `t`) and tests
-//! (alias `s`). Unknown tactics and sets are a 400; malformed dates a 422 naming the field.
+//! The filters the metrics and reports share (tactic, platform, technique set, campaign, date
+//! range), resolved once and turned into SQL conditions over techniques (alias `t`) and tests
+//! (alias `s`). Unknown tactics, sets and campaigns are a 400; malformed dates and ids a 422
+//! naming the field. A campaign keeps its tests and the techniques they exercise.
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::entities::tactic;
 use crate::server::knowledge::reads;
@@ -18,6 +19,7 @@ pub struct Scope {
     pub tactic: Option<tactic::Model>,
     pub platform: Option<String>,
     pub technique_set: Option<Uuid>,
+    pub campaign: Option<Uuid>,
     /// Inclusive first and last day; either may be open.
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -89,6 +91,7 @@ impl Scope {
         tactic: &Option<String>,
         platform: &Option<String>,
         technique_set: &Option<String>,
+        campaign: &Option<String>,
         date_from: &Option<String>,
         date_to: &Option<String>,
     ) -> AppResult<Self> {
@@ -100,11 +103,23 @@ impl Scope {
             Some(key) => Some(technique_sets::resolve(conn, key).await?.id),
             None => None,
         };
+        let campaign = match trimmed(campaign) {
+            Some(key) => {
+                let id = Uuid::parse_str(key)
+                    .map_err(|_| AppError::field("campaign", "Not a campaign id"))?;
+                crate::server::campaigns::find(conn, id)
+                    .await
+                    .map_err(|_| AppError::BadRequest(format!("Unknown campaign '{key}'")))?;
+                Some(id)
+            }
+            None => None,
+        };
         let (from, to) = date_range(date_from, date_to)?;
         Ok(Self {
             tactic,
             platform: trimmed(platform).map(str::to_lowercase),
             technique_set,
+            campaign,
             from,
             to,
         })
@@ -133,6 +148,12 @@ impl Scope {
             );
             values.push(set.into());
         }
+        if let Some(campaign) = self.campaign {
+            parts.push(
+                "t.mitre_id IN (SELECT c.technique_id FROM tests c WHERE c.campaign_id = ?)".into(),
+            );
+            values.push(campaign.into());
+        }
         parts.join(" AND ")
     }
 
@@ -143,12 +164,17 @@ impl Scope {
         if self.tactic.is_some() || self.technique_set.is_some() {
             let technique_filter = Scope {
                 platform: None,
+                campaign: None,
                 ..self.clone()
             };
             let inner = technique_filter.technique_sql(values);
             parts.push(format!(
                 "s.technique_id IN (SELECT t.mitre_id FROM techniques t WHERE {inner})"
             ));
+        }
+        if let Some(campaign) = self.campaign {
+            parts.push("s.campaign_id = ?".into());
+            values.push(campaign.into());
         }
         if let Some(platform) = &self.platform {
             parts.push("s.platform = ?".into());

@@ -14,7 +14,7 @@ use crate::dto::workflow::{
 };
 use crate::error::{AppError, AppResult};
 use crate::server::entities::{
-    audit_log, evidence, remediation_step, security_test, technique, user,
+    audit_log, campaign, evidence, remediation_step, security_test, technique, user,
 };
 use crate::server::platform::context::CurrentUser;
 use crate::server::platform::db::escape_like;
@@ -485,6 +485,13 @@ pub async fn detail(
     let rule_choices = crate::server::detection::rules::choices_for(conn, &m.technique_id).await?;
     let fired = super::fired_rules::of_test(conn, m.id).await?;
     let fired_rules = crate::server::detection::rules::by_ids(conn, &fired).await?;
+    let campaign_name = match m.campaign_id {
+        Some(id) => campaign::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|c| c.name),
+        None => None,
+    };
     Ok(TestDetail {
         mitigations,
         countermeasures,
@@ -536,6 +543,7 @@ pub async fn detail(
         severity: m.severity,
         platform: m.platform,
         campaign_id: m.campaign_id,
+        campaign_name,
         retest_of: m.retest_of,
         template_id: m.template_id,
         procedure: m.procedure,
