@@ -112,6 +112,17 @@ test("a lead plans a campaign for an actor, generates its tests, sees one valida
   await lead.page.locator('#campaign-tests [data-technique="T1595"] button.remove-test').click();
   await expect(lead.page.locator("#campaign-tests .campaign-test")).toHaveCount(2);
 
+  // The lead edits its dates; a bad range is refused with the reason.
+  await lead.page.locator("#campaign-edit summary").click();
+  await lead.page.locator("#edit-start").fill("2026-12-10");
+  await lead.page.locator("#edit-end").fill("2026-12-01");
+  await lead.page.locator("#campaign-edit-form button[type=submit]").click();
+  await expect(lead.page.locator("#campaign-edit-form")).toContainText("before the start date");
+  await lead.page.locator("#edit-start").fill("2026-12-10");
+  await lead.page.locator("#edit-end").fill("2026-12-31");
+  await lead.page.locator("#campaign-edit-form button[type=submit]").click();
+  await expect(lead.page.locator("main")).toContainText("2026-12-10 – 2026-12-31");
+
   // The list shows it with its progress; the tests list filters by it.
   await open(lead.page, "/campaigns?status=active");
   const row = lead.page.locator('#campaign-list tr[data-name="Operation Mini drill"]');

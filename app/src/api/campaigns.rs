@@ -214,6 +214,41 @@ pub async fn set_campaign_status(id: Uuid, status: String) -> Result<CampaignDet
     )
 }
 
+/// The campaign's own fields, as its page edits them (blank dates clear them).
+#[server(prefix = "/api/fn", endpoint = "edit_campaign")]
+pub async fn edit_campaign(
+    id: Uuid,
+    name: String,
+    objective: String,
+    description: String,
+    target_environment: String,
+    start_date: String,
+    end_date: String,
+) -> Result<CampaignDetail, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::campaigns::UpdateCampaignRequest;
+    use crate::server::campaigns;
+    use crate::server::platform::context::ServerFnContext;
+    use form::date;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ViewData)?;
+            let request = UpdateCampaignRequest {
+                name: Some(name),
+                objective: Some(objective),
+                description: Some(description),
+                target_environment: Some(target_environment),
+                start_date: Some(date("start_date", start_date)?),
+                end_date: Some(date("end_date", end_date)?),
+                ..Default::default()
+            };
+            campaigns::update(&ctx.state.db, user, &ctx.actor(), id, request).await
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/api/fn", endpoint = "generate_campaign_tests")]
 pub async fn generate_campaign_tests(
     id: Uuid,
@@ -313,6 +348,7 @@ pub async fn add_webhook(
     #[server(default)] validated: Option<String>,
     #[server(default)] rejected: Option<String>,
     #[server(default)] completed: Option<String>,
+    #[server(default)] intel: Option<String>,
 ) -> Result<WebhookDto, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::webhooks::CreateWebhookRequest;
@@ -328,6 +364,7 @@ pub async fn add_webhook(
                 (validated, "test.validated"),
                 (rejected, "test.rejected"),
                 (completed, "campaign.completed"),
+                (intel, "intel.matched"),
             ]
             .into_iter()
             .filter(|(checked, _)| checked.is_some())

@@ -10,17 +10,19 @@ string_enum! {
         TestValidated = "test.validated" / "A test was validated by both leads",
         TestRejected = "test.rejected" / "A test was rejected",
         CampaignCompleted = "campaign.completed" / "A campaign completed",
+        IntelMatched = "intel.matched" / "A threat-intel scan found techniques to look at",
         Ping = "ping" / "A test ping from the Webhooks panel",
     }
 }
 
 impl WebhookEvent {
     /// The events a webhook subscribes to (a ping goes to the one webhook asked).
-    pub const SUBSCRIBABLE: [WebhookEvent; 4] = [
+    pub const SUBSCRIBABLE: [WebhookEvent; 5] = [
         WebhookEvent::TestStateChanged,
         WebhookEvent::TestValidated,
         WebhookEvent::TestRejected,
         WebhookEvent::CampaignCompleted,
+        WebhookEvent::IntelMatched,
     ];
 }
 

@@ -422,6 +422,17 @@ async fn a_scan_reads_every_feed_matches_and_tells_the_leads_once(backend: Backe
         .await;
     assert_eq!(response.status(), 200);
 
+    // A webhook subscribed to the scan's findings (nothing listens: the delivery waits).
+    let hook = json_body(
+        app.post_json(
+            "/api/v1/webhooks",
+            &admin,
+            json!({"url": "http://127.0.0.1:9/intel", "secret": "an-intel-webhook-secret", "events": ["intel.matched"]}),
+        )
+        .await,
+    )
+    .await;
+    let hook = hook["id"].as_str().unwrap().to_owned();
     let result = scan(&app, &admin).await;
     assert_eq!(
         result["feeds"].as_array().unwrap().len(),
@@ -591,6 +602,18 @@ async fn a_scan_reads_every_feed_matches_and_tells_the_leads_once(backend: Backe
         "{body}"
     );
     assert!(body.contains("T1595"), "{body}");
+    let deliveries = json_body(
+        app.get(&format!("/api/v1/webhooks/{hook}/deliveries"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(deliveries["total"], 1, "{deliveries}");
+    assert_eq!(deliveries["items"][0]["event"], "intel.matched");
+    let flagged = &deliveries["items"][0]["body"]["data"]["techniques"];
+    assert!(
+        flagged.as_array().unwrap().iter().any(|t| t == "T1053"),
+        "{deliveries}"
+    );
     let viewer_notes = json_body(app.get("/api/v1/notifications", &viewer).await).await;
     assert!(
         viewer_notes["items"]

@@ -103,6 +103,7 @@ pub fn WebhooksPanel() -> impl IntoView {
                             ("validated", WebhookEvent::TestValidated),
                             ("rejected", WebhookEvent::TestRejected),
                             ("completed", WebhookEvent::CampaignCompleted),
+                            ("intel", WebhookEvent::IntelMatched),
                         ].into_iter().map(|(name, event)| view! {
                             <label class="flex items-center gap-1" title=event.label()>
                                 <input type="checkbox" name=name value="on" checked=event == WebhookEvent::TestValidated />

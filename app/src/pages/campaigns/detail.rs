@@ -3,11 +3,13 @@
 //! drafts and removing tests.
 use super::{CampaignStatusBadge, ProgressBar, dates, emulates};
 use crate::api::campaigns::{
-    AddCampaignTests, GenerateCampaignTests, RemoveCampaignTest, SetCampaignStatus, campaign_page,
+    AddCampaignTests, EditCampaign, GenerateCampaignTests, RemoveCampaignTest, SetCampaignStatus,
+    campaign_page,
 };
 use crate::components::charts::{BarRow, Segment, StackedBars};
 use crate::components::feedback::{
-    ErrorAlert, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON, action_error,
+    ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SECONDARY_BUTTON,
+    action_error,
 };
 use crate::components::layout::{Loading, PageError, signed_in};
 use crate::components::test_state::StateBadge;
@@ -45,6 +47,7 @@ pub fn CampaignPage() -> impl IntoView {
     let generate = ServerAction::<GenerateCampaignTests>::new();
     let add = ServerAction::<AddCampaignTests>::new();
     let remove = ServerAction::<RemoveCampaignTest>::new();
+    let edit = ServerAction::<EditCampaign>::new();
     let data = Resource::new(
         move || {
             (
@@ -53,6 +56,7 @@ pub fn CampaignPage() -> impl IntoView {
                 generate.version().get(),
                 add.version().get(),
                 remove.version().get(),
+                edit.version().get(),
             )
         },
         |(id, ..)| async move {
@@ -68,6 +72,7 @@ pub fn CampaignPage() -> impl IntoView {
         action_error(generate.value()),
         action_error(add.value()),
         action_error(remove.value()),
+        action_error(edit.value()),
     ];
     view! {
         <a href="/campaigns" class="text-sm text-indigo-600 hover:underline">"← Campaigns"</a>
@@ -76,7 +81,7 @@ pub fn CampaignPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok((detail, progress, tests, candidates)) => view! {
-                        <Campaign detail progress tests candidates may_manage status generate add remove />
+                        <Campaign detail progress tests candidates may_manage status generate add remove edit />
                     }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
@@ -96,6 +101,7 @@ fn Campaign(
     generate: ServerAction<GenerateCampaignTests>,
     add: ServerAction<AddCampaignTests>,
     remove: ServerAction<RemoveCampaignTest>,
+    edit: ServerAction<EditCampaign>,
 ) -> impl IntoView {
     let s = detail.summary.clone();
     let id = s.id;
@@ -168,6 +174,8 @@ fn Campaign(
                 </ActionForm>
             })}
         </div>
+
+        {may_manage.then(|| view! { <EditForm detail=detail.clone() edit /> })}
 
         <section id="campaign-progress" class="mt-6 grid gap-4 rounded-lg border border-slate-200 bg-white p-4 md:grid-cols-3"
             data-percent=progress.percent_finished>
@@ -321,5 +329,52 @@ fn AddTests(
                 <button type="submit" class=SECONDARY_BUTTON>"Add"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// A lead's edit of the campaign's own fields.
+#[component]
+fn EditForm(detail: CampaignDetail, edit: ServerAction<EditCampaign>) -> impl IntoView {
+    let s = detail.summary.clone();
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let error = action_error(edit.value());
+    // After a refused save the form stays open, with the reasons beside the fields.
+    let open = edit.value().get_untracked().is_some_and(|r| r.is_err());
+    view! {
+        <details id="campaign-edit" open=open class="mt-4 rounded-lg border border-slate-200 bg-white p-4">
+            <summary class="cursor-pointer text-sm font-medium text-indigo-700">"Edit the campaign"</summary>
+            <ActionForm action=edit attr:id="campaign-edit-form" attr:class="mt-3 grid gap-3 md:grid-cols-2">
+                <input type="hidden" name="id" value=s.id.to_string() />
+                <div>
+                    <label for="edit-name" class=LABEL_CLASS>"Name"</label>
+                    <input id="edit-name" name="name" required maxlength="200" value=s.name.clone() class=INPUT_CLASS />
+                    <FieldError error field="name" />
+                </div>
+                <div>
+                    <label for="edit-objective" class=LABEL_CLASS>"Objective"</label>
+                    <input id="edit-objective" name="objective" value=detail.objective.clone() class=INPUT_CLASS />
+                </div>
+                <div>
+                    <label for="edit-target" class=LABEL_CLASS>"Target environment"</label>
+                    <input id="edit-target" name="target_environment" value=detail.target_environment.clone() class=INPUT_CLASS />
+                </div>
+                <div class="grid grid-cols-2 gap-2">
+                    <div>
+                        <label for="edit-start" class=LABEL_CLASS>"Start"</label>
+                        <input id="edit-start" name="start_date" type="date" value=day(s.start_date) class=INPUT_CLASS />
+                    </div>
+                    <div>
+                        <label for="edit-end" class=LABEL_CLASS>"End"</label>
+                        <input id="edit-end" name="end_date" type="date" value=day(s.end_date) class=INPUT_CLASS />
+                        <FieldError error field="end_date" />
+                    </div>
+                </div>
+                <div class="md:col-span-2">
+                    <label for="edit-description" class=LABEL_CLASS>"Description"</label>
+                    <textarea id="edit-description" name="description" rows="2" class=INPUT_CLASS>{detail.description.clone()}</textarea>
+                </div>
+                <div class="md:col-span-2"><button type="submit" class=PRIMARY_BUTTON>"Save"</button></div>
+            </ActionForm>
+        </details>
     }
 }

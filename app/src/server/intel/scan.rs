@@ -139,9 +139,23 @@ pub async fn notify_leads(
     if count > LISTED {
         body.push(format!("… and {} more", count - LISTED));
     }
-    let recipients = notifications::users_with_roles(db, &[Role::RedLead, Role::BlueLead]).await?;
+    // The leads' notification and the `intel.matched` webhooks, together.
+    let txn = crate::server::platform::db::begin_write(db).await?;
+    let recipients =
+        notifications::users_with_roles(&txn, &[Role::RedLead, Role::BlueLead]).await?;
+    crate::server::webhooks::outbox::emit(
+        &txn,
+        crate::domain::webhooks::WebhookEvent::IntelMatched,
+        &serde_json::json!({
+            "new_items": report.new_items,
+            "techniques": report.flagged_techniques,
+            "lines": body,
+            "link": "/intel?status=new&matched=true",
+        }),
+    )
+    .await?;
     notifications::notify(
-        db,
+        &txn,
         &recipients,
         NewNotification {
             kind: NoticeKind::IntelMatched.as_str(),
@@ -154,5 +168,6 @@ pub async fn notify_leads(
         },
     )
     .await?;
+    txn.commit().await?;
     Ok(())
 }
