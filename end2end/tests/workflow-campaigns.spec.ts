@@ -176,6 +176,12 @@ test("an admin adds a webhook, sends it a ping and reads its delivery log", asyn
     await expect(delivery).toContainText("1 attempt(s)", { timeout: 1000 });
   }).toPass({ timeout: 20_000 });
   await expect(delivery).toContainText("Could not connect");
+  // Edit its events: the list shows the new ones.
+  await hook.locator(".webhook-edit summary").click();
+  await hook.locator('.webhook-edit input[name="rejected"]').check();
+  await hook.locator('.webhook-edit input[name="validated"]').uncheck();
+  await hook.locator(".webhook-edit button.save-webhook").click();
+  await expect(hook).toContainText("test.rejected, campaign.completed");
   await hook.locator('button[data-op="off"]').click();
   await expect(hook).toHaveAttribute("data-active", "false");
   await hook.locator('button[data-op="remove"]').click();

@@ -358,18 +358,13 @@ pub async fn add_webhook(
         async {
             let ctx = ServerFnContext::load()?;
             let user = ctx.auth.require(Permission::ManageSystem)?;
-            // One checkbox per event.
-            let events = [
+            let events = checked_events([
                 (state_changed, "test.state_changed"),
                 (validated, "test.validated"),
                 (rejected, "test.rejected"),
                 (completed, "campaign.completed"),
                 (intel, "intel.matched"),
-            ]
-            .into_iter()
-            .filter(|(checked, _)| checked.is_some())
-            .map(|(_, event)| event.to_owned())
-            .collect();
+            ]);
             let request = CreateWebhookRequest {
                 url,
                 secret,
@@ -378,6 +373,56 @@ pub async fn add_webhook(
                 is_active: Some(true),
             };
             webhooks::create(&ctx.state.db, user, &ctx.actor(), request).await
+        }
+        .await,
+    )
+}
+
+/// The events of the Webhooks panel's checkboxes (one per event, checked or absent).
+#[cfg(feature = "ssr")]
+fn checked_events(boxes: [(Option<String>, &str); 5]) -> Vec<String> {
+    boxes
+        .into_iter()
+        .filter(|(checked, _)| checked.is_some())
+        .map(|(_, event)| event.to_owned())
+        .collect()
+}
+
+/// The Webhooks panel's edit: URL, description, events, and a new secret when one is typed.
+#[server(prefix = "/api/fn", endpoint = "edit_webhook")]
+pub async fn edit_webhook(
+    id: Uuid,
+    url: String,
+    description: String,
+    secret: String,
+    #[server(default)] state_changed: Option<String>,
+    #[server(default)] validated: Option<String>,
+    #[server(default)] rejected: Option<String>,
+    #[server(default)] completed: Option<String>,
+    #[server(default)] intel: Option<String>,
+) -> Result<WebhookDto, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::dto::webhooks::UpdateWebhookRequest;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::webhooks;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ManageSystem)?;
+            let request = UpdateWebhookRequest {
+                url: Some(url),
+                description: Some(description),
+                secret: form::text(secret),
+                events: Some(checked_events([
+                    (state_changed, "test.state_changed"),
+                    (validated, "test.validated"),
+                    (rejected, "test.rejected"),
+                    (completed, "campaign.completed"),
+                    (intel, "intel.matched"),
+                ])),
+                is_active: None,
+            };
+            webhooks::update(&ctx.state.db, user, &ctx.actor(), id, request).await
         }
         .await,
     )

@@ -2,14 +2,26 @@
 //! failed, a form for a new one (its secret is never shown again), switching one off or on,
 //! a test ping, and each one's latest deliveries with every attempt.
 use super::system::when;
-use crate::api::campaigns::{AddWebhook, ChangeWebhook, list_webhooks, webhook_deliveries};
+use crate::api::campaigns::{
+    AddWebhook, ChangeWebhook, EditWebhook, list_webhooks, webhook_deliveries,
+};
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, action_error,
 };
 use crate::components::layout::{Loading, PageError};
 use crate::domain::webhooks::{DeliveryStatus, WebhookEvent};
+use crate::dto::webhooks::WebhookDto;
 use leptos::prelude::*;
 use uuid::Uuid;
+
+/// The event checkboxes, by form field name.
+const EVENT_BOXES: [(&str, WebhookEvent); 5] = [
+    ("state_changed", WebhookEvent::TestStateChanged),
+    ("validated", WebhookEvent::TestValidated),
+    ("rejected", WebhookEvent::TestRejected),
+    ("completed", WebhookEvent::CampaignCompleted),
+    ("intel", WebhookEvent::IntelMatched),
+];
 
 fn delivery_class(status: DeliveryStatus) -> &'static str {
     match status {
@@ -23,12 +35,20 @@ fn delivery_class(status: DeliveryStatus) -> &'static str {
 pub fn WebhooksPanel() -> impl IntoView {
     let add = ServerAction::<AddWebhook>::new();
     let change = ServerAction::<ChangeWebhook>::new();
+    let edit = ServerAction::<EditWebhook>::new();
     let hooks = Resource::new(
-        move || (add.version().get(), change.version().get()),
+        move || {
+            (
+                add.version().get(),
+                change.version().get(),
+                edit.version().get(),
+            )
+        },
         |_| list_webhooks(),
     );
     let add_error = action_error(add.value());
     let change_error = action_error(change.value());
+    let edit_error = action_error(edit.value());
     let shown = RwSignal::new(None::<Uuid>);
     view! {
         <section id="webhooks" class="mb-8 rounded-lg border border-slate-200 bg-white p-6">
@@ -36,7 +56,7 @@ pub fn WebhooksPanel() -> impl IntoView {
             <p class="mt-1 max-w-3xl text-sm text-slate-600">
                 "Aegis posts a JSON body (event, id, time, data) to each receiver subscribed to an event, with the headers X-Aegis-Event, X-Aegis-Delivery and X-Aegis-Signature: sha256= and the HMAC-SHA256 of the body with the webhook's secret. Failed deliveries are retried with backoff."
             </p>
-            <div class="mt-3"><ErrorAlert error=change_error /></div>
+            <div class="mt-3"><ErrorAlert error=change_error /><ErrorAlert error=edit_error /></div>
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {
                     match hooks.await {
@@ -69,6 +89,7 @@ pub fn WebhooksPanel() -> impl IntoView {
                                                     </button>
                                                 </div>
                                             </div>
+                                            <EditHook hook=h.clone() edit />
                                             {move || (shown.get() == Some(id)).then(|| view! { <Deliveries id refresh=change.version() /> })}
                                         </li>
                                     }
@@ -98,13 +119,7 @@ pub fn WebhooksPanel() -> impl IntoView {
                 <fieldset>
                     <legend class=LABEL_CLASS>"Events"</legend>
                     <div class="mt-1 flex flex-wrap gap-3 text-sm">
-                        {[
-                            ("state_changed", WebhookEvent::TestStateChanged),
-                            ("validated", WebhookEvent::TestValidated),
-                            ("rejected", WebhookEvent::TestRejected),
-                            ("completed", WebhookEvent::CampaignCompleted),
-                            ("intel", WebhookEvent::IntelMatched),
-                        ].into_iter().map(|(name, event)| view! {
+                        {EVENT_BOXES.into_iter().map(|(name, event)| view! {
                             <label class="flex items-center gap-1" title=event.label()>
                                 <input type="checkbox" name=name value="on" checked=event == WebhookEvent::TestValidated />
                                 {event.as_str()}
@@ -118,6 +133,41 @@ pub fn WebhooksPanel() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// A webhook's URL, description, events and secret (a new one replaces it; blank keeps it).
+#[component]
+fn EditHook(hook: WebhookDto, edit: ServerAction<EditWebhook>) -> impl IntoView {
+    let events = hook.events.clone();
+    view! {
+        <details class="webhook-edit mt-2 text-sm">
+            <summary class="cursor-pointer text-xs font-medium text-indigo-700">"Edit"</summary>
+            <ActionForm action=edit attr:class="mt-2 grid gap-2 md:grid-cols-2">
+                <input type="hidden" name="id" value=hook.id.to_string() />
+                <div>
+                    <label class=LABEL_CLASS>"Receiver URL"<input name="url" type="url" required value=hook.url.clone() class=INPUT_CLASS /></label>
+                </div>
+                <div>
+                    <label class=LABEL_CLASS>"New secret (blank keeps the current one)"<input name="secret" type="password" minlength="16" autocomplete="off" class=INPUT_CLASS /></label>
+                </div>
+                <div>
+                    <label class=LABEL_CLASS>"Description"<input name="description" maxlength="500" value=hook.description.clone() class=INPUT_CLASS /></label>
+                </div>
+                <fieldset>
+                    <legend class=LABEL_CLASS>"Events"</legend>
+                    <div class="mt-1 flex flex-wrap gap-3">
+                        {EVENT_BOXES.into_iter().map(|(name, event)| view! {
+                            <label class="flex items-center gap-1" title=event.label()>
+                                <input type="checkbox" name=name value="on" checked=events.contains(&event) />
+                                {event.as_str()}
+                            </label>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+                <div class="md:col-span-2"><button type="submit" class="save-webhook rounded-md border border-slate-300 px-3 py-1 text-xs hover:bg-slate-50">"Save"</button></div>
+            </ActionForm>
+        </details>
     }
 }
 
