@@ -10,13 +10,17 @@ use crate::pages::admin::users::UsersPage;
 use crate::pages::campaigns::CampaignsPage;
 use crate::pages::campaigns::detail::CampaignPage;
 use crate::pages::catalog::{CatalogPage, NewTemplatePage, TemplatePage};
+use crate::pages::compliance::CompliancePage;
+use crate::pages::compliance::control::ControlPage;
 use crate::pages::detection::{DetectionRulePage, DetectionRulesPage};
 use crate::pages::intel::IntelPage;
 use crate::pages::knowledge::actors::{ThreatActorPage, ThreatActorsPage};
+use crate::pages::knowledge::data_sources::DataSourcesPage;
 use crate::pages::knowledge::matrix::MatrixPage;
 use crate::pages::knowledge::technique::TechniquePage;
 use crate::pages::reporting::dashboard::DashboardPage;
 use crate::pages::reporting::reports::ReportsPage;
+use crate::pages::scoring::ScoringPage;
 use crate::pages::workflow::detail::TestDetailPage;
 use crate::pages::workflow::list::TestsPage;
 use crate::pages::workflow::new::NewTestPage;
@@ -92,6 +96,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("intel") view=IntelPage ssr=SsrMode::Async />
                     <Route path=path!("detection-rules") view=DetectionRulesPage ssr=SsrMode::Async />
                     <Route path=path!("detection-rules/:id") view=DetectionRulePage ssr=SsrMode::Async />
+                    <Route path=path!("scoring") view=ScoringPage ssr=SsrMode::Async />
+                    <Route path=path!("data-sources") view=DataSourcesPage ssr=SsrMode::Async />
+                    <Route path=path!("compliance") view=CompliancePage ssr=SsrMode::Async />
+                    <Route path=path!("compliance/controls/:id") view=ControlPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

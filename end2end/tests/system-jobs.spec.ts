@@ -59,13 +59,14 @@ test("an admin syncs ATT&CK from the System panel, watches it live and hears abo
 
   // Every scheduled job is listed with its schedule and next run.
   const rows = page.locator("#schedules tbody tr");
-  await expect(rows).toHaveCount(12);
-  for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import", "sigma_import", "elastic_rules_import", "d3fend_import"]) {
+  await expect(rows).toHaveCount(14);
+  for (const job of ["atomics_import", "caldera_import", "lolbas_import", "gtfobins_import", "sigma_import", "elastic_rules_import", "d3fend_import", "compliance_import"]) {
     await expect(page.locator(`#schedules tr[data-job="${job}"]`)).toContainText("on demand");
   }
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("0 0 3 * * *");
   await expect(page.locator('#schedules tr[data-job="weekly_snapshot"]')).toContainText("0 0 0 * * Sun");
   await expect(page.locator('#schedules tr[data-job="intel_scan"]')).toContainText("0 0 6 * * Mon");
+  await expect(page.locator('#schedules tr[data-job="scoring_recompute"]')).toContainText("0 45 2 * * *");
   await expect(page.locator('#schedules tr[data-job="mitre_sync"]')).toContainText("UTC");
 
   await page.locator("#sync-now").click();

@@ -21,6 +21,7 @@ mod m20261201_000017_d3fend;
 mod m20261201_000018_worklog;
 mod m20261202_000019_campaigns;
 mod m20261202_000020_webhooks;
+mod m20261202_000021_scoring_compliance;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_worklog::Migration),
             Box::new(m20261202_000019_campaigns::Migration),
             Box::new(m20261202_000020_webhooks::Migration),
+            Box::new(m20261202_000021_scoring_compliance::Migration),
         ]
     }
 }

@@ -123,6 +123,7 @@ pub struct JobsConfig {
     pub weekly_snapshot: Option<String>,
     pub intel_scan: Option<String>,
     pub recurring_campaigns: Option<String>,
+    pub scoring_recompute: Option<String>,
     /// First pause before retrying a failed job; doubled each retry.
     pub retry_backoff: Duration,
     /// How often the worker looks for queued jobs.
@@ -317,6 +318,11 @@ impl Config {
                     &get,
                     "AEGIS_SCHEDULE_RECURRING_CAMPAIGNS",
                     "0 15 0 * * *",
+                )?,
+                scoring_recompute: schedule_from(
+                    &get,
+                    "AEGIS_SCHEDULE_SCORING_RECOMPUTE",
+                    "0 45 2 * * *",
                 )?,
                 retry_backoff: Duration::from_millis(parse(
                     &get,

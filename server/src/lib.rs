@@ -167,6 +167,15 @@ pub async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseC
     std::fs::create_dir_all(&config.data_dir)?;
     let db = app::server::platform::db::connect(&config.database_url).await?;
     app::server::platform::db::migrate(&db).await?;
+    // An installation upgraded to scoring has techniques but no scores yet.
+    if !app::server::scoring::reads::any_stored(&db).await? {
+        let txn = app::server::platform::db::begin_write(&db).await?;
+        let n = app::server::scoring::compute::recompute_current(&txn).await?;
+        txn.commit().await?;
+        if n > 0 {
+            tracing::info!(techniques = n, "scores computed for the first time");
+        }
+    }
     Ok(db)
 }
 

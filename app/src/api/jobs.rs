@@ -167,3 +167,43 @@ pub async fn job_history(job: JobName) -> Result<Vec<JobRunDto>, AppError> {
         .await,
     )
 }
+
+/// The System panel's upload of a compliance mapping (the CTID JSON in the `file` part), saved
+/// for the import job (follow it with `job_run`).
+#[server(prefix = "/api/fn", endpoint = "upload_compliance", input = server_fn::codec::MultipartFormData)]
+pub async fn upload_compliance(
+    data: server_fn::codec::MultipartData,
+) -> Result<EnqueuedJob, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::importers::uploads::save_single_file;
+    use crate::server::jobs::runs;
+    use crate::server::platform::context::ServerFnContext;
+    use crate::server::platform::upload::MultipartReader;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ManageSystem)?;
+            let limit = ctx.state.max_import_bytes;
+            let mut form = MultipartReader::from_server_fn(data, &["file"], limit)?;
+            let upload = save_single_file(
+                &mut form,
+                limit,
+                &ctx.state.uploads,
+                "mapping.json",
+                "compliance mapping (JSON)",
+            )
+            .await?;
+            runs::enqueue_import(
+                &ctx.state.db,
+                ctx.state.jobs.as_ref(),
+                &ctx.actor(),
+                JobName::ComplianceImport,
+                "compliance mapping",
+                Some(upload),
+                &ctx.state.uploads,
+            )
+            .await
+        }
+        .await,
+    )
+}

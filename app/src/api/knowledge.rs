@@ -14,6 +14,8 @@ pub struct MatrixData {
     pub actors: Vec<ThreatActorSummary>,
     pub platforms: Vec<String>,
     pub technique_sets: Vec<crate::dto::reporting::reports::TechniqueSetSummary>,
+    /// Each technique's score, priority, gap and visibility, for the heatmap modes.
+    pub heat: std::collections::HashMap<String, crate::dto::scoring::HeatCell>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "matrix")]
@@ -54,6 +56,7 @@ pub async fn matrix(#[server(default)] query: TechniqueQuery) -> Result<MatrixDa
                         actors: reads::threat_actors(db, None).await?,
                         platforms,
                         technique_sets: crate::server::knowledge::technique_sets::list(db).await?,
+                        heat: crate::server::scoring::reads::heat(db).await?,
                     })
                 })
                 .await?;

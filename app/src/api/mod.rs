@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod notifications;
 pub mod reporting;
+pub mod scoring;
 pub mod workflow;
 
 /// Sets the HTTP status of a failed server function call, so the browser sees a real 4xx.

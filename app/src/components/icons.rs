@@ -13,6 +13,9 @@ pub enum IconName {
     Intel,
     Campaigns,
     Rules,
+    DataSources,
+    Scoring,
+    Compliance,
     Reports,
     Profile,
     Users,
@@ -42,6 +45,13 @@ impl IconName {
                 "M12 12l6-6",
             ],
             IconName::Campaigns => &["M5 21V4", "M5 4h12l-2.5 4 2.5 4H5"],
+            IconName::DataSources => &[
+                "M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3z",
+                "M4 6v12c0 1.7 3.6 3 8 3s8-1.3 8-3V6",
+                "M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3",
+            ],
+            IconName::Scoring => &["M4 20h16", "M7 16v-5", "M12 16V6", "M17 16v-8"],
+            IconName::Compliance => &["M6 3h9l4 4v14H6z", "M15 3v4h4", "M9 13l2 2 4-4"],
             IconName::Rules => &[
                 "M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6z",
                 "M9 12l2 2 4-4",

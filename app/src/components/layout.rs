@@ -80,6 +80,9 @@ fn Frame(user: UserProfile, collapsed: RwSignal<bool>) -> impl IntoView {
                     <NavLink href="/matrix" label="Coverage matrix" icon=IconName::Matrix collapsed />
                     <NavLink href="/threat-actors" label="Threat actors" icon=IconName::Actors collapsed />
                     <NavLink href="/detection-rules" label="Detection rules" icon=IconName::Rules collapsed />
+                    <NavLink href="/data-sources" label="Data sources" icon=IconName::DataSources collapsed />
+                    <NavLink href="/scoring" label="Scoring" icon=IconName::Scoring collapsed />
+                    <NavLink href="/compliance" label="Compliance" icon=IconName::Compliance collapsed />
                     <NavLink href="/intel" label="Threat intel" icon=IconName::Intel collapsed />
                     <NavLink href="/reports" label="Reports" icon=IconName::Reports collapsed />
                     <NavLink href="/profile" label="My profile" icon=IconName::Profile collapsed />

@@ -18,6 +18,9 @@ string_enum! {
         Tests = "tests" / "Tests",
         /// The weekly coverage snapshots.
         Snapshots = "snapshots" / "Coverage snapshots",
+        /// The scoring configuration and what is computed from it outside a test's change
+        /// (the recompute job, data-component collection).
+        Scores = "scores" / "Technique scores",
     }
 }
 
@@ -39,6 +42,10 @@ pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
         | GtfobinsMappingUpdate => &[],
         JobRun | EvidenceIntegrityFailure => &[],
         WebhookCreate | WebhookUpdate | WebhookDelete | WebhookPing => &[],
+        ScoringConfigUpdate | ScoringConfigRestore => &[CacheScope::Scores],
+        // Visibility is shown on the matrix and feeds the scores.
+        DataComponentUpdate => &[CacheScope::Knowledge, CacheScope::Scores],
+        ComplianceImport => &[CacheScope::Knowledge],
         // Tests join and leave campaigns; lists, dashboards and reports filter by them.
         CampaignCreate | CampaignUpdate | CampaignTestsAdd | CampaignTestRemove
         | CampaignGenerate | CampaignComplete | CampaignSpawn => &[CacheScope::Tests],

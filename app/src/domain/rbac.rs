@@ -137,10 +137,15 @@ pub enum Permission {
     ManageDetectionRules,
     /// Create and change campaigns, their tests and recurrence.
     ManageCampaigns,
+    /// Mark which data components the team collects, and how well (the blue team's
+    /// telemetry).
+    ManageDataSources,
+    /// Change the scoring weights, half-life and relevant actors.
+    ManageScoring,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ViewData,
         Permission::ManageOwnAccount,
         Permission::ManageUsers,
@@ -155,6 +160,8 @@ impl Permission {
         Permission::TriageIntel,
         Permission::ManageDetectionRules,
         Permission::ManageCampaigns,
+        Permission::ManageDataSources,
+        Permission::ManageScoring,
     ];
 }
 
@@ -165,11 +172,13 @@ fn allowed(role: Role, permission: Permission) -> bool {
     }
     match permission {
         ViewData | ManageOwnAccount => true,
-        ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates => false,
+        ManageUsers | ViewAuditLog | ManageSystem | ManageTechniques | ManageTemplates
+        | ManageScoring => false,
         ReviewTechniques | ManageRemediation | ManageTechniqueSets | TriageIntel
         | ManageCampaigns => role.is_lead(),
         ControlTimer => role != Role::Viewer,
         ManageDetectionRules => role == Role::BlueLead,
+        ManageDataSources => matches!(role, Role::BlueLead | Role::BlueTech),
     }
 }
 
@@ -203,6 +212,8 @@ mod tests {
             (TriageIntel, &[Admin, RedLead, BlueLead]),
             (ManageDetectionRules, &[Admin, BlueLead]),
             (ManageCampaigns, &[Admin, RedLead, BlueLead]),
+            (ManageDataSources, &[Admin, BlueLead, BlueTech]),
+            (ManageScoring, &[Admin]),
         ];
         table
             .iter()

@@ -21,10 +21,12 @@ pub enum JobName {
     ElasticRulesImport,
     D3fendImport,
     RecurringCampaigns,
+    ScoringRecompute,
+    ComplianceImport,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 12] = [
+    pub const ALL: [JobName; 14] = [
         JobName::MitreSync,
         JobName::NotificationCleanup,
         JobName::WeeklySnapshot,
@@ -37,6 +39,8 @@ impl JobName {
         JobName::ElasticRulesImport,
         JobName::D3fendImport,
         JobName::RecurringCampaigns,
+        JobName::ScoringRecompute,
+        JobName::ComplianceImport,
     ];
 
     /// The job that imports a catalog source.
@@ -60,7 +64,8 @@ impl JobName {
 
     /// Imports run when asked, never on a schedule.
     pub fn on_demand(self) -> bool {
-        self.imports().is_some() || self == JobName::D3fendImport
+        self.imports().is_some()
+            || matches!(self, JobName::D3fendImport | JobName::ComplianceImport)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +82,8 @@ impl JobName {
             JobName::ElasticRulesImport => "elastic_rules_import",
             JobName::D3fendImport => "d3fend_import",
             JobName::RecurringCampaigns => "recurring_campaigns",
+            JobName::ScoringRecompute => "scoring_recompute",
+            JobName::ComplianceImport => "compliance_import",
         }
     }
 
@@ -105,6 +112,12 @@ impl JobName {
             }
             JobName::RecurringCampaigns => {
                 "Start the next run of each recurring campaign whose period has begun"
+            }
+            JobName::ScoringRecompute => {
+                "Recompute every technique's score and priority (validations age, intel and actors change)"
+            }
+            JobName::ComplianceImport => {
+                "Import a control framework's ATT&CK mapping (CTID JSON: NIST SP 800-53, CSA CCM, …)"
             }
         }
     }

@@ -36,6 +36,13 @@ pub struct ImportReport {
     pub mitigation_links_updated: u32,
     #[serde(default)]
     pub mitigation_links_removed: u32,
+    /// ATT&CK's data components (`DC0001`…) and which techniques each can detect.
+    #[serde(default)]
+    pub data_components_added: u32,
+    #[serde(default)]
+    pub data_components_updated: u32,
+    #[serde(default)]
+    pub data_component_links: u32,
     /// Catalog templates from ATT&CK's procedure examples.
     #[serde(default)]
     pub procedure_templates_added: u32,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod campaigns;
 pub mod catalog;
+pub mod compliance;
 pub mod d3fend;
 pub mod detection;
 pub mod intel;
@@ -10,6 +11,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod notifications;
 pub mod reporting;
+pub mod scoring;
 pub mod webhooks;
 pub mod workflow;
 

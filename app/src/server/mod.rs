@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod campaigns;
 pub mod catalog;
+pub mod compliance;
 pub mod detection;
 pub mod entities;
 pub mod importers;
@@ -12,5 +13,6 @@ pub mod jobs;
 pub mod knowledge;
 pub mod platform;
 pub mod reporting;
+pub mod scoring;
 pub mod webhooks;
 pub mod workflow;

@@ -5,6 +5,7 @@ use apalis::prelude::{AbortError, BoxDynError, Data};
 use app::domain::sources::CatalogImport;
 use app::dto::intel::IntelScanReport;
 use app::dto::jobs::{JobName, JobProgress};
+use app::error::AppError;
 use app::server::importers::atomics::import::AtomicRedTeam;
 use app::server::importers::attack::import::{import_bundle, record_failed_sync};
 use app::server::importers::caldera::Caldera;
@@ -235,6 +236,15 @@ async fn run_job(
         }
         JobName::IntelScan => intel_scan_job(context, actor, progress).await,
         JobName::D3fendImport => d3fend_import_job(context, actor, progress, params).await,
+        JobName::ComplianceImport => compliance_import_job(context, actor, progress, params).await,
+        JobName::ScoringRecompute => {
+            let txn = app::server::platform::db::begin_write(&context.db)
+                .await
+                .map_err(AppError::from)?;
+            let techniques = app::server::scoring::compute::recompute_current(&txn).await?;
+            txn.commit().await.map_err(AppError::from)?;
+            Ok(json!({ "techniques": techniques }))
+        }
         JobName::RecurringCampaigns => {
             let today = chrono::Utc::now().date_naive();
             let report =
@@ -242,6 +252,38 @@ async fn run_job(
             Ok(json!(report))
         }
     }
+}
+
+/// Imports an uploaded compliance mapping.
+async fn compliance_import_job(
+    context: &JobContext,
+    actor: &Actor,
+    progress: &Reporter,
+    params: Option<Value>,
+) -> Result<Value, Failure> {
+    let path = upload_path(params.as_ref(), &context.uploads).ok_or_else(|| {
+        AppError::BadRequest("The compliance import needs an uploaded mapping file".into())
+    })?;
+    let name = params
+        .as_ref()
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("mapping.json")
+        .to_owned();
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| Failure::transient(format!("reading the upload: {e}")))?;
+    let origin = format!("upload:{name}");
+    let shown = |p: app::server::importers::Progress| progress.set(p.stage, p.done, p.total, None);
+    let report = run::<app::server::importers::compliance::ComplianceMapping>(
+        &context.db,
+        actor,
+        Input::Bytes(bytes),
+        &origin,
+        &shown,
+    )
+    .await?;
+    Ok(json!({ "source": origin, "report": report }))
 }
 
 /// Imports the D3FEND ontology from the uploaded file, or downloads it from the configured URL.

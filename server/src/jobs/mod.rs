@@ -180,6 +180,7 @@ fn parse_schedules(config: &Config) -> anyhow::Result<Schedules> {
             JobName::RecurringCampaigns,
             &config.jobs.recurring_campaigns,
         ),
+        (JobName::ScoringRecompute, &config.jobs.scoring_recompute),
     ] {
         let schedule = match expr {
             Some(expr) => Some((

@@ -4,6 +4,7 @@ mod admin;
 mod cached;
 mod campaigns;
 mod catalog;
+mod compliance;
 mod detection;
 mod evidence;
 pub mod extract;
@@ -11,6 +12,7 @@ mod intel;
 mod knowledge;
 mod notifications;
 mod reporting;
+mod scoring;
 mod webhooks;
 mod workflow;
 
@@ -91,6 +93,30 @@ pub fn router(max_import_bytes: usize) -> Router<AppState> {
             "/system/import-d3fend",
             post(system::import_d3fend).layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/system/import-compliance",
+            post(system::import_compliance).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/scoring/config",
+            get(scoring::get_config).put(scoring::put_config),
+        )
+        .route(
+            "/scoring/config/restore/{version}",
+            post(scoring::restore_config),
+        )
+        .route("/scoring/preview", post(scoring::preview))
+        .route("/scoring/techniques", get(scoring::techniques))
+        .route("/scoring/summary", get(scoring::summary))
+        .route("/data-sources", get(scoring::data_sources))
+        .route("/data-sources/{id}", patch(scoring::update_data_source))
+        .route("/compliance/frameworks", get(compliance::frameworks))
+        .route("/compliance/frameworks/{id}", get(compliance::framework))
+        .route(
+            "/compliance/frameworks/{id}/report",
+            get(compliance::report),
+        )
+        .route("/compliance/controls/{id}", get(compliance::control))
         .route("/system/gtfobins-mapping", get(catalog::gtfobins_mapping))
         .route(
             "/system/gtfobins-mapping/{function}",

@@ -232,6 +232,8 @@ pub(super) async fn write_snapshots(
                 not_covered: overall.0[3],
                 coverage_percent: overall.percent(),
                 by_tactic: json!(by_tactic),
+                // Past scores cannot be rebuilt from statuses alone.
+                score: None,
             }
             .into_active_model()
             .reset_all(),

@@ -254,6 +254,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> anyhow::Res
         );
     }
     finish::recount(db).await?;
+    app::server::scoring::compute::recompute_current(db).await?;
     finish::analyze(db).await?;
 
     let mut coverage = [0usize; 4];

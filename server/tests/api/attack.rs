@@ -523,10 +523,86 @@ async fn the_real_enterprise_bundle_matches_its_published_counts(app: TestApp) -
             .unwrap() as usize
     );
 
+    // Data components: v18 reaches them through detection strategies → analytics → log
+    // sources (counted from the bundle: 109 components, 106 active; 2,615 (technique,
+    // component) pairs over 650 active techniques and 97 components).
+    assert_eq!(report["data_components_added"], 109, "{report}");
+    assert_eq!(report["data_component_links"], 2615, "{report}");
+    let inventory = json_body(app.get("/api/v1/data-sources", &admin).await).await;
+    assert_eq!(inventory["items"].as_array().unwrap().len(), 109);
+    assert_eq!(inventory["techniques_with_components"], 650);
+    let used = inventory["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["techniques"].as_u64().unwrap() > 0)
+        .count();
+    assert_eq!(used, 97);
+    let scores = json_body(app.get("/api/v1/scoring/summary", &admin).await).await;
+    assert_eq!(scores["techniques"], 691, "{scores}");
+
+    // NIST SP 800-53 rev5 (CTID, ATT&CK 16.1), counted from the shipped file: 109 controls
+    // in 11 families; 5,264 distinct (control, technique) pairs, of which T1521.003 (Mobile) is
+    // not in Enterprise and T1574.002 (revoked) moves to T1574.001: 5,263 mappings.
+    let nist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../../shared/data/compliance-mappings/mappings/nist_800_53/attack-16.1/nist_800_53-rev5/enterprise/nist_800_53-rev5_attack-16.1-enterprise.json",
+    );
+    match std::fs::read(&nist) {
+        Err(_) => eprintln!(
+            "skipping the NIST mapping: {} is not present",
+            nist.display()
+        ),
+        Ok(mapping) => {
+            let form = reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(mapping).file_name("nist.json"),
+            );
+            let response = app
+                .request(
+                    reqwest::Method::POST,
+                    "/api/v1/system/import-compliance",
+                    Some(&admin),
+                )
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 202);
+            let enqueued = json_body(response).await;
+            let run =
+                crate::common::wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap())
+                    .await;
+            assert_eq!(run["status"], "succeeded", "{run}");
+            let nist = &run["result"]["report"];
+            assert_eq!(nist["rows"], 5410);
+            assert_eq!(nist["controls_added"], 109);
+            assert_eq!(nist["non_mappable"], 96);
+            assert_eq!(nist["duplicates"], 50, "{nist}");
+            assert_eq!(nist["mappings_added"], 5263, "{nist}");
+            assert_eq!(nist["unknown_techniques"], json!(["T1521.003"]));
+            assert_eq!(nist["revoked_resolved"], json!(["T1574.002 → T1574.001"]));
+            let id = nist["framework_id"].as_str().unwrap();
+            let detail = json_body(
+                app.get(&format!("/api/v1/compliance/frameworks/{id}"), &admin)
+                    .await,
+            )
+            .await;
+            assert_eq!(detail["families"].as_array().unwrap().len(), 11);
+            assert_eq!(detail["controls"].as_array().unwrap().len(), 109);
+            assert_eq!(detail["techniques"], 468, "distinct mapped techniques");
+            assert_eq!(
+                detail["controls"][0]["control_id"], "AC-2",
+                "unpadded, in order"
+            );
+        }
+    }
+
     let again = json_body(upload(&app, &admin, "enterprise-attack.json", bytes).await).await;
     assert_eq!(again["techniques_added"], 0);
     assert_eq!(again["techniques_updated"], 0);
     assert_eq!(again["campaigns_updated"], 0);
+    assert_eq!(again["data_components_added"], 0);
+    assert_eq!(again["data_components_updated"], 0);
     assert_eq!(again["changed"], json!([]));
     app
 }

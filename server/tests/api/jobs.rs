@@ -326,13 +326,20 @@ async fn the_scheduler_reports_and_runs_every_job(backend: Backend) {
             "sigma_import",
             "elastic_rules_import",
             "d3fend_import",
-            "recurring_campaigns"
+            "recurring_campaigns",
+            "scoring_recompute",
+            "compliance_import"
         ]
     );
     for import in jobs[3..7].iter().chain(&jobs[8..11]) {
         assert!(import["schedule"].is_null(), "imports run on demand");
     }
     assert_eq!(jobs[11]["schedule"], "0 15 0 * * *", "daily");
+    assert_eq!(jobs[12]["schedule"], "0 45 2 * * *", "daily");
+    assert!(
+        jobs[13]["schedule"].is_null(),
+        "compliance imports run on demand"
+    );
     assert_eq!(
         jobs[7]["schedule"], "0 0 6 * * Mon",
         "the weekly intel scan"

@@ -27,6 +27,7 @@ mod procedures;
 mod read_paths;
 mod reports;
 mod rule_validation;
+mod scoring;
 mod templates;
 mod users;
 mod webhooks;

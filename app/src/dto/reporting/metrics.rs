@@ -202,6 +202,10 @@ pub struct ValidationRate {
 pub struct CoveragePoint {
     pub taken_at: DateTime<Utc>,
     pub coverage_percent: f64,
+    /// The mean score weighted by priority (`domain::scoring`); none in snapshots taken
+    /// before scoring existed.
+    #[serde(default)]
+    pub score: Option<f64>,
     #[serde(flatten)]
     pub counts: StatusCounts,
 }

@@ -317,6 +317,7 @@ fn JobsSection(refresh: RwSignal<u32>) -> impl IntoView {
             <div id="job-run">{move || watched.get().map(|run| view! { <RunProgress run /> })}</div>
             {CatalogImport::ALL.map(|source| view! { <CatalogImportCard source watched error refresh run busy=Signal::derive(busy) /> }).collect_view()}
             <super::d3fend_import::D3fendImportCard watched error refresh run busy=Signal::derive(busy) />
+            <super::compliance_import::ComplianceImportCard watched error refresh busy=Signal::derive(busy) />
             <super::intel_feeds::IntelFeeds refresh run busy=Signal::derive(busy) />
             <Transition fallback=|| view! { <Loading /> }>
                 {move || Suspend::new(async move {

@@ -6,7 +6,9 @@ use crate::components::coverage::{Legend, status_classes};
 use crate::components::feedback::{INPUT_CLASS, LABEL_CLASS, SECONDARY_BUTTON};
 use crate::components::layout::{Loading, PageError};
 use crate::domain::coverage::CoverageStatus;
+use crate::domain::scoring::{self, HeatMode};
 use crate::dto::knowledge::{TechniqueQuery, TechniqueSummary};
+use crate::dto::scoring::HeatCell;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -31,17 +33,32 @@ pub fn MatrixPage() -> impl IntoView {
             ..Default::default()
         }
     });
+    let mode = Memo::new(move |_| {
+        query_map
+            .read()
+            .get("mode")
+            .and_then(|m| m.parse::<HeatMode>().ok())
+            .unwrap_or_default()
+    });
     let data = Resource::new(move || query.get(), matrix);
     view! {
         <Title text="Coverage matrix" />
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <h1 class="text-2xl font-semibold">"Coverage matrix"</h1>
-            <Legend />
+            <div class="flex flex-wrap items-center gap-4">
+                {move || match mode.get() {
+                    HeatMode::Status => view! { <Legend /> }.into_any(),
+                    other => view! { <HeatLegend mode=other /> }.into_any(),
+                }}
+                <a id="matrix-layer" class="text-sm text-indigo-600 hover:underline" download
+                    href=move || format!("/api/v1/reports/navigator-layer?mode={}", mode.get().as_str())
+                    title="This view as an ATT&CK Navigator layer">"Navigator layer"</a>
+            </div>
         </div>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(data) => view! { <Filters data=data.clone() query=query.get_untracked() /> <Matrix data /> }.into_any(),
+                    Ok(data) => view! { <Filters data=data.clone() query=query.get_untracked() mode=mode.get_untracked() /> <Matrix data mode=mode.get_untracked() /> }.into_any(),
                     Err(err) => view! { <PageError message=err.detail() /> }.into_any(),
                 }
             })}
@@ -49,12 +66,26 @@ pub fn MatrixPage() -> impl IntoView {
     }
 }
 
+/// The gradient of a heatmap mode, low to high.
 #[component]
-fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
+fn HeatLegend(mode: HeatMode) -> impl IntoView {
+    let stops = scoring::gradient_stops(mode).join(", ");
+    view! {
+        <div id="heat-legend" class="flex items-center gap-2 text-xs text-slate-600" data-mode=mode.as_str()>
+            <span>{mode.label()}</span>
+            <span>"0"</span>
+            <span class="inline-block h-3 w-40 rounded border border-slate-200" style=format!("background: linear-gradient(to right, {stops})")></span>
+            <span>"100"</span>
+        </div>
+    }
+}
+
+#[component]
+fn Filters(data: MatrixData, query: TechniqueQuery, mode: HeatMode) -> impl IntoView {
     let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
     view! {
         <Form method="GET" action="">
-            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-9">
+            <div id="matrix-filters" class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-10">
                 <div>
                     <label for="filter-platform" class=LABEL_CLASS>"Platform"</label>
                     <select id="filter-platform" name="platform" class=INPUT_CLASS>
@@ -100,6 +131,12 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
                     </select>
                 </div>
                 <div>
+                    <label for="filter-mode" class=LABEL_CLASS>"Colour by"</label>
+                    <select id="filter-mode" name="mode" class=INPUT_CLASS>
+                        {HeatMode::ALL.into_iter().map(|m| view! { <option value=m.as_str() selected=m == mode>{m.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div>
                     <label for="filter-search" class=LABEL_CLASS>"Search"</label>
                     <input id="filter-search" name="search" type="search" placeholder="T1059 or name" value=query.search.clone().unwrap_or_default() class=INPUT_CLASS />
                 </div>
@@ -117,7 +154,7 @@ fn Filters(data: MatrixData, query: TechniqueQuery) -> impl IntoView {
 }
 
 #[component]
-fn Matrix(data: MatrixData) -> impl IntoView {
+fn Matrix(data: MatrixData, mode: HeatMode) -> impl IntoView {
     if data.tactics.is_empty() {
         return view! {
             <div id="matrix-empty" class="rounded-lg border border-dashed border-slate-300 p-10 text-center text-slate-600">
@@ -134,6 +171,7 @@ fn Matrix(data: MatrixData) -> impl IntoView {
         .collect();
     let columns = data.tactics.len();
     let total = data.techniques.len();
+    let heat = std::sync::Arc::new(data.heat.clone());
     view! {
         <p id="matrix-count" class="mb-2 text-xs text-slate-500">{format!("{total} techniques and sub-techniques shown")}</p>
         <div class="overflow-x-auto pb-4">
@@ -165,7 +203,7 @@ fn Matrix(data: MatrixData) -> impl IntoView {
                                     .filter(|s| s.tactics.contains(&tactic.shortname))
                                     .cloned()
                                     .collect();
-                                view! { <Cell technique=parent.clone() subs /> }
+                                view! { <Cell technique=parent.clone() subs mode heat=heat.clone() /> }
                             })
                             .collect_view();
                         view! {
@@ -189,12 +227,69 @@ fn tests_label(count: u64) -> String {
     format!("{count} test{}", if count == 1 { "" } else { "s" })
 }
 
+/// How a cell looks in a mode: its status classes, or an inline gradient colour with the
+/// value; the tooltip explains the status or the score's factors.
+struct Look {
+    classes: String,
+    style: String,
+    title: String,
+    value: Option<String>,
+}
+
+fn look(t: &TechniqueSummary, mode: HeatMode, heat: &HashMap<String, HeatCell>) -> Look {
+    let cell = heat.get(&t.mitre_id);
+    match (mode, cell.and_then(|c| c.value(mode).map(|v| (c, v)))) {
+        (HeatMode::Status, _) => Look {
+            classes: status_classes(t.coverage_status).to_owned(),
+            style: String::new(),
+            title: match cell {
+                Some(c) => format!(
+                    "{} · score {} · {}",
+                    t.coverage_status.label(),
+                    c.score,
+                    c.explain
+                ),
+                None => t.coverage_status.label().to_owned(),
+            },
+            value: None,
+        },
+        (_, Some((c, v))) => Look {
+            classes: "border-slate-300 text-slate-900".into(),
+            style: format!("background-color: {}", scoring::gradient(mode, v)),
+            title: format!(
+                "{} {v} · score {} · priority {} · gap {}{} · {}",
+                mode.label(),
+                c.score,
+                c.priority,
+                c.gap,
+                c.visibility
+                    .map(|v| format!(" · visibility {v}%"))
+                    .unwrap_or_default(),
+                c.explain
+            ),
+            value: Some(format!("{v:.0}")),
+        },
+        (_, None) => Look {
+            classes: "border-dashed border-slate-300 bg-slate-50 text-slate-500".into(),
+            style: String::new(),
+            title: format!("No {} for this technique", mode.label().to_lowercase()),
+            value: None,
+        },
+    }
+}
+
 #[component]
-fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoView {
+fn Cell(
+    technique: TechniqueSummary,
+    subs: Vec<TechniqueSummary>,
+    mode: HeatMode,
+    heat: std::sync::Arc<HashMap<String, HeatCell>>,
+) -> impl IntoView {
     let href = format!("/techniques/{}", technique.mitre_id);
+    let shown = look(&technique, mode, &heat);
     let classes = format!(
         "technique-cell block rounded border px-2 py-1 text-xs leading-snug hover:ring-2 hover:ring-indigo-400 {}{}",
-        status_classes(technique.coverage_status),
+        shown.classes,
         if technique.review_required {
             " outline-2 outline-dashed outline-rose-500"
         } else {
@@ -202,7 +297,8 @@ fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoVi
         }
     );
     let link = view! {
-        <a href=href class=classes data-technique=technique.mitre_id.clone() data-status=technique.coverage_status.as_str() title=technique.coverage_status.label()>
+        <a href=href class=classes style=shown.style data-technique=technique.mitre_id.clone() data-status=technique.coverage_status.as_str() data-value=shown.value.clone() title=shown.title>
+            {shown.value.clone().map(|v| view! { <span class="heat-value float-right font-mono text-[10px] font-semibold">{v}</span> })}
             <span class="font-mono text-[10px] opacity-70">{technique.mitre_id.clone()}</span>
             <span class="block">{technique.name.clone()}</span>
             {(technique.test_count > 0).then(|| view! {
@@ -226,13 +322,15 @@ fn Cell(technique: TechniqueSummary, subs: Vec<TechniqueSummary>) -> impl IntoVi
                 {subs
                     .into_iter()
                     .map(|sub| {
+                        let shown = look(&sub, mode, &heat);
                         let classes = format!(
                             "technique-cell block rounded border px-2 py-1 text-[11px] leading-snug hover:ring-2 hover:ring-indigo-400 {}{}",
-                            status_classes(sub.coverage_status),
+                            shown.classes,
                             if sub.review_required { " outline-2 outline-dashed outline-rose-500" } else { "" }
                         );
                         view! {
-                            <a href=format!("/techniques/{}", sub.mitre_id) class=classes data-technique=sub.mitre_id.clone() data-status=sub.coverage_status.as_str()>
+                            <a href=format!("/techniques/{}", sub.mitre_id) class=classes style=shown.style data-technique=sub.mitre_id.clone() data-status=sub.coverage_status.as_str() data-value=shown.value.clone() title=shown.title>
+                                {shown.value.clone().map(|v| view! { <span class="heat-value float-right font-mono text-[10px] font-semibold">{v}</span> })}
                                 <span class="font-mono text-[10px] opacity-70">{sub.mitre_id.clone()}</span>
                                 <span class="block">{sub.name.clone()}</span>
                                 {(sub.test_count > 0).then(|| view! {

@@ -199,11 +199,23 @@ fn Panels(data: Dashboard) -> impl IntoView {
         .iter()
         .map(|p| p.taken_at.format("%Y-%m-%d").to_string())
         .collect();
-    let history = vec![LineSeries {
+    let mut history = vec![LineSeries {
         label: "Validated techniques (%)".into(),
         color: CoverageStatus::Validated.color().into(),
         points: data.history.iter().map(|p| p.coverage_percent).collect(),
     }];
+    // Snapshots taken before scoring have no score: the line starts where scoring did.
+    if data.history.iter().any(|p| p.score.is_some()) {
+        history.push(LineSeries {
+            label: "Score, weighted by priority".into(),
+            color: "#6366f1".into(),
+            points: data
+                .history
+                .iter()
+                .map(|p| p.score.unwrap_or(0.0))
+                .collect(),
+        });
+    }
     let side_rates = data
         .validation
         .by_side

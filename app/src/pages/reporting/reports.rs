@@ -49,6 +49,7 @@ pub fn ReportsPage() -> impl IntoView {
         date_to: param("date_to"),
         format: None,
         limit: None,
+        mode: param("mode"),
     };
     let options = Resource::new(|| (), |_| load_report_options());
     let campaigns = Resource::new(|| (), |_| campaign_choices());
@@ -221,6 +222,7 @@ fn Downloads(kind: Signal<String>, query: Signal<ReportQuery>) -> impl IntoView 
                 ("platform", q.platform),
                 ("technique_set", q.technique_set),
                 ("campaign", q.campaign),
+                ("mode", q.mode),
             ],
         )
     };

@@ -15,6 +15,8 @@ pub struct Model {
     pub not_covered: i32,
     pub coverage_percent: f64,
     pub by_tactic: Json,
+    /// The mean score weighted by priority (snapshots from before scoring have none).
+    pub score: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

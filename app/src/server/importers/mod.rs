@@ -30,6 +30,7 @@
 pub mod atomics;
 pub mod attack;
 pub mod caldera;
+pub mod compliance;
 pub mod d3fend;
 pub mod feeds;
 pub mod files;

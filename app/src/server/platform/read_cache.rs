@@ -104,16 +104,17 @@ impl Answer {
 /// Every cached answer, with what makes it stale.
 pub mod answers {
     use super::Answer;
-    use crate::domain::cache::CacheScope::{Knowledge, Snapshots, Tests};
+    use crate::domain::cache::CacheScope::{Knowledge, Scores, Snapshots, Tests};
 
     pub const TACTICS: Answer = Answer::new("tactics", &[Knowledge]);
     pub const THREAT_ACTORS: Answer = Answer::new("threat-actors", &[Knowledge]);
     /// Techniques carry their coverage and test counts, which tests change.
     pub const TECHNIQUES: Answer = Answer::new("techniques", &[Knowledge, Tests]);
-    pub const MATRIX: Answer = Answer::new("matrix", &[Knowledge, Tests]);
+    /// The matrix carries each technique's heat cell (scores).
+    pub const MATRIX: Answer = Answer::new("matrix", &[Knowledge, Tests, Scores]);
     /// Filtered by intel mentioned in the last N days: the window moves with the date.
     pub const TECHNIQUES_BY_INTEL: Answer = Answer::daily("techniques-intel", &[Knowledge, Tests]);
-    pub const MATRIX_BY_INTEL: Answer = Answer::daily("matrix-intel", &[Knowledge, Tests]);
+    pub const MATRIX_BY_INTEL: Answer = Answer::daily("matrix-intel", &[Knowledge, Tests, Scores]);
     pub const METRICS_SUMMARY: Answer = Answer::new("metrics-summary", &[Knowledge, Tests]);
     pub const METRICS_BY_TACTIC: Answer = Answer::new("metrics-by-tactic", &[Knowledge, Tests]);
     pub const METRICS_PIPELINE: Answer = Answer::new("metrics-pipeline", &[Knowledge, Tests]);
@@ -122,6 +123,12 @@ pub mod answers {
     pub const METRICS_VALIDATION: Answer = Answer::daily("metrics-validation", &[Knowledge, Tests]);
     pub const METRICS_HISTORY: Answer = Answer::new("metrics-history", &[Knowledge, Snapshots]);
     /// The dashboard's figures shared by everyone (not a person's own pending tasks).
+    /// Scores are recomputed with every test change, and by the job and the configuration.
+    pub const SCORING_SUMMARY: Answer = Answer::new("scoring-summary", &[Knowledge, Tests, Scores]);
+    pub const SCORING_TECHNIQUES: Answer =
+        Answer::new("scoring-techniques", &[Knowledge, Tests, Scores]);
+    pub const DATA_SOURCES: Answer = Answer::new("data-sources", &[Knowledge, Scores]);
+    pub const COMPLIANCE: Answer = Answer::new("compliance", &[Knowledge, Tests, Scores]);
     pub const DASHBOARD: Answer = Answer::daily("dashboard", &[Knowledge, Tests, Snapshots]);
 }
 

@@ -632,6 +632,19 @@ pub async fn coverage_history(
     Ok(snapshots
         .into_iter()
         .filter_map(|s| {
+            let score = match &scope.tactic {
+                None => s.score,
+                Some(tactic) => s.by_tactic.as_array().and_then(|entries| {
+                    entries
+                        .iter()
+                        .find(|e| {
+                            e.get("tactic").and_then(|t| t.as_str())
+                                == Some(tactic.shortname.as_str())
+                        })?
+                        .get("score")?
+                        .as_f64()
+                }),
+            };
             let counts = match &scope.tactic {
                 None => StatusCounts {
                     total: u64::try_from(s.total).unwrap_or(0),
@@ -656,6 +669,7 @@ pub async fn coverage_history(
             Some(CoveragePoint {
                 taken_at: s.taken_at,
                 coverage_percent: counts.percent(),
+                score,
                 counts,
             })
         })

@@ -1,6 +1,7 @@
 //! Reports: coverage (JSON, CSV, ATT&CK Navigator layer), test results and remediation status
 //! (JSON or CSV, streamed from the database as they are read).
 use crate::domain::coverage::CoverageStatus;
+use crate::domain::scoring::{self, HeatMode};
 use crate::domain::values::{DetectionResult, RemediationStatus, Severity, sql_list};
 use crate::domain::workflow::{TestState, Vote};
 use crate::dto::knowledge::TechniqueQuery;
@@ -8,6 +9,7 @@ use crate::dto::reporting::metrics::StatusCounts;
 use crate::dto::reporting::reports::{
     CoverageReport, CoverageRow, RemediationRow, ReportQuery, TestResultRow,
 };
+use crate::dto::scoring::HeatCell;
 use crate::error::{AppError, AppResult};
 use crate::server::entities::user;
 use crate::server::knowledge::reads;
@@ -274,12 +276,34 @@ pub fn coverage_csv(report: CoverageReport) -> Body {
     body
 }
 
+/// The heatmap mode a layer export asks for (status by default).
+pub fn layer_mode(query: &ReportQuery) -> AppResult<HeatMode> {
+    match query.mode.as_deref().map(str::trim) {
+        None | Some("") => Ok(HeatMode::Status),
+        Some(mode) => mode.parse().map_err(|e: String| AppError::field("mode", e)),
+    }
+}
+
 /// The coverage as an ATT&CK Navigator layer (format 4.5): one entry per technique and
-/// tactic, scored and coloured by status, with a legend and gradient matching ours.
-pub fn navigator_layer(report: &CoverageReport, scope: &Scope) -> Json {
+/// tactic, scored and coloured by status, or by the heatmap `mode` from the `heat` cells
+/// (score, priority, gap or visibility in `score`, with a gradient and legend to match).
+pub fn navigator_layer(
+    report: &CoverageReport,
+    scope: &Scope,
+    mode: HeatMode,
+    heat: &HashMap<String, HeatCell>,
+) -> Json {
     let mut techniques = Vec::new();
     for row in &report.techniques {
         let status = row.coverage_status;
+        let cell = heat.get(&row.mitre_id);
+        let value = cell.and_then(|c| c.value(mode));
+        // Status scores stay whole numbers, as before the heatmap modes.
+        let (score, color) = match (mode, value) {
+            (HeatMode::Status, _) => (json!(status.score()), status.color().to_owned()),
+            (_, Some(v)) => (json!(v), scoring::gradient(mode, v)),
+            (_, None) => (Json::Null, "#f1f5f9".to_owned()),
+        };
         let comment = format!(
             "{}: {} test(s), {} validated, {} rejected, {} under way{}",
             status.label(),
@@ -291,17 +315,35 @@ pub fn navigator_layer(report: &CoverageReport, scope: &Scope) -> Json {
                 .map(|t| format!("; last validated {}", t.format("%Y-%m-%d")))
                 .unwrap_or_default()
         );
-        let metadata = json!([
-            { "name": "status", "value": status.as_str() },
-            { "name": "tests", "value": row.tests_total.to_string() },
-            { "name": "validated tests", "value": row.tests_validated.to_string() },
-        ]);
+        let comment = match (mode, cell) {
+            (HeatMode::Status, _) | (_, None) => comment,
+            (_, Some(c)) => format!(
+                "{comment}. Score {}, priority {}, gap {}{}. {}",
+                c.score,
+                c.priority,
+                c.gap,
+                c.visibility
+                    .map(|v| format!(", visibility {v}%"))
+                    .unwrap_or_default(),
+                c.explain
+            ),
+        };
+        let mut metadata = vec![
+            json!({ "name": "status", "value": status.as_str() }),
+            json!({ "name": "tests", "value": row.tests_total.to_string() }),
+            json!({ "name": "validated tests", "value": row.tests_validated.to_string() }),
+        ];
+        if let Some(c) = cell {
+            metadata.push(json!({ "name": "score", "value": c.score.to_string() }));
+            metadata.push(json!({ "name": "priority", "value": c.priority.to_string() }));
+            metadata.push(json!({ "name": "gap", "value": c.gap.to_string() }));
+        }
         for tactic in &row.tactics {
             techniques.push(json!({
                 "techniqueID": row.mitre_id,
                 "tactic": tactic,
-                "score": status.score(),
-                "color": status.color(),
+                "score": score,
+                "color": color,
                 "comment": comment,
                 "enabled": true,
                 "metadata": metadata,
@@ -310,7 +352,10 @@ pub fn navigator_layer(report: &CoverageReport, scope: &Scope) -> Json {
             }));
         }
     }
-    let mut name = "Aegis detection coverage".to_owned();
+    let mut name = match mode {
+        HeatMode::Status => "Aegis detection coverage".to_owned(),
+        other => format!("Aegis detection coverage: {}", other.label()),
+    };
     if let Some(tactic) = &scope.tactic {
         name.push_str(&format!(" ({})", tactic.name));
     }
@@ -353,19 +398,28 @@ pub fn navigator_layer(report: &CoverageReport, scope: &Scope) -> Json {
         "hideDisabled": false,
         "techniques": techniques,
         "gradient": {
-            "colors": [
-                CoverageStatus::NotCovered.color(),
-                CoverageStatus::InProgress.color(),
-                CoverageStatus::Partial.color(),
-                CoverageStatus::Validated.color(),
-            ],
+            "colors": match mode {
+                HeatMode::Status => vec![
+                    CoverageStatus::NotCovered.color().to_owned(),
+                    CoverageStatus::InProgress.color().to_owned(),
+                    CoverageStatus::Partial.color().to_owned(),
+                    CoverageStatus::Validated.color().to_owned(),
+                ],
+                other => scoring::gradient_stops(other),
+            },
             "minValue": 0,
             "maxValue": 100,
         },
-        "legendItems": CoverageStatus::ALL
-            .iter()
-            .map(|s| json!({ "label": s.label(), "color": s.color() }))
-            .collect::<Vec<_>>(),
+        "legendItems": match mode {
+            HeatMode::Status => CoverageStatus::ALL
+                .iter()
+                .map(|s| json!({ "label": s.label(), "color": s.color() }))
+                .collect::<Vec<_>>(),
+            other => [0.0, 50.0, 100.0]
+                .iter()
+                .map(|v| json!({ "label": format!("{} {v}", other.label()), "color": scoring::gradient(other, *v) }))
+                .collect::<Vec<_>>(),
+        },
         "metadata": [
             { "name": "generated_by", "value": "Aegis" },
             { "name": "generated_at", "value": report.generated_at.to_rfc3339() },

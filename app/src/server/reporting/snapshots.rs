@@ -1,4 +1,5 @@
-//! Weekly coverage snapshots: overall and per tactic, so coverage can be followed over time.
+//! Weekly coverage snapshots: overall and per tactic (coverage and the priority-weighted
+//! score), so coverage can be followed over time.
 use crate::domain::cache::CacheScope;
 use crate::domain::coverage::CoverageStatus;
 use crate::error::AppResult;
@@ -72,6 +73,12 @@ pub async fn take(db: &DatabaseConnection, keep: u64) -> AppResult<(Uuid, u64)> 
             }
         }
     }
+    let scores = crate::server::scoring::reads::summary(&txn).await?;
+    let tactic_scores: BTreeMap<&str, f64> = scores
+        .by_tactic
+        .iter()
+        .map(|t| (t.tactic.as_str(), t.score))
+        .collect();
     let by_tactic: Vec<_> = tactics
         .iter()
         .map(|tactic| {
@@ -88,6 +95,7 @@ pub async fn take(db: &DatabaseConnection, keep: u64) -> AppResult<(Uuid, u64)> 
                 "in_progress": c.in_progress,
                 "not_covered": c.not_covered,
                 "coverage_percent": c.percent(),
+                "score": tactic_scores.get(tactic.shortname.as_str()).copied().unwrap_or(0.0),
             })
         })
         .collect();
@@ -102,6 +110,7 @@ pub async fn take(db: &DatabaseConnection, keep: u64) -> AppResult<(Uuid, u64)> 
         not_covered: Set(overall.not_covered),
         coverage_percent: Set(overall.percent()),
         by_tactic: Set(json!(by_tactic)),
+        score: Set(Some(scores.overall)),
     }
     .insert(&txn)
     .await?;

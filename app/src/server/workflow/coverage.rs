@@ -8,7 +8,8 @@ use crate::server::entities::{security_test, technique};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
-/// Recomputes one technique's coverage from all its tests.
+/// Recomputes one technique's coverage from all its tests, and its score
+/// (`scoring::compute::refresh`), in the caller's transaction.
 pub async fn recompute_coverage(conn: &impl ConnectionTrait, mitre_id: &str) -> AppResult<()> {
     let rows = security_test::Entity::find()
         .select_only()
@@ -27,5 +28,5 @@ pub async fn recompute_coverage(conn: &impl ConnectionTrait, mitre_id: &str) -> 
         .filter(technique::Column::MitreId.eq(mitre_id))
         .exec(conn)
         .await?;
-    Ok(())
+    crate::server::scoring::compute::refresh(conn, mitre_id).await
 }

@@ -163,6 +163,44 @@ pub async fn import_d3fend(
     Ok((StatusCode::ACCEPTED, Json(enqueued)))
 }
 
+/// `POST /system/import-compliance`: a multipart `file` with a framework's ATT&CK mapping in
+/// the Center for Threat-Informed Defense's JSON schema (NIST SP 800-53, CSA CCM, …). A
+/// background job (202 with its id); importing the same framework and version again updates it.
+pub async fn import_compliance(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Request,
+) -> Result<(StatusCode, Json<EnqueuedJob>), AppError> {
+    caller.require(Permission::ManageSystem)?;
+    let (parts, body) = request.into_parts();
+    if !is_multipart(&parts.headers) {
+        return Err(AppError::UnsupportedMediaType(
+            "Send the mapping file as multipart/form-data in a part named 'file'".into(),
+        ));
+    }
+    let limit = state.max_import_bytes;
+    let mut form = MultipartReader::from_request(&parts.headers, body, &["file"], limit)?;
+    let upload = save_single_file(
+        &mut form,
+        limit,
+        &state.uploads,
+        "mapping.json",
+        "compliance mapping (JSON)",
+    )
+    .await?;
+    let enqueued = runs::enqueue_import(
+        &state.db,
+        state.jobs.as_ref(),
+        &caller.actor(),
+        JobName::ComplianceImport,
+        "compliance mapping",
+        Some(upload),
+        &state.uploads,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(enqueued)))
+}
+
 macro_rules! catalog_import_handler {
     ($($name:ident => $source:expr),+ $(,)?) => {$(
         pub async fn $name(

@@ -49,6 +49,27 @@ fn download(body: export::Body, format: Format, name: &str) -> Response {
     response
 }
 
+/// A CSV built in memory (small reports), as a dated download.
+pub fn download_csv(body: String, name: &str) -> Response {
+    let filename = format!(
+        "aegis-{}-{}.csv",
+        name.replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_',
+            "-"
+        ),
+        Utc::now().format("%Y%m%d-%H%M%S")
+    );
+    let mut response = body.into_response();
+    attachment(&mut response, &filename);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Format::Csv.content_type()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 pub async fn coverage_summary(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,9 +123,14 @@ pub async fn export_layer(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, AppError> {
     caller.require(Permission::ViewData)?;
+    let mode = reports::layer_mode(&query)?;
     let scope = reports::scope(&state.db, &query).await?;
     let report = reports::coverage(&state.db, &scope).await?;
-    let layer = reports::navigator_layer(&report, &scope);
+    let heat = match mode {
+        app::domain::scoring::HeatMode::Status => Default::default(),
+        _ => app::server::scoring::reads::heat(&state.db).await?,
+    };
+    let layer = reports::navigator_layer(&report, &scope, mode, &heat);
     let filename = format!(
         "aegis-coverage-layer-{}.json",
         report.generated_at.format("%Y%m%d-%H%M%S")

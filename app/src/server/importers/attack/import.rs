@@ -191,7 +191,9 @@ pub async fn apply(
             )
         })
         .collect();
+    let every_technique: Vec<String> = data.techniques.iter().map(|t| t.mitre_id.clone()).collect();
     let technique_ids = upsert_techniques(&txn, data.techniques, &mut report, progress).await?;
+    write_revocations(&txn, &data.revoked_by, &every_technique).await?;
     report_progress(progress, Stage::Actors, 0, data.actors.len());
     let actor_ids = upsert_actors(&txn, &data.actors, &mut report).await?;
     report_progress(
@@ -202,6 +204,18 @@ pub async fn apply(
     );
     related::upsert_software(&txn, &data.software, &mut report).await?;
     related::upsert_attack_campaigns(&txn, &data.campaigns, &mut report).await?;
+    let bundle_techniques: Vec<String> = procedure_targets
+        .values()
+        .map(|t| t.mitre_id.clone())
+        .collect();
+    crate::server::knowledge::data_components::upsert(
+        &txn,
+        &data.data_components,
+        &data.technique_components,
+        &bundle_techniques,
+        &mut report,
+    )
+    .await?;
     let mitigation_ids = related::upsert_mitigations(&txn, &data.mitigations, &mut report).await?;
     let carried: HashSet<Uuid> = data
         .mitigations
@@ -248,6 +262,9 @@ pub async fn apply(
         "mitigation_links_added": report.mitigation_links_added,
         "mitigation_links_updated": report.mitigation_links_updated,
         "mitigation_links_removed": report.mitigation_links_removed,
+        "data_components_added": report.data_components_added,
+        "data_components_updated": report.data_components_updated,
+        "data_component_links": report.data_component_links,
         "review_required": report.changed.iter().map(|c| c.mitre_id.clone()).collect::<Vec<_>>(),
     });
     report_progress(
@@ -263,9 +280,42 @@ pub async fn apply(
     )
     .await?;
     notify_reviewers(&txn, &report).await?;
+    // Actors, techniques and data components feed the scores.
+    crate::server::scoring::compute::recompute_current(&txn).await?;
     report_progress(progress, Stage::Committing, 0, 1);
     txn.commit().await?;
     Ok(report)
+}
+
+/// Replaces the `revoked-by` pairs of the bundle's techniques.
+async fn write_revocations(
+    txn: &impl ConnectionTrait,
+    pairs: &[(String, String)],
+    bundle: &[String],
+) -> AppResult<()> {
+    use crate::server::entities::technique_revocation;
+    for chunk in bundle.chunks(500) {
+        technique_revocation::Entity::delete_many()
+            .filter(technique_revocation::Column::MitreId.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    for chunk in pairs.chunks(500) {
+        technique_revocation::Entity::insert_many(chunk.iter().map(|(old, new)| {
+            technique_revocation::ActiveModel {
+                mitre_id: Set(old.clone()),
+                revoked_by: Set(new.clone()),
+            }
+        }))
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(technique_revocation::Column::MitreId)
+                .update_column(technique_revocation::Column::RevokedBy)
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Techniques listed in one notification before the rest is summarised.

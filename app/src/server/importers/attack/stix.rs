@@ -42,6 +42,7 @@ struct Object {
     x_mitre_log_source_references: Vec<LogSourceReference>,
     first_seen: Option<DateTime<Utc>>,
     last_seen: Option<DateTime<Utc>>,
+    x_mitre_data_source_ref: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -170,6 +171,19 @@ pub struct ProcedureData {
     pub description: String,
 }
 
+/// One of ATT&CK's data components (`x-mitre-data-component`, DC…), with its data source's
+/// name where the bundle links one (v18 no longer does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataComponentData {
+    pub stix_id: String,
+    pub mitre_id: String,
+    pub name: String,
+    pub description: String,
+    pub data_source: String,
+    pub deprecated: bool,
+    pub revoked: bool,
+}
+
 /// Everything Aegis takes from one bundle.
 #[derive(Debug, Default)]
 pub struct AttackData {
@@ -184,6 +198,14 @@ pub struct AttackData {
     pub actor_uses: Vec<(String, String)>,
     pub procedures: Vec<ProcedureData>,
     pub campaigns: Vec<AttackCampaignData>,
+    pub data_components: Vec<DataComponentData>,
+    /// (technique ATT&CK id, data component ATT&CK id) of every active technique: in v18
+    /// through its detection strategies' analytics' log sources, in older bundles through
+    /// the components' `detects` relationships, and in the oldest through the technique's
+    /// own `x_mitre_data_sources` ("Source: Component").
+    pub technique_components: Vec<(String, String)>,
+    /// (revoked technique, the technique that replaces it), by ATT&CK id, from `revoked-by`.
+    pub revoked_by: Vec<(String, String)>,
 }
 
 pub fn parse_bundle(bytes: &[u8]) -> Result<AttackData, AppError> {
@@ -240,6 +262,11 @@ fn extract(objects: Vec<Object>) -> AttackData {
     let mut data = AttackData::default();
     let mut matrix_order: HashMap<String, i32> = HashMap::new();
     let mut data_component_names: HashMap<String, String> = HashMap::new();
+    let mut data_source_names: HashMap<String, String> = HashMap::new();
+    let mut components: Vec<Object> = Vec::new();
+    let mut revocations: Vec<(String, String)> = Vec::new();
+    // Technique STIX id → data component STIX ids.
+    let mut component_ids: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut analytic_components: HashMap<String, Vec<String>> = HashMap::new();
     let mut strategies: HashMap<String, (String, Vec<String>)> = HashMap::new();
     let mut detects: Vec<(String, String)> = Vec::new();
@@ -315,7 +342,12 @@ fn extract(objects: Vec<Object>) -> AttackData {
                 }
             }
             "x-mitre-data-component" => {
-                data_component_names.insert(object.id, object.name.unwrap_or_default());
+                data_component_names
+                    .insert(object.id.clone(), object.name.clone().unwrap_or_default());
+                components.push(object);
+            }
+            "x-mitre-data-source" => {
+                data_source_names.insert(object.id, object.name.unwrap_or_default());
             }
             "x-mitre-analytic" => {
                 let refs = object
@@ -375,6 +407,12 @@ fn extract(objects: Vec<Object>) -> AttackData {
                     {
                         data.actor_uses.push((source, target));
                     }
+                    Some("revoked-by")
+                        if source.starts_with("attack-pattern--")
+                            && target.starts_with("attack-pattern--") =>
+                    {
+                        revocations.push((source, target));
+                    }
                     Some("detects") if target.starts_with("attack-pattern--") => {
                         detects.push((source, target))
                     }
@@ -419,6 +457,12 @@ fn extract(objects: Vec<Object>) -> AttackData {
                 .insert(name.clone());
             for analytic in analytics {
                 for component in analytic_components.get(analytic).into_iter().flatten() {
+                    if data_component_names.contains_key(component) {
+                        component_ids
+                            .entry(technique.clone())
+                            .or_default()
+                            .insert(component.clone());
+                    }
                     if let Some(name) = data_component_names.get(component) {
                         component_names
                             .entry(technique.clone())
@@ -428,6 +472,10 @@ fn extract(objects: Vec<Object>) -> AttackData {
                 }
             }
         } else if let Some(name) = data_component_names.get(&source) {
+            component_ids
+                .entry(technique.clone())
+                .or_default()
+                .insert(source.clone());
             component_names
                 .entry(technique)
                 .or_default()
@@ -500,6 +548,75 @@ fn extract(objects: Vec<Object>) -> AttackData {
             revoked: object.revoked,
         });
     }
+
+    // Data components, and which active techniques each can detect.
+    let mut component_attack_ids: HashMap<String, String> = HashMap::new();
+    let mut component_by_name: HashMap<String, String> = HashMap::new();
+    for object in components {
+        let Some((mitre_id, _)) = attack_reference(&object) else {
+            continue;
+        };
+        let mitre_id = mitre_id.to_owned();
+        let active = !object.revoked && !object.x_mitre_deprecated;
+        let name = object.name.unwrap_or_default();
+        if active {
+            component_attack_ids.insert(object.id.clone(), mitre_id.clone());
+            component_by_name.insert(name.to_lowercase(), mitre_id.clone());
+        }
+        data.data_components.push(DataComponentData {
+            data_source: object
+                .x_mitre_data_source_ref
+                .as_ref()
+                .and_then(|r| data_source_names.get(r))
+                .cloned()
+                .unwrap_or_default(),
+            stix_id: object.id,
+            mitre_id,
+            name,
+            description: object.description.unwrap_or_default(),
+            deprecated: object.x_mitre_deprecated,
+            revoked: object.revoked,
+        });
+    }
+    data.data_components
+        .sort_by(|a, b| a.mitre_id.cmp(&b.mitre_id));
+    let mut links: BTreeSet<(String, String)> = BTreeSet::new();
+    for t in data.techniques.iter().filter(|t| t.is_active()) {
+        let linked: Vec<&String> = component_ids
+            .get(&t.stix_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| component_attack_ids.get(c))
+            .collect();
+        if linked.is_empty() {
+            // The oldest form: "Process: Process Creation" on the technique itself.
+            for source in &t.data_sources {
+                let component = source.rsplit_once(':').map_or(source.as_str(), |(_, c)| c);
+                if let Some(id) = component_by_name.get(&component.trim().to_lowercase()) {
+                    links.insert((t.mitre_id.clone(), id.clone()));
+                }
+            }
+        }
+        for id in linked {
+            links.insert((t.mitre_id.clone(), id.clone()));
+        }
+    }
+    data.technique_components = links.into_iter().collect();
+    let every_id: HashMap<&str, &str> = data
+        .techniques
+        .iter()
+        .map(|t| (t.stix_id.as_str(), t.mitre_id.as_str()))
+        .collect();
+    let mut revoked: BTreeSet<(String, String)> = BTreeSet::new();
+    for (source, target) in &revocations {
+        if let (Some(old), Some(new)) =
+            (every_id.get(source.as_str()), every_id.get(target.as_str()))
+            && old != new
+        {
+            revoked.insert(((*old).to_owned(), (*new).to_owned()));
+        }
+    }
+    data.revoked_by = revoked.into_iter().collect();
 
     // Campaign links by ATT&CK id: active techniques and groups only.
     let mut attack_ids: HashMap<&str, &str> = HashMap::new();
