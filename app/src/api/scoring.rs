@@ -234,3 +234,13 @@ pub async fn compliance_control(id: Uuid) -> Result<ControlDetail, AppError> {
         .await,
     )
 }
+
+/// The Compliance page: the frameworks for the picker and the one shown.
+#[server(prefix = "/api/fn", endpoint = "compliance_page")]
+pub async fn compliance_page(
+    #[server(default)] framework: Option<String>,
+) -> Result<(Vec<FrameworkSummary>, Option<FrameworkDetail>), AppError> {
+    let list = compliance_frameworks().await?;
+    let detail = compliance_framework(framework).await?;
+    Ok((list, detail))
+}

@@ -25,6 +25,7 @@ pub fn ControlPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Compliance control" />
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -41,7 +42,6 @@ fn ControlView(detail: ControlDetail) -> impl IntoView {
     let c = &detail.control;
     let title = format!("{} {}", c.control_id, c.name);
     view! {
-        <Title text=title.clone() />
         <a class="text-sm text-indigo-600 hover:underline" href=format!("/compliance?framework={}", detail.framework_id)>{format!("← {}", detail.framework_name)}</a>
         <h1 id="control-title" class="mt-2 text-2xl font-semibold">{title}</h1>
         <p class="text-sm text-slate-600">{format!("{} {}", c.family, detail.family_name)}</p>

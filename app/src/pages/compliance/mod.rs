@@ -4,7 +4,7 @@
 //! tests behind the rest.
 pub mod control;
 
-use crate::api::scoring::{compliance_framework, compliance_frameworks};
+use crate::api::scoring::compliance_page;
 use crate::components::charts::{BarRow, Segment, StackedBars};
 use crate::components::feedback::{INPUT_CLASS, LABEL_CLASS, SECONDARY_BUTTON};
 use crate::components::layout::{Loading, PageError};
@@ -36,45 +36,21 @@ pub fn segments(f: &ComplianceFigures) -> Vec<Segment> {
 pub fn CompliancePage() -> impl IntoView {
     let query = use_query_map();
     let chosen = move || query.read().get("framework").filter(|f| !f.is_empty());
-    let frameworks = Resource::new(|| (), |_| compliance_frameworks());
-    let detail = Resource::new(chosen, compliance_framework);
+    let data = Resource::new(chosen, compliance_page);
     view! {
         <Title text="Compliance" />
-        <div class="flex flex-wrap items-end justify-between gap-4">
-            <div>
-                <h1 class="text-2xl font-semibold">"Compliance"</h1>
-                <p class="mt-1 max-w-3xl text-sm text-slate-600">
-                    "Control frameworks mapped onto ATT&CK (the Center for Threat-Informed Defense's mappings): what your validated detections say about each control. "
-                    "Administrators import mappings in the System panel."
-                </p>
-            </div>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let list = frameworks.await.unwrap_or_default();
-                    let current = chosen();
-                    (!list.is_empty()).then(|| view! {
-                        <Form method="GET" action="/compliance" attr:id="framework-picker" attr:class="flex items-end gap-2">
-                            <div>
-                                <label for="framework" class=LABEL_CLASS>"Framework"</label>
-                                <select id="framework" name="framework" class=INPUT_CLASS>
-                                    {list.into_iter().map(|f| {
-                                        let id = f.id.to_string();
-                                        let selected = current.as_deref() == Some(id.as_str()) || current.as_deref() == Some(f.key.as_str());
-                                        view! { <option value=id selected=selected>{format!("{} {} (ATT&CK {})", f.name, f.version, f.attack_version)}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </div>
-                            <button id="framework-show" type="submit" class=SECONDARY_BUTTON>"Show"</button>
-                        </Form>
-                    })
-                })}
-            </Transition>
-        </div>
+        <h1 class="text-2xl font-semibold">"Compliance"</h1>
+        <p class="mt-1 max-w-3xl text-sm text-slate-600">
+            "Control frameworks mapped onto ATT&CK (the Center for Threat-Informed Defense's mappings): what your validated detections say about each control. Administrators import mappings in the System panel."
+        </p>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(detail)) => view! { <FrameworkView detail /> }.into_any(),
-                    Ok(None) => view! {
+                match data.await {
+                    Ok((list, Some(detail))) => view! {
+                        <Picker list current=detail.framework.id.to_string() />
+                        <FrameworkView detail />
+                    }.into_any(),
+                    Ok((_, None)) => view! {
                         <p id="compliance-empty" class="mt-6 rounded-lg border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">
                             "No framework imported yet. An administrator can import NIST SP 800-53 or CSA CCM mappings in the System panel."
                         </p>
@@ -83,6 +59,25 @@ pub fn CompliancePage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn Picker(list: Vec<crate::dto::compliance::FrameworkSummary>, current: String) -> impl IntoView {
+    view! {
+        <Form method="GET" action="/compliance" attr:id="framework-picker" attr:class="mt-4 flex items-end gap-2">
+            <div>
+                <label for="framework" class=LABEL_CLASS>"Framework"</label>
+                <select id="framework" name="framework" class=INPUT_CLASS>
+                    {list.into_iter().map(|f| {
+                        let id = f.id.to_string();
+                        let selected = id == current;
+                        view! { <option value=id selected=selected>{format!("{} {} (ATT&CK {})", f.name, f.version, f.attack_version)}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <button id="framework-show" type="submit" class=SECONDARY_BUTTON>"Show"</button>
+        </Form>
     }
 }
 
@@ -144,7 +139,7 @@ fn FrameworkView(detail: FrameworkDetail) -> impl IntoView {
                         <tr class="control-row" data-control=c.control_id.clone() data-coverage=c.figures.coverage_percent>
                             <td class="py-1">
                                 <a class="text-indigo-700 hover:underline" href=format!("/compliance/controls/{}", c.id)>
-                                    <span class="font-mono">{c.control_id.clone()}</span>" "{c.name.clone()}
+                                    <span class="font-mono">{c.control_id.clone()}</span>{format!(" {}", c.name)}
                                 </a>
                             </td>
                             <td>{c.figures.techniques}</td>

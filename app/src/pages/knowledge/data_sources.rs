@@ -39,8 +39,7 @@ pub fn DataSourcesPage() -> impl IntoView {
             <div>
                 <h1 class="text-2xl font-semibold">"Data sources"</h1>
                 <p class="mt-1 max-w-3xl text-sm text-slate-600">
-                    "ATT&CK's data components: mark the ones your team collects and how good the data is. "
-                    "A technique's visibility is the share of its data components collected (weighted by quality); the matrix can colour by it and the scores weight it."
+                    "ATT&CK's data components: mark the ones your team collects and how good the data is. A technique's visibility is the share of its data components collected (weighted by quality); the matrix can colour by it and the scores weight it."
                 </p>
             </div>
             <Form method="GET" action="/data-sources" attr:id="data-source-filters" attr:class="flex items-end gap-2">
@@ -108,7 +107,7 @@ fn Row(
         <tr class="data-component" data-component=c.mitre_id.clone() data-collected=c.collected.to_string()>
             <td class="px-3 py-2 align-top">
                 <p class="font-medium">
-                    <span class="font-mono text-xs text-slate-500">{c.mitre_id.clone()}</span>" "{c.name.clone()}
+                    <span class="font-mono text-xs text-slate-500">{c.mitre_id.clone()}</span>{format!(" {}", c.name)}
                     {c.deprecated.then(|| view! { <span class="ml-1 rounded bg-slate-100 px-1 text-xs text-slate-500">"deprecated"</span> })}
                 </p>
                 {(!c.data_source.is_empty()).then(|| view! { <p class="text-xs text-slate-500">{c.data_source.clone()}</p> })}

@@ -22,8 +22,7 @@ pub fn ScoringPage() -> impl IntoView {
         <Title text="Scoring" />
         <h1 class="text-2xl font-semibold">"Scoring"</h1>
         <p class="mt-1 max-w-3xl text-sm text-slate-600">
-            "Each technique scores 0–100 for how well and how recently it is covered (coverage status, the quality of its validated detections, their age, the platforms tested, proven detection rules, data-source visibility), "
-            "and gets a priority 0–100 from the threat actors using it, chosen technique sets and threat-intel mentions. The overall score is the mean score weighted by priority."
+            "Each technique scores 0–100 for how well and how recently it is covered (coverage status, the quality of its validated detections, their age, the platforms tested, proven detection rules, data-source visibility), and gets a priority 0–100 from the threat actors using it, chosen technique sets and threat-intel mentions. The overall score is the mean score weighted by priority."
         </p>
         <Transition fallback=|| view! { <Loading /> }>
             {move || Suspend::new(async move {
