@@ -163,24 +163,60 @@ pub async fn save_data_source(
     )
 }
 
+/// The imported frameworks, from the read cache.
+#[cfg(feature = "ssr")]
+async fn frameworks_of(
+    ctx: &crate::server::platform::context::ServerFnContext,
+) -> Result<Vec<FrameworkSummary>, AppError> {
+    use crate::server::platform::read_cache::answers;
+    let db = &ctx.state.db;
+    let data = ctx
+        .state
+        .cache
+        .load(db, answers::COMPLIANCE, &"fn:frameworks", || {
+            crate::server::compliance::frameworks(db)
+        })
+        .await?;
+    Ok(Vec::clone(&data))
+}
+
+/// A framework by id or key, or the first of `frameworks` when none is named (`None` when
+/// nothing is imported), from the read cache.
+#[cfg(feature = "ssr")]
+async fn framework_of(
+    ctx: &crate::server::platform::context::ServerFnContext,
+    framework: Option<String>,
+    frameworks: &[FrameworkSummary],
+) -> Result<Option<FrameworkDetail>, AppError> {
+    use crate::server::platform::read_cache::answers;
+    let db = &ctx.state.db;
+    let key = match framework.filter(|f| !f.trim().is_empty()) {
+        Some(key) => key,
+        None => match frameworks.first() {
+            Some(first) => first.id.to_string(),
+            None => return Ok(None),
+        },
+    };
+    let cache_key = format!("fn:framework:{key}");
+    let data = ctx
+        .state
+        .cache
+        .load(db, answers::COMPLIANCE, &cache_key, || {
+            crate::server::compliance::framework(db, &key)
+        })
+        .await?;
+    Ok(Some(FrameworkDetail::clone(&data)))
+}
+
 #[server(prefix = "/api/fn", endpoint = "compliance_frameworks")]
 pub async fn compliance_frameworks() -> Result<Vec<FrameworkSummary>, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::platform::context::ServerFnContext;
-    use crate::server::platform::read_cache::answers;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ViewData)?;
-            let db = &ctx.state.db;
-            let data = ctx
-                .state
-                .cache
-                .load(db, answers::COMPLIANCE, &"fn:frameworks", || {
-                    crate::server::compliance::frameworks(db)
-                })
-                .await?;
-            Ok(Vec::clone(&data))
+            frameworks_of(&ctx).await
         }
         .await,
     )
@@ -194,28 +230,12 @@ pub async fn compliance_framework(
 ) -> Result<Option<FrameworkDetail>, AppError> {
     use crate::domain::rbac::Permission;
     use crate::server::platform::context::ServerFnContext;
-    use crate::server::platform::read_cache::answers;
     super::respond(
         async {
             let ctx = ServerFnContext::load()?;
             ctx.auth.require(Permission::ViewData)?;
-            let db = &ctx.state.db;
-            let key = match framework.filter(|f| !f.trim().is_empty()) {
-                Some(key) => key,
-                None => match crate::server::compliance::frameworks(db).await?.first() {
-                    Some(first) => first.id.to_string(),
-                    None => return Ok(None),
-                },
-            };
-            let cache_key = format!("fn:framework:{key}");
-            let data = ctx
-                .state
-                .cache
-                .load(db, answers::COMPLIANCE, &cache_key, || {
-                    crate::server::compliance::framework(db, &key)
-                })
-                .await?;
-            Ok(Some(FrameworkDetail::clone(&data)))
+            let frameworks = frameworks_of(&ctx).await?;
+            framework_of(&ctx, framework, &frameworks).await
         }
         .await,
     )
@@ -235,12 +255,22 @@ pub async fn compliance_control(id: Uuid) -> Result<ControlDetail, AppError> {
     )
 }
 
-/// The Compliance page: the frameworks for the picker and the one shown.
+/// The Compliance page: the frameworks for the picker and the one shown. The context is read
+/// once, before any await: the request's context is not there after one.
 #[server(prefix = "/api/fn", endpoint = "compliance_page")]
 pub async fn compliance_page(
     #[server(default)] framework: Option<String>,
 ) -> Result<(Vec<FrameworkSummary>, Option<FrameworkDetail>), AppError> {
-    let list = compliance_frameworks().await?;
-    let detail = compliance_framework(framework).await?;
-    Ok((list, detail))
+    use crate::domain::rbac::Permission;
+    use crate::server::platform::context::ServerFnContext;
+    super::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            ctx.auth.require(Permission::ViewData)?;
+            let list = frameworks_of(&ctx).await?;
+            let detail = framework_of(&ctx, framework, &list).await?;
+            Ok((list, detail))
+        }
+        .await,
+    )
 }

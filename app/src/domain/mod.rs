@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod d3fend;
 pub mod detection;
 pub mod gtfobins;
+pub mod heat;
 pub mod intel;
 pub mod notices;
 pub mod rbac;

@@ -37,7 +37,8 @@ pub struct ComplianceImportReport {
 /// What the techniques mapped to a control, a family or a framework say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComplianceFigures {
-    pub techniques: u64,
+    /// Mapped techniques the knowledge base holds.
+    pub technique_count: u64,
     pub validated: u64,
     pub partial: u64,
     pub in_progress: u64,
@@ -56,7 +57,7 @@ pub struct FrameworkSummary {
     pub attack_version: String,
     pub domain: String,
     pub imported_at: DateTime<Utc>,
-    pub controls: u64,
+    pub control_count: u64,
     #[serde(flatten)]
     pub figures: ComplianceFigures,
 }
@@ -75,7 +76,7 @@ pub struct ControlSummary {
 pub struct FamilySummary {
     pub family: String,
     pub name: String,
-    pub controls: u64,
+    pub control_count: u64,
     #[serde(flatten)]
     pub figures: ComplianceFigures,
 }
@@ -124,7 +125,7 @@ pub struct ControlDetail {
     pub framework_name: String,
     pub techniques: Vec<MappedTechnique>,
     /// The mapped techniques that are not covered at all.
-    pub not_covered: Vec<String>,
+    pub uncovered_techniques: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,4 +133,87 @@ pub struct ControlDetail {
 pub struct ComplianceReportQuery {
     /// `json` (default) or `csv`.
     pub format: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures() -> ComplianceFigures {
+        ComplianceFigures {
+            technique_count: 2,
+            validated: 1,
+            not_covered: 1,
+            coverage_percent: 50.0,
+            mean_score: 43.3,
+            ..Default::default()
+        }
+    }
+
+    fn control() -> ControlSummary {
+        ControlSummary {
+            id: Uuid::nil(),
+            control_id: "AC-2".into(),
+            name: "Account Management".into(),
+            family: "AC".into(),
+            figures: figures(),
+        }
+    }
+
+    /// The flattened summaries must not share a key with the struct around them: a duplicate
+    /// key reads back wrong (or not at all), and the browser reads these to hydrate its pages.
+    #[test]
+    fn details_read_back_what_they_wrote() {
+        let detail = FrameworkDetail {
+            framework: FrameworkSummary {
+                id: Uuid::nil(),
+                key: "nist_800_53".into(),
+                name: "NIST SP 800-53".into(),
+                version: "rev5".into(),
+                attack_version: "16.1".into(),
+                domain: "enterprise".into(),
+                imported_at: DateTime::UNIX_EPOCH,
+                control_count: 1,
+                figures: figures(),
+            },
+            families: vec![FamilySummary {
+                family: "AC".into(),
+                name: "Access Control".into(),
+                control_count: 1,
+                figures: figures(),
+            }],
+            controls: vec![control()],
+        };
+        let json = serde_json::to_string(&detail).unwrap();
+        assert_eq!(json.matches("\"controls\"").count(), 1, "{json}");
+        assert_eq!(
+            serde_json::from_str::<FrameworkDetail>(&json).unwrap(),
+            detail
+        );
+
+        let detail = ControlDetail {
+            control: control(),
+            family_name: "Access Control".into(),
+            framework_id: Uuid::nil(),
+            framework_name: "NIST SP 800-53 rev5".into(),
+            techniques: vec![MappedTechnique {
+                mitre_id: "T1059.001".into(),
+                name: "PowerShell".into(),
+                coverage_status: CoverageStatus::Validated,
+                score: 80.0,
+                mapping_type: "protects".into(),
+                comments: String::new(),
+                validated_tests: 1,
+                evidence: vec![],
+            }],
+            uncovered_techniques: vec!["T1053".into()],
+        };
+        let json = serde_json::to_string(&detail).unwrap();
+        assert_eq!(json.matches("\"techniques\"").count(), 1, "{json}");
+        assert_eq!(json.matches("\"not_covered\"").count(), 1, "{json}");
+        assert_eq!(
+            serde_json::from_str::<ControlDetail>(&json).unwrap(),
+            detail
+        );
+    }
 }

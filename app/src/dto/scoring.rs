@@ -122,8 +122,8 @@ pub struct HeatCell {
 impl HeatCell {
     /// The cell's value in a heatmap mode (0–100); `None` for the status mode and for
     /// visibility where ATT&CK names no data component.
-    pub fn value(&self, mode: crate::domain::scoring::HeatMode) -> Option<f64> {
-        use crate::domain::scoring::HeatMode;
+    pub fn value(&self, mode: crate::domain::heat::HeatMode) -> Option<f64> {
+        use crate::domain::heat::HeatMode;
         match mode {
             HeatMode::Status => None,
             HeatMode::Score => Some(self.score),

@@ -544,57 +544,51 @@ async fn the_real_enterprise_bundle_matches_its_published_counts(app: TestApp) -
     // NIST SP 800-53 rev5 (CTID, ATT&CK 16.1), counted from the shipped file: 109 controls
     // in 11 families; 5,264 distinct (control, technique) pairs, of which T1521.003 (Mobile) is
     // not in Enterprise and T1574.002 (revoked) moves to T1574.001: 5,263 mappings.
-    let nist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../shared/data/compliance-mappings/mappings/nist_800_53/attack-16.1/nist_800_53-rev5/enterprise/nist_800_53-rev5_attack-16.1-enterprise.json",
-    );
-    match std::fs::read(&nist) {
-        Err(_) => eprintln!(
-            "skipping the NIST mapping: {} is not present",
-            nist.display()
-        ),
-        Ok(mapping) => {
-            let form = reqwest::multipart::Form::new().part(
-                "file",
-                reqwest::multipart::Part::bytes(mapping).file_name("nist.json"),
-            );
-            let response = app
-                .request(
-                    reqwest::Method::POST,
-                    "/api/v1/system/import-compliance",
-                    Some(&admin),
-                )
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 202);
-            let enqueued = json_body(response).await;
-            let run =
-                crate::common::wait_for_run(&app, &admin, enqueued["job_id"].as_str().unwrap())
-                    .await;
-            assert_eq!(run["status"], "succeeded", "{run}");
-            let nist = &run["result"]["report"];
-            assert_eq!(nist["rows"], 5410);
-            assert_eq!(nist["controls_added"], 109);
-            assert_eq!(nist["non_mappable"], 96);
-            assert_eq!(nist["duplicates"], 50, "{nist}");
-            assert_eq!(nist["mappings_added"], 5263, "{nist}");
-            assert_eq!(nist["unknown_techniques"], json!(["T1521.003"]));
-            assert_eq!(nist["revoked_resolved"], json!(["T1574.002 → T1574.001"]));
-            let id = nist["framework_id"].as_str().unwrap();
-            let detail = json_body(
-                app.get(&format!("/api/v1/compliance/frameworks/{id}"), &admin)
-                    .await,
-            )
-            .await;
-            assert_eq!(detail["families"].as_array().unwrap().len(), 11);
-            assert_eq!(detail["controls"].as_array().unwrap().len(), 109);
-            assert_eq!(detail["techniques"], 468, "distinct mapped techniques");
-            assert_eq!(
-                detail["controls"][0]["control_id"], "AC-2",
-                "unpadded, in order"
-            );
-        }
+    if let Some((nist, detail)) = import_mapping(
+        &app,
+        &admin,
+        "nist_800_53/attack-16.1/nist_800_53-rev5/enterprise/nist_800_53-rev5_attack-16.1-enterprise.json",
+    )
+    .await
+    {
+        assert_eq!(nist["rows"], 5410);
+        assert_eq!(nist["controls_added"], 109);
+        assert_eq!(nist["non_mappable"], 96);
+        assert_eq!(nist["duplicates"], 50, "{nist}");
+        assert_eq!(nist["mappings_added"], 5263, "{nist}");
+        assert_eq!(nist["unknown_techniques"], json!(["T1521.003"]));
+        assert_eq!(nist["revoked_resolved"], json!(["T1574.002 → T1574.001"]));
+        assert_eq!(detail["families"].as_array().unwrap().len(), 11);
+        assert_eq!(detail["controls"].as_array().unwrap().len(), 109);
+        assert_eq!(detail["control_count"], 109);
+        assert_eq!(detail["technique_count"], 468, "distinct mapped techniques");
+        assert_eq!(
+            detail["controls"][0]["control_id"], "AC-2",
+            "unpadded, in order"
+        );
+    }
+    // CSA CCM 4.1 (ATT&CK 17.1): here `non_mappable` is a control without technique (148 of
+    // them, kept as controls); 204 controls in 17 families, 792 mapped rows of which 2 repeat
+    // a pair: 790 mappings over 213 techniques, all active in v18.1. Ids stay as CSA writes them.
+    if let Some((ccm, detail)) = import_mapping(
+        &app,
+        &admin,
+        "csa_ccm/attack-17.1/csa_ccm-4.1/enterprise/csa_ccm-4.1_attack-17.1-enterprise.json",
+    )
+    .await
+    {
+        assert_eq!(ccm["rows"], 940);
+        assert_eq!(ccm["key"], "csa_ccm");
+        assert_eq!(ccm["controls_added"], 204);
+        assert_eq!(ccm["non_mappable"], 148);
+        assert_eq!(ccm["duplicates"], 2, "{ccm}");
+        assert_eq!(ccm["mappings_added"], 790, "{ccm}");
+        assert_eq!(ccm["unknown_techniques"], json!([]));
+        assert_eq!(ccm["revoked_resolved"], json!([]));
+        assert_eq!(detail["families"].as_array().unwrap().len(), 17);
+        assert_eq!(detail["control_count"], 204);
+        assert_eq!(detail["technique_count"], 213);
+        assert_eq!(detail["controls"][0]["control_id"], "A&A-01");
     }
 
     let again = json_body(upload(&app, &admin, "enterprise-attack.json", bytes).await).await;
@@ -605,4 +599,43 @@ async fn the_real_enterprise_bundle_matches_its_published_counts(app: TestApp) -
     assert_eq!(again["data_components_updated"], 0);
     assert_eq!(again["changed"], json!([]));
     app
+}
+
+/// Imports one of the shipped CTID mappings (`../shared/data/compliance-mappings/mappings/…`)
+/// through the job, and returns its report and the framework's detail; `None` (said why) when
+/// the file is not present.
+async fn import_mapping(app: &TestApp, admin: &str, path: &str) -> Option<(Value, Value)> {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/compliance-mappings/mappings")
+        .join(path);
+    let Ok(mapping) = std::fs::read(&file) else {
+        eprintln!("skipping the mapping: {} is not present", file.display());
+        return None;
+    };
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(mapping).file_name("mapping.json"),
+    );
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/system/import-compliance",
+            Some(admin),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let enqueued = json_body(response).await;
+    let run = crate::common::wait_for_run(app, admin, enqueued["job_id"].as_str().unwrap()).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let report = run["result"]["report"].clone();
+    let id = report["framework_id"].as_str().unwrap();
+    let detail = json_body(
+        app.get(&format!("/api/v1/compliance/frameworks/{id}"), admin)
+            .await,
+    )
+    .await;
+    Some((report, detail))
 }

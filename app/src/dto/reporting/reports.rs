@@ -37,7 +37,7 @@ pub struct ReportQuery {
     /// At most this many rows (a preview); all rows when absent.
     #[serde(default)]
     pub limit: Option<u64>,
-    /// Navigator layer: what the scores and colours show (`domain::scoring::HeatMode`:
+    /// Navigator layer: what the scores and colours show (`domain::heat::HeatMode`:
     /// status, score, priority, gap, visibility).
     #[serde(default)]
     pub mode: Option<String>,

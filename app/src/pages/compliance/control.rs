@@ -48,13 +48,13 @@ fn ControlView(detail: ControlDetail) -> impl IntoView {
         <p id="control-figures" class="mt-2 text-sm" data-coverage=c.figures.coverage_percent>
             {format!(
                 "{} mapped techniques: {} validated, {} partial, {} in progress, {} not covered · {:.1}% validated · mean score {:.1}",
-                c.figures.techniques, c.figures.validated, c.figures.partial, c.figures.in_progress,
+                c.figures.technique_count, c.figures.validated, c.figures.partial, c.figures.in_progress,
                 c.figures.not_covered, c.figures.coverage_percent, c.figures.mean_score
             )}
         </p>
-        {(!detail.not_covered.is_empty()).then(|| view! {
+        {(!detail.uncovered_techniques.is_empty()).then(|| view! {
             <p id="control-not-covered" class="mt-2 text-sm text-red-700">
-                {format!("Not covered: {}", detail.not_covered.join(", "))}
+                {format!("Not covered: {}", detail.uncovered_techniques.join(", "))}
             </p>
         })}
         <table id="control-techniques" class="mt-4 min-w-full divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white text-sm">

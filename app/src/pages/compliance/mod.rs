@@ -103,7 +103,7 @@ fn FrameworkView(detail: FrameworkDetail) -> impl IntoView {
             <p id="framework-figures" class="mt-1 text-sm text-slate-600" data-coverage=f.figures.coverage_percent data-score=f.figures.mean_score>
                 {format!(
                     "{} controls mapped to {} techniques · {:.1}% validated · mean score {:.1} · ATT&CK {} mapping, imported {}",
-                    f.controls, f.figures.techniques, f.figures.coverage_percent, f.figures.mean_score,
+                    f.control_count, f.figures.technique_count, f.figures.coverage_percent, f.figures.mean_score,
                     f.attack_version, f.imported_at.format("%Y-%m-%d")
                 )}
             </p>
@@ -119,8 +119,8 @@ fn FrameworkView(detail: FrameworkDetail) -> impl IntoView {
                     {detail.families.iter().map(|family| view! {
                         <tr class="family-row" data-family=family.family.clone() data-coverage=family.figures.coverage_percent>
                             <td class="py-1">{format!("{} {}", family.family, family.name)}</td>
-                            <td>{family.controls}</td>
-                            <td>{family.figures.techniques}</td>
+                            <td>{family.control_count}</td>
+                            <td>{family.figures.technique_count}</td>
                             <td>{format!("{:.1}%", family.figures.coverage_percent)}</td>
                             <td>{format!("{:.1}", family.figures.mean_score)}</td>
                         </tr>
@@ -142,7 +142,7 @@ fn FrameworkView(detail: FrameworkDetail) -> impl IntoView {
                                     <span class="font-mono">{c.control_id.clone()}</span>{format!(" {}", c.name)}
                                 </a>
                             </td>
-                            <td>{c.figures.techniques}</td>
+                            <td>{c.figures.technique_count}</td>
                             <td>{c.figures.validated}</td>
                             <td>{c.figures.partial}</td>
                             <td>{c.figures.not_covered}</td>

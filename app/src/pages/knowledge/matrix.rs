@@ -6,7 +6,7 @@ use crate::components::coverage::{Legend, status_classes};
 use crate::components::feedback::{INPUT_CLASS, LABEL_CLASS, SECONDARY_BUTTON};
 use crate::components::layout::{Loading, PageError};
 use crate::domain::coverage::CoverageStatus;
-use crate::domain::scoring::{self, HeatMode};
+use crate::domain::heat::{self, HeatMode};
 use crate::dto::knowledge::{TechniqueQuery, TechniqueSummary};
 use crate::dto::scoring::HeatCell;
 use leptos::prelude::*;
@@ -69,7 +69,7 @@ pub fn MatrixPage() -> impl IntoView {
 /// The gradient of a heatmap mode, low to high.
 #[component]
 fn HeatLegend(mode: HeatMode) -> impl IntoView {
-    let stops = scoring::gradient_stops(mode).join(", ");
+    let stops = heat::gradient_stops(mode).join(", ");
     view! {
         <div id="heat-legend" class="flex items-center gap-2 text-xs text-slate-600" data-mode=mode.as_str()>
             <span>{mode.label()}</span>
@@ -255,7 +255,7 @@ fn look(t: &TechniqueSummary, mode: HeatMode, heat: &HashMap<String, HeatCell>) 
         },
         (_, Some((c, v))) => Look {
             classes: "border-slate-300 text-slate-900".into(),
-            style: format!("background-color: {}", scoring::gradient(mode, v)),
+            style: format!("background-color: {}", heat::gradient(mode, v)),
             title: format!(
                 "{} {v} · score {} · priority {} · gap {}{} · {}",
                 mode.label(),

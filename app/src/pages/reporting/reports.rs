@@ -11,6 +11,7 @@ use crate::components::form::{CampaignFilter, OpenCampaigns};
 use crate::components::layout::{Loading, PageError, signed_in};
 use crate::components::links::with_query;
 use crate::components::test_state::StateBadge;
+use crate::domain::heat::HeatMode;
 use crate::domain::rbac::Permission;
 use crate::domain::values::RemediationStatus;
 use crate::domain::workflow::TestState;
@@ -111,6 +112,11 @@ fn Filters(
     let set = query.technique_set.clone();
     let state = query.state.clone();
     let status = query.status.clone();
+    let mode: HeatMode = query
+        .mode
+        .as_deref()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_default();
     let is_tests = kind == "test-results";
     let is_remediation = kind == "remediation";
     view! {
@@ -145,6 +151,14 @@ fn Filters(
                     </select>
                 </div>
                 <CampaignFilter id="report-campaign" selected=Signal::stored(query.campaign.clone()) choices=campaigns />
+                <div>
+                    <label for="report-mode" class="text-xs text-slate-600">"Navigator layer colours"</label>
+                    <select id="report-mode" name="mode" class=INPUT_CLASS>
+                        {HeatMode::ALL.into_iter().map(|m| view! {
+                            <option value=m.as_str() selected=mode == m>{m.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
                 {is_tests.then(|| view! {
                     <div>
                         <label for="report-state" class="text-xs text-slate-600">"State"</label>

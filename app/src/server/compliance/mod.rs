@@ -55,7 +55,7 @@ async fn technique_states(
 
 fn figures(f: &Figures) -> ComplianceFigures {
     ComplianceFigures {
-        techniques: u64::from(f.techniques),
+        technique_count: u64::from(f.techniques),
         validated: u64::from(f.validated),
         partial: u64::from(f.partial),
         in_progress: u64::from(f.in_progress),
@@ -114,7 +114,7 @@ fn summary(framework: compliance_framework::Model, controls: u64, f: &Figures) -
         attack_version: framework.attack_version,
         domain: framework.domain,
         imported_at: framework.imported_at,
-        controls,
+        control_count: controls,
         figures: figures(f),
     }
 }
@@ -203,7 +203,7 @@ pub async fn framework(conn: &impl ConnectionTrait, key: &str) -> AppResult<Fram
         .map(|(family, (name, count, techniques))| FamilySummary {
             family,
             name,
-            controls: count,
+            control_count: count,
             figures: figures(&figures_of(techniques, &states)),
         })
         .collect();
@@ -287,7 +287,7 @@ pub async fn control(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Control
         .collect();
     techniques.sort_by(|a, b| a.mitre_id.cmp(&b.mitre_id));
     let f = figures_of(techniques.iter().map(|t| &t.mitre_id), &states);
-    let not_covered = techniques
+    let uncovered_techniques = techniques
         .iter()
         .filter(|t| t.coverage_status == CoverageStatus::NotCovered)
         .map(|t| t.mitre_id.clone())
@@ -304,7 +304,7 @@ pub async fn control(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Control
         framework_id: framework.id,
         framework_name: format!("{} {}", framework.name, framework.version),
         techniques,
-        not_covered,
+        uncovered_techniques,
     })
 }
 

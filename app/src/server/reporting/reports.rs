@@ -1,7 +1,7 @@
 //! Reports: coverage (JSON, CSV, ATT&CK Navigator layer), test results and remediation status
 //! (JSON or CSV, streamed from the database as they are read).
 use crate::domain::coverage::CoverageStatus;
-use crate::domain::scoring::{self, HeatMode};
+use crate::domain::heat::{self, HeatMode};
 use crate::domain::values::{DetectionResult, RemediationStatus, Severity, sql_list};
 use crate::domain::workflow::{TestState, Vote};
 use crate::dto::knowledge::TechniqueQuery;
@@ -301,7 +301,7 @@ pub fn navigator_layer(
         // Status scores stay whole numbers, as before the heatmap modes.
         let (score, color) = match (mode, value) {
             (HeatMode::Status, _) => (json!(status.score()), status.color().to_owned()),
-            (_, Some(v)) => (json!(v), scoring::gradient(mode, v)),
+            (_, Some(v)) => (json!(v), heat::gradient(mode, v)),
             (_, None) => (Json::Null, "#f1f5f9".to_owned()),
         };
         let comment = format!(
@@ -405,7 +405,7 @@ pub fn navigator_layer(
                     CoverageStatus::Partial.color().to_owned(),
                     CoverageStatus::Validated.color().to_owned(),
                 ],
-                other => scoring::gradient_stops(other),
+                other => heat::gradient_stops(other),
             },
             "minValue": 0,
             "maxValue": 100,
@@ -417,7 +417,7 @@ pub fn navigator_layer(
                 .collect::<Vec<_>>(),
             other => [0.0, 50.0, 100.0]
                 .iter()
-                .map(|v| json!({ "label": format!("{} {v}", other.label()), "color": scoring::gradient(other, *v) }))
+                .map(|v| json!({ "label": format!("{} {v}", other.label()), "color": heat::gradient(other, *v) }))
                 .collect::<Vec<_>>(),
         },
         "metadata": [

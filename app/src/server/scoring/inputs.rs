@@ -268,13 +268,6 @@ async fn proven_rules(
             .filter(detection_rule::Column::Id.is_in(chunk.to_vec()))
             .all(conn)
             .await?;
-        let rules: Vec<detection_rule::Model> = match only {
-            Some(id) => rules
-                .into_iter()
-                .filter(|r| strings(&r.techniques).iter().any(|t| t == id))
-                .collect(),
-            None => rules,
-        };
         if rules.is_empty() {
             continue;
         }

@@ -127,7 +127,7 @@ pub async fn export_layer(
     let scope = reports::scope(&state.db, &query).await?;
     let report = reports::coverage(&state.db, &scope).await?;
     let heat = match mode {
-        app::domain::scoring::HeatMode::Status => Default::default(),
+        app::domain::heat::HeatMode::Status => Default::default(),
         _ => app::server::scoring::reads::heat(&state.db).await?,
     };
     let layer = reports::navigator_layer(&report, &scope, mode, &heat);

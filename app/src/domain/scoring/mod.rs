@@ -11,7 +11,10 @@
 use crate::domain::coverage::CoverageStatus;
 use crate::domain::values::{DetectionResult, string_enum};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+
+mod config;
+// The configuration is part of the scoring engine's API: one path, `domain::scoring::…`.
+pub use config::*;
 
 string_enum! {
     /// What a technique's score is made of.
@@ -32,255 +35,6 @@ string_enum! {
         Sets = "sets" / "In a chosen technique set",
         Intel = "intel" / "Threat-intel mentions",
     }
-}
-
-string_enum! {
-    /// What the matrix and the Navigator layer colour a technique by.
-    #[derive(Default)]
-    pub enum HeatMode ("heatmap mode") {
-        #[default]
-        Status = "status" / "Coverage status",
-        Score = "score" / "Score",
-        Priority = "priority" / "Priority",
-        Gap = "gap" / "Gap (priority × missing score)",
-        Visibility = "visibility" / "Data-source visibility",
-    }
-}
-
-/// Proven rules that earn the rules factor in full.
-pub const RULES_FOR_FULL: u32 = 2;
-/// Largest weight of one factor.
-pub const WEIGHT_MAX: f64 = 100.0;
-/// Bounds of the configuration's numbers and lists.
-pub const HALF_LIFE_DAYS: (u32, u32) = (1, 3650);
-pub const TTD_TARGET_MINUTES: (u32, u32) = (1, 10_080);
-pub const FOR_FULL: (u32, u32) = (1, 1000);
-pub const RELEVANT_ACTORS_MAX: usize = 500;
-pub const PRIORITY_SETS_MAX: usize = 50;
-/// Techniques the summary's risk gap lists.
-pub const RISK_GAP_LIMIT: usize = 25;
-
-/// The weight of each score factor (0–100 each; only their ratios matter).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Weights {
-    pub coverage: f64,
-    pub quality: f64,
-    pub recency: f64,
-    pub breadth: f64,
-    pub rules: f64,
-    pub visibility: f64,
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Self {
-            coverage: 30.0,
-            quality: 25.0,
-            recency: 15.0,
-            breadth: 10.0,
-            rules: 10.0,
-            visibility: 10.0,
-        }
-    }
-}
-
-impl Weights {
-    pub fn of(&self, factor: ScoreFactor) -> f64 {
-        match factor {
-            ScoreFactor::Coverage => self.coverage,
-            ScoreFactor::Quality => self.quality,
-            ScoreFactor::Recency => self.recency,
-            ScoreFactor::Breadth => self.breadth,
-            ScoreFactor::Rules => self.rules,
-            ScoreFactor::Visibility => self.visibility,
-        }
-    }
-
-    pub fn set(&mut self, factor: ScoreFactor, weight: f64) {
-        let slot = match factor {
-            ScoreFactor::Coverage => &mut self.coverage,
-            ScoreFactor::Quality => &mut self.quality,
-            ScoreFactor::Recency => &mut self.recency,
-            ScoreFactor::Breadth => &mut self.breadth,
-            ScoreFactor::Rules => &mut self.rules,
-            ScoreFactor::Visibility => &mut self.visibility,
-        };
-        *slot = weight;
-    }
-}
-
-/// The weight of each priority factor.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PriorityWeights {
-    pub actors: f64,
-    pub sets: f64,
-    pub intel: f64,
-}
-
-impl Default for PriorityWeights {
-    fn default() -> Self {
-        Self {
-            actors: 50.0,
-            sets: 25.0,
-            intel: 25.0,
-        }
-    }
-}
-
-impl PriorityWeights {
-    pub fn of(&self, factor: PriorityFactor) -> f64 {
-        match factor {
-            PriorityFactor::Actors => self.actors,
-            PriorityFactor::Sets => self.sets,
-            PriorityFactor::Intel => self.intel,
-        }
-    }
-
-    pub fn set(&mut self, factor: PriorityFactor, weight: f64) {
-        let slot = match factor {
-            PriorityFactor::Actors => &mut self.actors,
-            PriorityFactor::Sets => &mut self.sets,
-            PriorityFactor::Intel => &mut self.intel,
-        };
-        *slot = weight;
-    }
-}
-
-/// What an admin sets (`PUT /api/v1/scoring/config`). Missing fields take their defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ScoringConfig {
-    pub weights: Weights,
-    pub priority_weights: PriorityWeights,
-    /// A validation counts half as much after this many days, a quarter after twice as many.
-    pub half_life_days: u32,
-    /// A detection within this many minutes earns its time-to-detect share in full.
-    pub ttd_target_minutes: u32,
-    /// Threat actors using a technique for full actor priority (fewer when `relevant_actors`
-    /// names fewer).
-    pub actors_for_full: u32,
-    /// Intel mentions for full intel priority.
-    pub mentions_for_full: u32,
-    /// ATT&CK group ids (G…); empty: every actor counts.
-    pub relevant_actors: Vec<String>,
-    /// Technique sets whose techniques get the sets priority; empty: the factor is left out.
-    pub priority_sets: Vec<Uuid>,
-}
-
-impl Default for ScoringConfig {
-    fn default() -> Self {
-        Self {
-            weights: Weights::default(),
-            priority_weights: PriorityWeights::default(),
-            half_life_days: 180,
-            ttd_target_minutes: 15,
-            actors_for_full: 10,
-            mentions_for_full: 5,
-            relevant_actors: Vec::new(),
-            priority_sets: Vec::new(),
-        }
-    }
-}
-
-/// One refusal of a configuration: the field (dotted, e.g. `weights.quality`) and why.
-pub type FieldError = (String, String);
-
-fn check_weight(field: String, weight: f64, errors: &mut Vec<FieldError>) {
-    if !weight.is_finite() || !(0.0..=WEIGHT_MAX).contains(&weight) {
-        errors.push((field, format!("must be a number from 0 to {WEIGHT_MAX}")));
-    }
-}
-
-fn check_range(field: &str, value: u32, (low, high): (u32, u32), errors: &mut Vec<FieldError>) {
-    if !(low..=high).contains(&value) {
-        errors.push((field.to_owned(), format!("must be from {low} to {high}")));
-    }
-}
-
-/// An ATT&CK group id: `G` and four digits.
-pub fn is_group_id(id: &str) -> bool {
-    id.len() == 5 && id.starts_with('G') && id[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-impl ScoringConfig {
-    /// Every problem of the configuration, by field; empty when it may be saved.
-    pub fn problems(&self) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        for factor in ScoreFactor::ALL {
-            check_weight(
-                format!("weights.{factor}"),
-                self.weights.of(factor),
-                &mut errors,
-            );
-        }
-        for factor in PriorityFactor::ALL {
-            check_weight(
-                format!("priority_weights.{factor}"),
-                self.priority_weights.of(factor),
-                &mut errors,
-            );
-        }
-        check_range(
-            "half_life_days",
-            self.half_life_days,
-            HALF_LIFE_DAYS,
-            &mut errors,
-        );
-        check_range(
-            "ttd_target_minutes",
-            self.ttd_target_minutes,
-            TTD_TARGET_MINUTES,
-            &mut errors,
-        );
-        check_range(
-            "actors_for_full",
-            self.actors_for_full,
-            FOR_FULL,
-            &mut errors,
-        );
-        check_range(
-            "mentions_for_full",
-            self.mentions_for_full,
-            FOR_FULL,
-            &mut errors,
-        );
-        if self.relevant_actors.len() > RELEVANT_ACTORS_MAX {
-            errors.push((
-                "relevant_actors".into(),
-                format!("at most {RELEVANT_ACTORS_MAX} actors"),
-            ));
-        } else if let Some(bad) = self.relevant_actors.iter().find(|a| !is_group_id(a)) {
-            errors.push((
-                "relevant_actors".into(),
-                format!(
-                    "'{}' is not an ATT&CK group id (G and four digits)",
-                    short(bad)
-                ),
-            ));
-        }
-        if self.priority_sets.len() > PRIORITY_SETS_MAX {
-            errors.push((
-                "priority_sets".into(),
-                format!("at most {PRIORITY_SETS_MAX} sets"),
-            ));
-        }
-        errors
-    }
-
-    /// The same configuration with its lists sorted and without repeats, as it is stored.
-    pub fn normalised(mut self) -> Self {
-        self.relevant_actors.sort();
-        self.relevant_actors.dedup();
-        self.priority_sets.sort();
-        self.priority_sets.dedup();
-        self
-    }
-}
-
-fn short(text: &str) -> String {
-    text.chars().take(40).collect()
 }
 
 /// One validated test, as the score sees it.
@@ -540,44 +294,6 @@ pub fn weighted_mean(items: impl IntoIterator<Item = (f64, f64)>) -> f64 {
 /// One decimal, as figures are shown and stored.
 pub fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
-}
-
-/// The colour of a value (0–100) in a heatmap mode: score and visibility from red through
-/// amber to green, priority from pale to deep violet, gap from pale to deep red. `Status` has
-/// its own colours (`CoverageStatus::color`).
-pub fn gradient(mode: HeatMode, value: f64) -> String {
-    let t = (value / 100.0).clamp(0.0, 1.0);
-    let stops: &[(u8, u8, u8)] = match mode {
-        HeatMode::Score | HeatMode::Status | HeatMode::Visibility => {
-            &[(0xf8, 0x71, 0x71), (0xfc, 0xd3, 0x4d), (0x10, 0xb9, 0x81)]
-        }
-        HeatMode::Priority => &[(0xf5, 0xf3, 0xff), (0x7c, 0x3a, 0xed)],
-        HeatMode::Gap => &[(0xff, 0xf1, 0xf2), (0xdc, 0x26, 0x26)],
-    };
-    let segments = (stops.len() - 1) as f64;
-    let at = t * segments;
-    let i = (at.floor() as usize).min(stops.len() - 2);
-    let local = at - i as f64;
-    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * local).round() as u8;
-    let (a, b) = (stops[i], stops[i + 1]);
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        mix(a.0, b.0),
-        mix(a.1, b.1),
-        mix(a.2, b.2)
-    )
-}
-
-/// The gradient's stops as a Navigator layer names them (low to high).
-pub fn gradient_stops(mode: HeatMode) -> Vec<String> {
-    match mode {
-        HeatMode::Priority | HeatMode::Gap => vec![gradient(mode, 0.0), gradient(mode, 100.0)],
-        _ => vec![
-            gradient(mode, 0.0),
-            gradient(mode, 50.0),
-            gradient(mode, 100.0),
-        ],
-    }
 }
 
 #[cfg(test)]
@@ -848,7 +564,7 @@ mod tests {
             100.0 * (50.0 / 75.0) * (2f64.ln() / 11f64.ln())
         ));
         // Sets chosen: the factor joins.
-        config.priority_sets = vec![Uuid::nil()];
+        config.priority_sets = vec![uuid::Uuid::nil()];
         let in_set = priority(
             &PriorityInputs {
                 in_priority_set: true,
@@ -894,60 +610,5 @@ mod tests {
         assert!(close(weighted_mean([(100.0, 0.0), (0.0, 0.0)]), 50.0));
         assert!(close(weighted_mean([(100.0, 75.0), (0.0, 25.0)]), 75.0));
         assert!(close(weighted_mean([(100.0, 0.0), (20.0, 10.0)]), 20.0));
-    }
-
-    #[test]
-    fn configurations_are_checked_by_field() {
-        assert!(ScoringConfig::default().problems().is_empty());
-        let mut c = ScoringConfig::default();
-        c.weights.quality = -1.0;
-        c.priority_weights.intel = f64::NAN;
-        c.half_life_days = 0;
-        c.ttd_target_minutes = 20_000;
-        c.actors_for_full = 0;
-        c.relevant_actors = vec!["APT29".into()];
-        let fields: Vec<String> = c.problems().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(
-            fields,
-            [
-                "weights.quality",
-                "priority_weights.intel",
-                "half_life_days",
-                "ttd_target_minutes",
-                "actors_for_full",
-                "relevant_actors"
-            ]
-        );
-        c = ScoringConfig {
-            priority_sets: vec![Uuid::nil(); 51],
-            ..Default::default()
-        };
-        assert_eq!(c.problems()[0].0, "priority_sets");
-        let n = ScoringConfig {
-            relevant_actors: vec!["G0002".into(), "G0001".into(), "G0002".into()],
-            ..Default::default()
-        }
-        .normalised();
-        assert_eq!(n.relevant_actors, ["G0001", "G0002"]);
-        assert!(is_group_id("G0016") && !is_group_id("G16") && !is_group_id("S0001"));
-        // Unknown fields are refused; missing ones take their defaults.
-        assert!(serde_json::from_str::<ScoringConfig>(r#"{"weight": {}}"#).is_err());
-        let partial: ScoringConfig = serde_json::from_str(r#"{"half_life_days": 30}"#).unwrap();
-        assert_eq!(partial.half_life_days, 30);
-        assert_eq!(partial.weights, Weights::default());
-    }
-
-    #[test]
-    fn gradients_run_from_low_to_high() {
-        assert_eq!(gradient(HeatMode::Score, 0.0), "#f87171");
-        assert_eq!(gradient(HeatMode::Score, 50.0), "#fcd34d");
-        assert_eq!(gradient(HeatMode::Score, 100.0), "#10b981");
-        assert_eq!(gradient(HeatMode::Score, 150.0), "#10b981");
-        assert_eq!(gradient(HeatMode::Gap, 100.0), "#dc2626");
-        assert_eq!(gradient_stops(HeatMode::Priority).len(), 2);
-        assert_eq!(gradient_stops(HeatMode::Score).len(), 3);
-        for mode in HeatMode::ALL {
-            assert_eq!(mode.as_str().parse::<HeatMode>(), Ok(mode));
-        }
     }
 }
