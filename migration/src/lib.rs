@@ -22,6 +22,7 @@ mod m20261201_000018_worklog;
 mod m20261202_000019_campaigns;
 mod m20261202_000020_webhooks;
 mod m20261202_000021_scoring_compliance;
+mod m20261202_000022_replicas;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_campaigns::Migration),
             Box::new(m20261202_000020_webhooks::Migration),
             Box::new(m20261202_000021_scoring_compliance::Migration),
+            Box::new(m20261202_000022_replicas::Migration),
         ]
     }
 }

@@ -33,7 +33,6 @@ pub struct Config {
     pub login_ip_attempts: usize,
     pub login_window: Duration,
     /// Keys each login limiter tracks at most (memory bound).
-    pub login_limiter_keys: usize,
     pub log_json: bool,
     /// What an imported archive may unpack to (per file and in total), measured on the bytes
     /// actually inflated.
@@ -250,7 +249,6 @@ impl Config {
             login_window: Duration::from_secs(
                 parse(&get, "AEGIS_LOGIN_WINDOW_SECONDS", 60u64)?.max(1),
             ),
-            login_limiter_keys: parse(&get, "AEGIS_LOGIN_LIMITER_KEYS", 100_000usize)?.max(100),
             log_json: match get("AEGIS_LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,

@@ -70,31 +70,37 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
     let generated = users::bootstrap_admin(&db, config.admin_password.clone())
         .await
         .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?;
-    let jobs = jobs::start(&db, config).await?;
     let evidence = Arc::new(evidence_store(config, &secret)?);
+    // Uploads for import jobs go through the evidence store when it is shared (S3): the job
+    // may run on another process.
+    let uploads = UploadDir::create(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?
+        .shared_through(evidence.clone());
+    let jobs = jobs::start(&db, config, uploads.clone()).await?;
     let state = AppState {
-        db,
+        db: db.clone(),
         auth: Arc::new(AuthSettings::new(
             &secret,
             config.token_ttl,
             config.cookie_secure,
         )),
-        login_limiter: Arc::new(RateLimiter::with_max_keys(
+        login_limiter: Arc::new(RateLimiter::new(
+            db.clone(),
+            "login",
             config.login_attempts,
             config.login_window,
-            config.login_limiter_keys,
         )),
-        login_ip_limiter: Arc::new(RateLimiter::with_max_keys(
+        login_ip_limiter: Arc::new(RateLimiter::new(
+            db.clone(),
+            "login-ip",
             config.login_ip_attempts,
             config.login_window,
-            config.login_limiter_keys,
         )),
         leptos_options: leptos_options(config),
         jobs,
         evidence,
         max_import_bytes: config.max_import_bytes as u64,
-        uploads: UploadDir::create(&config.data_dir)
-            .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
+        uploads,
         cache: Arc::new(ReadCache::default()),
     };
     Ok((state, generated))

@@ -70,7 +70,7 @@ pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(),
     let outcome = outcome.map_err(|f| f.message);
     let failed = outcome.as_ref().err().cloned();
     if failed.is_none() || last_attempt {
-        discard_upload(params.as_ref(), &context.uploads);
+        discard_upload(params.as_ref(), &context.uploads).await;
     }
     runs::finish(&context.db, request.run_id, outcome, last_attempt).await?;
     match failed {
@@ -87,22 +87,40 @@ pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(),
     }
 }
 
-/// An uploaded archive is removed once its import is over, whatever the outcome.
-fn discard_upload(params: Option<&Value>, uploads: &UploadDir) {
-    if let Some(path) = upload_path(params, uploads) {
-        let _ = std::fs::remove_file(path);
+/// An uploaded archive is removed once its import is over, whatever the outcome (here and
+/// from the shared store).
+async fn discard_upload(params: Option<&Value>, uploads: &UploadDir) {
+    if let Some(name) = upload_name(params) {
+        uploads.discard(name).await;
     }
 }
 
-/// The uploaded archive of an import, only ever inside the upload folder.
-fn upload_path(params: Option<&Value>, uploads: &UploadDir) -> Option<std::path::PathBuf> {
+/// The upload an import reads, by its generated name: only ever a plain file name.
+fn upload_name(params: Option<&Value>) -> Option<&str> {
     let params = params?;
     if params.get("source")?.as_str()? != "upload" {
         return None;
     }
     let name = params.get("file")?.as_str()?;
-    (!name.contains('/') && !name.contains('\\') && !name.starts_with('.'))
-        .then(|| uploads.file(name))
+    (!name.contains('/') && !name.contains('\\') && !name.starts_with('.')).then_some(name)
+}
+
+/// The uploaded file of an import as a local file, fetched from the shared store when another
+/// server process took the upload; `None` when the run reads its source's URL instead.
+async fn upload_path(
+    params: Option<&Value>,
+    uploads: &UploadDir,
+) -> Result<Option<std::path::PathBuf>, Failure> {
+    let Some(name) = upload_name(params) else {
+        return Ok(None);
+    };
+    match uploads.fetch(name).await? {
+        Some(path) => Ok(Some(path)),
+        None => Err(Failure {
+            message: "The uploaded file is no longer there; upload it again".into(),
+            permanent: true,
+        }),
+    }
 }
 
 async fn import_catalog_job(
@@ -113,7 +131,7 @@ async fn import_catalog_job(
     params: Option<Value>,
 ) -> Result<Value, Failure> {
     let limits = context.archives.limits;
-    let (files, origin) = match upload_path(params.as_ref(), &context.uploads) {
+    let (files, origin) = match upload_path(params.as_ref(), &context.uploads).await? {
         Some(path) => {
             progress.set("Reading the archive", 0, 0, None);
             let name = params
@@ -261,9 +279,11 @@ async fn compliance_import_job(
     progress: &Reporter,
     params: Option<Value>,
 ) -> Result<Value, Failure> {
-    let path = upload_path(params.as_ref(), &context.uploads).ok_or_else(|| {
-        AppError::BadRequest("The compliance import needs an uploaded mapping file".into())
-    })?;
+    let path = upload_path(params.as_ref(), &context.uploads)
+        .await?
+        .ok_or_else(|| {
+            AppError::BadRequest("The compliance import needs an uploaded mapping file".into())
+        })?;
     let name = params
         .as_ref()
         .and_then(|p| p.get("name"))
@@ -293,7 +313,7 @@ async fn d3fend_import_job(
     progress: &Reporter,
     params: Option<Value>,
 ) -> Result<Value, Failure> {
-    let (bytes, origin) = match upload_path(params.as_ref(), &context.uploads) {
+    let (bytes, origin) = match upload_path(params.as_ref(), &context.uploads).await? {
         Some(path) => {
             let name = params
                 .as_ref()

@@ -18,11 +18,9 @@ use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
 use app::dto::jobs::JobName;
 use app::error::{AppError, AppResult};
-use app::server::importers::Trigger;
 use app::server::importers::uploads::UploadDir;
 use app::server::jobs::queue::{BoxFuture, JobQueue, ScheduleInfo};
 use app::server::jobs::runs;
-use app::server::platform::context::Actor;
 use attack_source::AttackSource;
 use chrono::Utc;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
@@ -148,21 +146,17 @@ struct Scheduler {
 }
 
 async fn on_tick(
-    _tick: Tick,
+    tick: Tick,
     scheduler: Data<Scheduler>,
     job: Data<JobName>,
 ) -> Result<(), BoxDynError> {
-    let enqueued = runs::enqueue(
-        &scheduler.db,
-        scheduler.sink.as_ref(),
-        *job,
-        Trigger::Schedule,
-        &Actor::system("scheduler"),
-        None,
-    )
-    .await
-    .map_err(|e| e.detail())?;
-    tracing::info!(job = %*job, run = %enqueued.job_id, already_running = enqueued.already_running, "scheduled job enqueued");
+    // The tick is the schedule's time, not the moment this process woke: every replica
+    // names the same tick, and the first to record it makes the run.
+    let at = i64::try_from(tick.get_timestamp()).unwrap_or(i64::MAX);
+    let enqueued = runs::enqueue_scheduled(&scheduler.db, scheduler.sink.as_ref(), *job, at)
+        .await
+        .map_err(|e| e.detail())?;
+    tracing::info!(job = %*job, run = %enqueued.job_id, tick = at, joined = enqueued.already_running, "scheduled job enqueued");
     Ok(())
 }
 
@@ -261,7 +255,11 @@ async fn watch_stranded_runs(
 }
 
 /// Creates apalis's tables if needed and starts the workers and schedules in the background.
-pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<Arc<Jobs>> {
+pub async fn start(
+    db: &DatabaseConnection,
+    config: &Config,
+    uploads: UploadDir,
+) -> anyhow::Result<Arc<Jobs>> {
     let source = AttackSource::new(config.attack_source.clone(), config.max_import_bytes)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let archives = archive_source::ArchiveSource::new(
@@ -279,8 +277,7 @@ pub async fn start(db: &DatabaseConnection, config: &Config) -> anyhow::Result<A
             feed_source::FeedSource::new(&config.intel).map_err(|e| anyhow::anyhow!("{e}"))?,
         ),
         intel_stale_days: config.intel.stale_days,
-        uploads: UploadDir::create(&config.data_dir)
-            .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?,
+        uploads,
     };
     let retry_backoff = config.jobs.retry_backoff;
     let poll = config.jobs.poll_interval;

@@ -1,6 +1,7 @@
 //! Evidence through HTTP: who may upload in which state, streamed uploads with their SHA-256,
 //! the size limit, no orphan files, signed downloads that refuse a tampered file, and the same
 //! on a real S3-compatible server (moto) with presigned URLs.
+use crate::common::moto::Moto;
 use crate::common::{Backend, TestApp, json_body};
 use crate::workflow::{Crew, act, create_test, patch};
 use crate::{for_each_backend, on_both_backends};
@@ -20,7 +21,7 @@ for_each_backend!(
     evidence_on_s3_is_presigned_and_verified
 );
 
-fn form(team: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
+pub fn form(team: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
     let mut form = Form::new();
     if let Some(team) = team {
         form = form.text("team", team.to_owned());
@@ -50,7 +51,7 @@ pub async fn upload(app: &TestApp, token: &str, test: &str, form: Form) -> (u16,
     (status, json_body(response).await)
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
@@ -395,91 +396,13 @@ async fn uploads_over_the_limit_are_refused(backend: Backend) {
     app.finish().await;
 }
 
-/// moto's S3 server, from `AEGIS_MOTO_SERVER` or the test command's virtualenv.
-fn moto_server() -> Option<PathBuf> {
-    let path = std::env::var_os("AEGIS_MOTO_SERVER")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/aegis-moto/bin/moto_server"))
-        })?;
-    path.exists().then_some(path)
-}
-
-struct Moto {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_moto(binary: &Path) -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(binary)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let moto = Moto { child, port };
-    let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if client
-            .get(format!("http://127.0.0.1:{port}/"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "moto did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    moto
-}
-
 async fn evidence_on_s3_is_presigned_and_verified(backend: Backend) {
-    let Some(binary) = moto_server() else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run the S3 test: install moto (scripts/test.sh does)"
-        );
-        eprintln!("skipping the S3 evidence test: moto_server not found (set AEGIS_MOTO_SERVER)");
+    let Some(moto) = Moto::start_with_bucket("the S3 evidence test", "evidence").await else {
         return;
     };
-    let moto = start_moto(&binary).await;
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let endpoint = moto.endpoint();
     let client = reqwest::Client::new();
-    assert!(
-        client
-            .put(format!("{endpoint}/evidence"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_success()
-    );
-    let app = TestApp::start_with(
-        backend,
-        &[
-            ("AEGIS_STORAGE_URL", "s3://evidence".into()),
-            ("AEGIS_S3_ENDPOINT", endpoint.clone()),
-            ("AEGIS_S3_ALLOW_HTTP", "true".into()),
-            ("AEGIS_S3_ACCESS_KEY_ID", "testing".into()),
-            ("AEGIS_S3_SECRET_ACCESS_KEY", "testing".into()),
-        ],
-    )
-    .await;
+    let app = TestApp::start_with(backend, &moto.storage_vars("evidence")).await;
     let crew = Crew::hire(&app).await;
     let test = create_test(
         &app,

@@ -463,6 +463,7 @@ async fn a_run_the_queue_lost_is_queued_again(backend: Backend) {
         started_at: Set(None),
         finished_at: Set(None),
         params: Set(None),
+        scheduled_for: Set(None),
     }
     .insert(&app.database().await)
     .await

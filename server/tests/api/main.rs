@@ -25,6 +25,7 @@ mod mitigations;
 mod notifications;
 mod procedures;
 mod read_paths;
+mod replicas;
 mod reports;
 mod rule_validation;
 mod scoring;

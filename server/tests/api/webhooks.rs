@@ -25,17 +25,18 @@ for_each_backend!(
 const SECRET: &str = "a-webhook-secret-of-some-length";
 
 #[derive(Clone, Debug)]
-struct Received {
-    path: String,
-    event: String,
-    delivery: String,
+pub(crate) struct Received {
+    pub(crate) path: String,
+    pub(crate) event: String,
+    pub(crate) delivery: String,
     signature: String,
     body: Bytes,
 }
 
+/// What the receiver this test runs was sent.
 #[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<Received>>>,
+pub(crate) struct Receiver {
+    pub(crate) received: Arc<Mutex<Vec<Received>>>,
     flaky_calls: Arc<Mutex<u32>>,
     /// `/gate` answers 503 until this is set.
     open: Arc<std::sync::atomic::AtomicBool>,
@@ -58,7 +59,7 @@ fn record(receiver: &Receiver, path: &str, headers: &HeaderMap, body: Bytes) {
     });
 }
 
-async fn receive() -> (String, Receiver) {
+pub(crate) async fn receive() -> (String, Receiver) {
     let receiver = Receiver::default();
     let router = Router::new()
         .route(
@@ -123,7 +124,7 @@ fn signed(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     let response = app.post_json("/api/v1/webhooks", token, body).await;
     let status = response.status().as_u16();
     (status, json_body(response).await)

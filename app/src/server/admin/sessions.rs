@@ -60,9 +60,10 @@ pub async fn login(
     state
         .login_ip_limiter
         .try_acquire(&ip_key)
+        .await?
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
-    if let Err(retry_after) = state.login_limiter.try_acquire(&limiter_key) {
-        state.login_ip_limiter.release(&ip_key);
+    if let Err(retry_after) = state.login_limiter.try_acquire(&limiter_key).await? {
+        state.login_ip_limiter.release(&ip_key).await?;
         return Err(AppError::RateLimited { retry_after });
     }
 
@@ -73,15 +74,16 @@ pub async fn login(
             // Only a wrong guess counts; a failure of ours (the database, a task) gives the
             // attempt back, so nobody is limited for an outage.
             if !matches!(err, AppError::Unauthorized(_)) {
-                state.login_limiter.release(&limiter_key);
-                state.login_ip_limiter.release(&ip_key);
+                // Best effort: the database that failed may fail this too.
+                let _ = state.login_limiter.release(&limiter_key).await;
+                let _ = state.login_ip_limiter.release(&ip_key).await;
             }
             return Err(err);
         }
     };
     // A success forgets this user's failures and does not count against the address.
-    state.login_limiter.reset(&limiter_key);
-    state.login_ip_limiter.release(&ip_key);
+    state.login_limiter.reset(&limiter_key).await?;
+    state.login_ip_limiter.release(&ip_key).await?;
 
     let (access_token, claims) = tokens::issue(&state.auth, user.id)?;
     let txn = begin_write(&state.db).await?;

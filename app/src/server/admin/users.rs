@@ -291,6 +291,7 @@ pub async fn change_own_password(
     let key = format!("password|{id}");
     limiter
         .try_acquire(&key)
+        .await?
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
     let user = find(db, id).await?;
     let verified =
@@ -301,7 +302,7 @@ pub async fn change_own_password(
             "Current password is incorrect",
         ));
     }
-    limiter.reset(&key);
+    limiter.reset(&key).await?;
     let hash = passwords::hash_blocking(new_password.to_owned()).await?;
     let txn = begin_write(db).await?;
     let now = Utc::now();

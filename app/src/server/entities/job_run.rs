@@ -21,6 +21,9 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     /// The job's input, for jobs that take one.
     pub params: Option<Json>,
+    /// The schedule's tick (seconds since the epoch) a scheduled run was made for: one run per
+    /// tick, whichever server process fires it first.
+    pub scheduled_for: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

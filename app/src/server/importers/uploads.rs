@@ -1,13 +1,32 @@
 //! Uploaded files waiting for their import job: saved as they stream in, bounded, and removed
 //! once the job is over (or when the upload fails).
+//!
+//! With several server processes, the job may run on another process than the one that took
+//! the upload: when evidence lives on S3, an upload is published there (`uploads/<name>`) as
+//! its job is queued, and the process that runs the job fetches it into its own folder.
 use crate::error::{AppError, AppResult};
+use crate::server::workflow::evidence_store::EvidenceStore;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where uploaded archives wait for their import job: `<data dir>/uploads`, readable by this
-/// user only (mode 0700), never a shared temporary folder another local user could prepare.
-#[derive(Clone, Debug)]
-pub struct UploadDir(PathBuf);
+/// user only (mode 0700), never a shared temporary folder another local user could prepare;
+/// and, when the evidence store is shared (S3), that store.
+#[derive(Clone)]
+pub struct UploadDir {
+    dir: PathBuf,
+    shared: Option<Arc<EvidenceStore>>,
+}
+
+impl std::fmt::Debug for UploadDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadDir")
+            .field("dir", &self.dir)
+            .field("shared", &self.shared.is_some())
+            .finish()
+    }
+}
 
 impl UploadDir {
     /// Creates the folder (or tightens an existing one) under `data_dir`.
@@ -27,16 +46,67 @@ impl UploadDir {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
                 .map_err(upload_error)?;
         }
-        Ok(Self(dir))
+        Ok(Self { dir, shared: None })
+    }
+
+    /// Shares the uploads with the other server processes through `store`, when it is one
+    /// they all reach (S3); a local store is this machine's alone, and changes nothing.
+    pub fn shared_through(mut self, store: Arc<EvidenceStore>) -> Self {
+        if store.is_s3() {
+            self.shared = Some(store);
+        }
+        self
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.dir
     }
 
     /// A file in the folder, by its generated name.
     pub fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+        self.dir.join(name)
+    }
+
+    fn shared_key(name: &str) -> String {
+        format!("uploads/{name}")
+    }
+
+    /// Hands a saved upload to whichever process will run its job: with a shared store, the
+    /// file moves there (and leaves this folder); otherwise it stays here.
+    pub async fn publish(&self, name: &str) -> AppResult<()> {
+        let Some(store) = &self.shared else {
+            return Ok(());
+        };
+        let path = self.file(name);
+        store.put_file(&Self::shared_key(name), &path).await?;
+        let _ = tokio::fs::remove_file(&path).await;
+        Ok(())
+    }
+
+    /// The upload `name` as a local file, fetched from the shared store when it is not here;
+    /// `None` when it is nowhere.
+    pub async fn fetch(&self, name: &str) -> AppResult<Option<PathBuf>> {
+        let path = self.file(name);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(Some(path));
+        }
+        let Some(store) = &self.shared else {
+            return Ok(None);
+        };
+        Ok(store
+            .get_file(&Self::shared_key(name), &path)
+            .await?
+            .then_some(path))
+    }
+
+    /// Removes the upload `name`, here and from the shared store.
+    pub async fn discard(&self, name: &str) {
+        let _ = tokio::fs::remove_file(self.file(name)).await;
+        if let Some(store) = &self.shared
+            && let Err(err) = store.delete(&Self::shared_key(name)).await
+        {
+            tracing::warn!(upload = name, error = %err.detail(), "could not remove a shared upload");
+        }
     }
 }
 

@@ -48,8 +48,6 @@ pub fn to_dto(model: job_run::Model) -> JobRunDto {
     }
 }
 
-/// Records a run and queues it, unless one of the same job is already queued or running, in
-/// which case that one is returned: two syncs at once would only fight over the same rows.
 /// The run of `job` that is queued, running or retrying, if any (at most one: a unique index).
 async fn active_run(
     conn: &impl ConnectionTrait,
@@ -71,6 +69,35 @@ fn joined(job: JobName, active: job_run::Model) -> EnqueuedJob {
     }
 }
 
+/// The run made for `tick` of `job`'s schedule, if one was.
+async fn run_for_tick(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+    tick: i64,
+) -> AppResult<Option<job_run::Model>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(job.as_str()))
+        .filter(job_run::Column::ScheduledFor.eq(tick))
+        .one(conn)
+        .await?)
+}
+
+/// What was there already: the run made for this tick, or the job's active run.
+async fn existing_run(
+    conn: &impl ConnectionTrait,
+    job: JobName,
+    tick: Option<i64>,
+) -> AppResult<Option<job_run::Model>> {
+    if let Some(tick) = tick
+        && let Some(run) = run_for_tick(conn, job, tick).await?
+    {
+        return Ok(Some(run));
+    }
+    active_run(conn, job).await
+}
+
+/// Records a run and queues it, unless one of the same job is already queued or running, in
+/// which case that one is returned: two syncs at once would only fight over the same rows.
 pub async fn enqueue(
     db: &DatabaseConnection,
     queue: &dyn JobQueue,
@@ -79,10 +106,35 @@ pub async fn enqueue(
     actor: &Actor,
     params: Option<serde_json::Value>,
 ) -> AppResult<EnqueuedJob> {
+    enqueue_run(db, queue, job, trigger, actor, params, None).await
+}
+
+/// Enqueues the run of one tick of `job`'s schedule (seconds since the epoch). Every server
+/// process fires the same ticks; the first to record the tick makes the run, the others join
+/// it (or its active run), so a schedule runs once per tick however many processes there are.
+pub async fn enqueue_scheduled(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    job: JobName,
+    tick: i64,
+) -> AppResult<EnqueuedJob> {
+    let actor = Actor::system("scheduler");
+    enqueue_run(db, queue, job, Trigger::Schedule, &actor, None, Some(tick)).await
+}
+
+async fn enqueue_run(
+    db: &DatabaseConnection,
+    queue: &dyn JobQueue,
+    job: JobName,
+    trigger: Trigger,
+    actor: &Actor,
+    params: Option<serde_json::Value>,
+    tick: Option<i64>,
+) -> AppResult<EnqueuedJob> {
     // One writer at a time (SQLite) decides whether a run is already active.
     let txn = begin_write(db).await?;
-    if let Some(active) = active_run(&txn, job).await? {
-        return Ok(joined(job, active));
+    if let Some(existing) = existing_run(&txn, job, tick).await? {
+        return Ok(joined(job, existing));
     }
     let id = Uuid::new_v4();
     let inserted = job_run::ActiveModel {
@@ -100,15 +152,17 @@ pub async fn enqueue(
         started_at: Set(None),
         finished_at: Set(None),
         params: Set(params.clone()),
+        scheduled_for: Set(tick),
     }
     .insert(&txn)
     .await;
     if let Err(err) = inserted {
-        // Another request created the active run since we looked (the unique index says so).
+        // Another request (or process) created the active run, or this tick's, since we
+        // looked: a unique index says so.
         if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
             txn.rollback().await?;
-            if let Some(active) = active_run(db, job).await? {
-                return Ok(joined(job, active));
+            if let Some(existing) = existing_run(db, job, tick).await? {
+                return Ok(joined(job, existing));
             }
         }
         return Err(err.into());
@@ -328,19 +382,22 @@ pub async fn enqueue_import(
         Some((file, name)) => serde_json::json!({ "source": "upload", "file": file, "name": name }),
         None => serde_json::json!({ "source": "archive" }),
     };
+    if let Some((file, _)) = &upload
+        && let Err(err) = uploads.publish(file).await
+    {
+        uploads.discard(file).await;
+        return Err(err);
+    }
     let enqueued = enqueue(db, queue, job, Trigger::Admin, actor, Some(params)).await;
     if let Some((file, _)) = &upload {
-        let discard = || {
-            let _ = std::fs::remove_file(uploads.file(file));
-        };
         match &enqueued {
             Ok(job) if job.already_running => {
-                discard();
+                uploads.discard(file).await;
                 return Err(AppError::Conflict(format!(
                     "A {label} import is already running; try again when it has finished"
                 )));
             }
-            Err(_) => discard(),
+            Err(_) => uploads.discard(file).await,
             Ok(_) => {}
         }
     }

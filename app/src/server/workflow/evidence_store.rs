@@ -67,6 +67,10 @@ fn store_error(e: object_store::Error) -> AppError {
     AppError::internal(format!("evidence store: {e}"))
 }
 
+fn file_error(e: std::io::Error) -> AppError {
+    AppError::internal(format!("local file: {e}"))
+}
+
 impl EvidenceStore {
     pub fn local(dir: &Path, url_key: &[u8], max_bytes: u64) -> AppResult<Self> {
         std::fs::create_dir_all(dir)
@@ -161,6 +165,68 @@ impl EvidenceStore {
             size,
             sha256: hex::encode(hasher.finalize()),
         })
+    }
+
+    /// Copies the local file at `path` to `key`, in parts (an import's upload, shared with the
+    /// other server processes through the store).
+    pub async fn put_file(&self, key: &str, path: &Path) -> AppResult<()> {
+        use tokio::io::AsyncReadExt;
+        let upload = self
+            .store
+            .put_multipart(&StorePath::from(key))
+            .await
+            .map_err(store_error)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let outcome: AppResult<()> = async {
+            let mut file = tokio::fs::File::open(path).await.map_err(file_error)?;
+            let mut buffer = vec![0u8; 1024 * 1024];
+            loop {
+                let read = file.read(&mut buffer).await.map_err(file_error)?;
+                if read == 0 {
+                    return Ok(());
+                }
+                writer
+                    .wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(store_error)?;
+                writer.put(Bytes::copy_from_slice(&buffer[..read]));
+            }
+        }
+        .await;
+        match outcome {
+            Ok(()) => writer.finish().await.map(|_| ()).map_err(store_error),
+            Err(e) => {
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the object at `key` to the local file `path`; `false` when there is no such
+    /// object. A failed copy leaves no file behind.
+    pub async fn get_file(&self, key: &str, path: &Path) -> AppResult<bool> {
+        use tokio::io::AsyncWriteExt;
+        let result = match self.store.get(&StorePath::from(key)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(store_error(e)),
+        };
+        let outcome: AppResult<()> = async {
+            let mut file = tokio::fs::File::create(path).await.map_err(file_error)?;
+            let mut stream = result.into_stream();
+            while let Some(chunk) = stream.next().await {
+                file.write_all(&chunk.map_err(store_error)?)
+                    .await
+                    .map_err(file_error)?;
+            }
+            file.flush().await.map_err(file_error)
+        }
+        .await;
+        if let Err(e) = outcome {
+            let _ = tokio::fs::remove_file(path).await;
+            return Err(e);
+        }
+        Ok(true)
     }
 
     pub async fn delete(&self, key: &str) -> AppResult<()> {

@@ -2,6 +2,8 @@
 //! database, and a small HTTP client for it.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use server::config::Config;
@@ -27,6 +29,8 @@ pub struct TestApp {
     data_dir: PathBuf,
     pub pg_database: Option<String>,
     server: tokio::task::JoinHandle<()>,
+    /// The environment this server was configured from, for a server process of its own.
+    vars: HashMap<&'static str, String>,
 }
 
 impl TestApp {
@@ -114,6 +118,7 @@ impl TestApp {
             data_dir,
             pg_database,
             server,
+            vars,
         }
     }
 
@@ -131,6 +136,64 @@ impl TestApp {
     pub async fn twin(&self) -> Twin {
         let (addr, server) = spawn_server(&self.config).await;
         Twin { addr, server }
+    }
+
+    /// Another server *process* (the `aegis` binary) on this database, as a second replica of
+    /// a deployment runs: its own memory and data directory (another machine's), nothing
+    /// shared but the database and, with `AEGIS_STORAGE_URL`, the object store. Killed
+    /// (SIGKILL) when dropped.
+    pub async fn spawn_process(&self, overrides: &[(&'static str, String)]) -> ServerProcess {
+        let data_dir = std::env::temp_dir().join(format!("aegis-replica-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aegis"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("RUST_LOG", "warn,sqlx=error");
+        for (name, value) in &self.vars {
+            command.env(name, value);
+        }
+        command
+            .env("AEGIS_DATA_DIR", &data_dir)
+            .env("AEGIS_SITE_ROOT", data_dir.join("site"))
+            .env("AEGIS_BIND", "127.0.0.1:0");
+        for (name, value) in overrides {
+            command.env(name, value);
+        }
+        let mut child = command
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        // The first line names the address; the rest is drained so the child never blocks.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("Aegis is running at http://")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.trim().to_owned());
+                } else {
+                    eprintln!("[replica] {line}");
+                }
+            }
+        });
+        let addr = tokio::task::spawn_blocking(move || {
+            rx.recv_timeout(std::time::Duration::from_secs(60))
+        })
+        .await
+        .unwrap()
+        .unwrap_or_else(|_| panic!("the server process did not start"));
+        ServerProcess {
+            addr: addr.parse().unwrap(),
+            child,
+            data_dir,
+        }
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
@@ -280,6 +343,27 @@ impl Drop for TestApp {
             })
             .join();
         }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+/// A server process of its own on a [`TestApp`]'s database; killed when dropped.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    pub data_dir: PathBuf,
+}
+
+impl ServerProcess {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
