@@ -31,8 +31,9 @@ pub enum AppError {
     Validation { detail: String, fields: FieldErrors },
     #[error("Too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
-    #[error("Service unavailable")]
-    Unavailable,
+    /// A dependency (the database, the object store) cannot be reached now; worth a retry.
+    #[error("{0}")]
+    Unavailable(String),
     /// The message is for the log only; clients see a generic text.
     #[error("Internal server error")]
     Internal(#[serde(skip)] String),
@@ -54,7 +55,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Validation { .. } => 422,
             AppError::RateLimited { .. } => 429,
-            AppError::Unavailable => 503,
+            AppError::Unavailable(_) => 503,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }
@@ -166,6 +167,11 @@ mod ssr {
                 AppError::Internal(_) => {
                     response.extensions_mut().insert(InternalErrorMarker);
                 }
+                AppError::Unavailable(_) => {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                }
                 _ => {}
             }
             response
@@ -174,7 +180,40 @@ mod ssr {
 
     impl From<sea_orm::DbErr> for AppError {
         fn from(err: sea_orm::DbErr) -> Self {
+            if database_unreachable(&err) {
+                tracing::warn!(error = %err, "database unreachable");
+                return AppError::Unavailable(
+                    "The database cannot be reached; try again in a few seconds".into(),
+                );
+            }
             AppError::Internal(format!("database: {err}"))
+        }
+    }
+
+    /// Whether `err` says the database cannot be reached now (down, restarting, the network,
+    /// no connection to be had), rather than that a statement was wrong: the first is a 503
+    /// worth retrying, the second a bug.
+    pub fn database_unreachable(err: &sea_orm::DbErr) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let sqlx_error = match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+            DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+            _ => return false,
+        };
+        use sea_orm::sqlx::Error;
+        match sqlx_error.as_ref() {
+            Error::Io(_)
+            | Error::Tls(_)
+            | Error::Protocol(_)
+            | Error::PoolTimedOut
+            | Error::PoolClosed
+            | Error::WorkerCrashed => true,
+            // SQLSTATE class 08 (connection exception) and 57P (the server shutting down or
+            // starting: admin_shutdown, crash_shutdown, cannot_connect_now).
+            Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
         }
     }
 
@@ -211,7 +250,7 @@ mod tests {
             AppError::UnsupportedMediaType("t".into()),
             AppError::field("name", "bad"),
             AppError::RateLimited { retry_after: 7 },
-            AppError::Unavailable,
+            AppError::Unavailable("u".into()),
             AppError::Transport("x".into()),
         ];
         for err in all {

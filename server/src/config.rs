@@ -11,6 +11,8 @@ pub struct Config {
     pub production: bool,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Longest wait for a database connection: how fast requests fail (503) while it is down.
+    pub db_acquire_timeout: Duration,
     /// `None`: generate one under the data directory on first start.
     pub secret_key: Option<String>,
     pub token_ttl: Duration,
@@ -230,6 +232,9 @@ impl Config {
         Ok(Self {
             production,
             database_url,
+            db_acquire_timeout: Duration::from_millis(
+                parse(&get, "AEGIS_DB_ACQUIRE_TIMEOUT_MS", 5000u64)?.clamp(100, 120_000),
+            ),
             secret_key,
             token_ttl: Duration::from_secs(ttl_minutes * 60),
             storage,

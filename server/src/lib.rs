@@ -171,7 +171,9 @@ async fn shutdown_signal() {
 /// migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let db = app::server::platform::db::connect(&config.database_url).await?;
+    let db =
+        app::server::platform::db::connect_with(&config.database_url, config.db_acquire_timeout)
+            .await?;
     app::server::platform::db::migrate(&db).await?;
     // An installation upgraded to scoring has techniques but no scores yet.
     if !app::server::scoring::reads::any_stored(&db).await? {

@@ -16,6 +16,7 @@ mod d3fend;
 mod detection_rules;
 mod evidence;
 mod fake_mitre;
+mod faults;
 mod hardening;
 mod http_behaviour;
 mod intel;

@@ -7,12 +7,25 @@ use sea_orm::{
 };
 use std::time::Duration;
 
+/// How long a request waits for a connection by default: while the database is down, the pool
+/// keeps trying to connect until then, so this is also how fast a request fails (503).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// Connects with `acquire_timeout` as the longest wait for a connection (and for a new one to
+/// open).
+pub async fn connect_with(
+    url: &str,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(acquire_timeout)
+        .acquire_timeout(acquire_timeout)
         // WAL lets readers proceed while a writer commits; the busy timeout makes writers queue
         // rather than fail when two transactions overlap.
         .map_sqlx_sqlite_opts(|opts| {

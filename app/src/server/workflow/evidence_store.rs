@@ -63,8 +63,19 @@ pub struct S3Settings {
     pub allow_http: bool,
 }
 
+/// A store that did not answer (the network, S3 down: `Generic`, which is what the HTTP
+/// client's failures become once its retries are spent) is a 503 worth retrying; anything
+/// else (refused credentials, a bad path) is ours to fix.
 fn store_error(e: object_store::Error) -> AppError {
-    AppError::internal(format!("evidence store: {e}"))
+    match e {
+        object_store::Error::Generic { .. } | object_store::Error::JoinError { .. } => {
+            tracing::warn!(error = %e, "evidence store unreachable");
+            AppError::Unavailable(
+                "The evidence store cannot be reached; try again in a few seconds".into(),
+            )
+        }
+        other => AppError::internal(format!("evidence store: {other}")),
+    }
 }
 
 fn file_error(e: std::io::Error) -> AppError {
@@ -89,7 +100,17 @@ impl EvidenceStore {
 
     pub fn s3(settings: S3Settings, url_key: &[u8], max_bytes: u64) -> AppResult<Self> {
         let build = |endpoint: Option<&String>| {
+            // A store that is down fails an upload in seconds (a 503), not after the client's
+            // default of ten retries over three minutes.
             let mut builder = AmazonS3Builder::from_env()
+                .with_client_options(
+                    object_store::ClientOptions::new().with_connect_timeout(Duration::from_secs(5)),
+                )
+                .with_retry(object_store::RetryConfig {
+                    backoff: object_store::BackoffConfig::default(),
+                    max_retries: 2,
+                    retry_timeout: Duration::from_secs(10),
+                })
                 .with_bucket_name(settings.bucket.clone())
                 .with_region(settings.region.clone())
                 .with_allow_http(settings.allow_http);

@@ -1,6 +1,6 @@
 //! moto's S3 server, for the tests that need a real S3 API: evidence, and several replicas
 //! sharing one store.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// moto's S3 server, from `AEGIS_MOTO_SERVER` or the test command's virtualenv.
 pub fn moto_server() -> Option<PathBuf> {
@@ -14,14 +14,14 @@ pub fn moto_server() -> Option<PathBuf> {
 }
 
 pub struct Moto {
-    child: std::process::Child,
+    child: Option<std::process::Child>,
+    binary: PathBuf,
     pub port: u16,
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -37,9 +37,47 @@ impl Moto {
             eprintln!("skipping {test}: moto_server not found (set AEGIS_MOTO_SERVER)");
             return None;
         };
-        let moto = start_moto(&binary).await;
-        let created = reqwest::Client::new()
-            .put(format!("{}/{bucket}", moto.endpoint()))
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut moto = Moto {
+            child: None,
+            binary,
+            port,
+        };
+        moto.start(bucket).await;
+        Some(moto)
+    }
+
+    /// Kills the server: the store is down (and forgets everything it held).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server (again) on its port, with an empty `bucket`.
+    pub async fn start(&mut self, bucket: &str) {
+        self.stop();
+        self.child = Some(
+            std::process::Command::new(&self.binary)
+                .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while client.get(self.endpoint()).send().await.is_err() {
+            assert!(std::time::Instant::now() < deadline, "moto did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let created = client
+            .put(format!("{}/{bucket}", self.endpoint()))
             .send()
             .await
             .unwrap();
@@ -47,7 +85,6 @@ impl Moto {
             created.status().is_success(),
             "bucket {bucket}: {created:?}"
         );
-        Some(moto)
     }
 
     pub fn endpoint(&self) -> String {
@@ -64,34 +101,4 @@ impl Moto {
             ("AEGIS_S3_SECRET_ACCESS_KEY", "testing".into()),
         ]
     }
-}
-
-async fn start_moto(binary: &Path) -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(binary)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let moto = Moto { child, port };
-    let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if client
-            .get(format!("http://127.0.0.1:{port}/"))
-            .send()
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "moto did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    moto
 }
