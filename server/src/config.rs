@@ -34,7 +34,7 @@ pub struct Config {
     pub login_attempts: usize,
     pub login_ip_attempts: usize,
     pub login_window: Duration,
-    /// Keys each login limiter tracks at most (memory bound).
+    /// Structured (JSON) logs.
     pub log_json: bool,
     /// What an imported archive may unpack to (per file and in total), measured on the bytes
     /// actually inflated.

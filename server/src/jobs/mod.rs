@@ -53,8 +53,10 @@ impl From<AppError> for Failure {
         if let AppError::Internal(message) = &error {
             tracing::error!(%message, "job failed on an internal error");
         }
+        // Ours and an outage (the database or the store away) may pass: retried. What the
+        // input or the caller got wrong will not.
         Self {
-            permanent: !matches!(error, AppError::Internal(_)),
+            permanent: !matches!(error, AppError::Internal(_) | AppError::Unavailable(_)),
             message: error.detail(),
         }
     }

@@ -138,7 +138,9 @@ struct Seen {
     created: Vec<String>,
 }
 
-#[tokio::test]
+// Several threads: `pg_ctl` blocks the thread that runs it, and the server (in this process)
+// must go on answering meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_under_load() {
     let Some(cluster) = Cluster::create() else {
         return;

@@ -62,7 +62,15 @@ pub async fn login(
         .try_acquire(&ip_key)
         .await?
         .map_err(|retry_after| AppError::RateLimited { retry_after })?;
-    if let Err(retry_after) = state.login_limiter.try_acquire(&limiter_key).await? {
+    let per_user = match state.login_limiter.try_acquire(&limiter_key).await {
+        Ok(counted) => counted,
+        Err(err) => {
+            // A failure of ours gives the address's attempt back (best effort).
+            let _ = state.login_ip_limiter.release(&ip_key).await;
+            return Err(err);
+        }
+    };
+    if let Err(retry_after) = per_user {
         state.login_ip_limiter.release(&ip_key).await?;
         return Err(AppError::RateLimited { retry_after });
     }

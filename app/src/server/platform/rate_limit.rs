@@ -91,8 +91,11 @@ impl RateLimiter {
             .await?
             .rows_affected();
         if counted > 0 {
-            if self.counted.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-                self.sweep(expired).await?;
+            if self.counted.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1
+                && let Err(err) = self.sweep(expired).await
+            {
+                // Housekeeping: the attempt counted; the next sweep takes the rows.
+                tracing::warn!(error = %err.detail(), "could not sweep expired rate-limit rows");
             }
             return Ok(Ok(()));
         }
@@ -107,7 +110,8 @@ impl RateLimiter {
             .and_then(|row| row.try_get_by_index::<i64>(0).ok())
             .unwrap_or(now);
         let left_ms = started.saturating_add(self.window_ms()).saturating_sub(now);
-        Ok(Err(u64::try_from(left_ms.div_euclid(1000) + 1)
+        // Whole seconds, rounded up: waiting that long is always enough.
+        Ok(Err(u64::try_from(left_ms.saturating_add(999) / 1000)
             .unwrap_or(1)
             .max(1)))
     }

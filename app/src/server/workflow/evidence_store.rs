@@ -224,7 +224,8 @@ impl EvidenceStore {
     }
 
     /// Writes the object at `key` to the local file `path`; `false` when there is no such
-    /// object. A failed copy leaves no file behind.
+    /// object. The bytes go to `<path>.part` first and are renamed when complete, so a copy cut
+    /// short (a failure, a kill) never leaves a truncated file at `path`.
     pub async fn get_file(&self, key: &str, path: &Path) -> AppResult<bool> {
         use tokio::io::AsyncWriteExt;
         let result = match self.store.get(&StorePath::from(key)).await {
@@ -232,19 +233,25 @@ impl EvidenceStore {
             Err(object_store::Error::NotFound { .. }) => return Ok(false),
             Err(e) => return Err(store_error(e)),
         };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".part");
+        let partial = std::path::PathBuf::from(partial);
         let outcome: AppResult<()> = async {
-            let mut file = tokio::fs::File::create(path).await.map_err(file_error)?;
+            let mut file = tokio::fs::File::create(&partial)
+                .await
+                .map_err(file_error)?;
             let mut stream = result.into_stream();
             while let Some(chunk) = stream.next().await {
                 file.write_all(&chunk.map_err(store_error)?)
                     .await
                     .map_err(file_error)?;
             }
-            file.flush().await.map_err(file_error)
+            file.flush().await.map_err(file_error)?;
+            tokio::fs::rename(&partial, path).await.map_err(file_error)
         }
         .await;
         if let Err(e) = outcome {
-            let _ = tokio::fs::remove_file(path).await;
+            let _ = tokio::fs::remove_file(&partial).await;
             return Err(e);
         }
         Ok(true)
