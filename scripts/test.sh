@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 started=$(date +%s)
-ensure_debian_packages build-essential pkg-config chromium
+ensure_debian_packages build-essential pkg-config chromium curl jq
 ensure_rust_tools
 ensure_node_packages
 ensure_moto

@@ -23,6 +23,7 @@ mod m20261202_000019_campaigns;
 mod m20261202_000020_webhooks;
 mod m20261202_000021_scoring_compliance;
 mod m20261202_000022_replicas;
+mod m20261203_000023_run_heartbeat;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000020_webhooks::Migration),
             Box::new(m20261202_000021_scoring_compliance::Migration),
             Box::new(m20261202_000022_replicas::Migration),
+            Box::new(m20261203_000023_run_heartbeat::Migration),
         ]
     }
 }

@@ -24,6 +24,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Uploads of whole ATT&CK bundles (the Enterprise bundle is about 50 MB).
     pub max_import_bytes: usize,
+    /// On SIGTERM: how long requests in flight and the running job step may take to finish.
+    pub shutdown_grace: Duration,
     /// Largest evidence file accepted (streamed, never buffered whole).
     pub max_evidence_bytes: u64,
     pub trust_proxy_headers: bool,
@@ -129,6 +131,12 @@ pub struct JobsConfig {
     pub retry_backoff: Duration,
     /// How often the worker looks for queued jobs.
     pub poll_interval: Duration,
+    /// How often a running job's process stamps its run; ten missed stamps and the run is
+    /// taken to be interrupted (its process killed) and is taken up again.
+    pub run_heartbeat: Duration,
+    /// Whether this process works the queue (`AEGIS_JOB_WORKER=false`: a web-only replica;
+    /// it still enqueues runs and fires schedules, and the workers elsewhere run them).
+    pub worker: bool,
 }
 
 pub const DEFAULT_TAXII_URL: &str = "https://attack-taxii.mitre.org/api/v21/";
@@ -246,6 +254,7 @@ impl Config {
             ),
             max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
             max_import_bytes: parse(&get, "AEGIS_MAX_IMPORT_BYTES", 200 * 1024 * 1024)?,
+            shutdown_grace: Duration::from_secs(parse(&get, "AEGIS_SHUTDOWN_GRACE_SECS", 20)?),
             max_evidence_bytes: parse(&get, "AEGIS_MAX_EVIDENCE_BYTES", 100 * 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
             trusted_proxy_hops: parse(&get, "AEGIS_TRUSTED_PROXY_HOPS", 1usize)?.max(1),
@@ -337,6 +346,10 @@ impl Config {
                     "AEGIS_JOB_POLL_INTERVAL_MS",
                     1000,
                 )?),
+                run_heartbeat: Duration::from_millis(
+                    parse(&get, "AEGIS_JOB_HEARTBEAT_MS", 3000)?.max(100),
+                ),
+                worker: parse(&get, "AEGIS_JOB_WORKER", true)?,
             },
             intel: IntelConfig {
                 timeout: Duration::from_secs(parse(&get, "AEGIS_INTEL_TIMEOUT_SECS", 20)?.max(1)),

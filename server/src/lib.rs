@@ -77,6 +77,15 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         .map_err(|e| anyhow::anyhow!("upload folder: {}", e.detail()))?
         .shared_through(evidence.clone());
     let jobs = jobs::start(&db, config, uploads.clone()).await?;
+    // Evidence a server killed mid-upload left behind (objects without a row, staged parts).
+    {
+        let (db, evidence) = (db.clone(), evidence.clone());
+        tokio::spawn(async move {
+            if let Err(err) = app::server::workflow::evidence::sweep_orphans(&db, &evidence).await {
+                tracing::warn!(error = %err.detail(), "could not sweep the evidence store");
+            }
+        });
+    }
     let state = AppState {
         db: db.clone(),
         auth: Arc::new(AuthSettings::new(
@@ -137,13 +146,50 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("  password: {password}");
         println!("This password is shown only once. Change it after signing in.");
     }
+    let jobs = state.jobs.clone();
     let app = router(state, &config);
-    axum::serve(
+    let grace = config.shutdown_grace;
+    // On the signal: stop accepting, let requests in flight and the running job step finish,
+    // each within the grace period, then exit (0).
+    let (signalled, on_signal) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "shutting down: finishing what is in flight"
+        );
+        let _ = signalled.send(true);
+    });
+    let jobs_stopped = {
+        let jobs = jobs.clone();
+        let mut on_signal = on_signal.clone();
+        tokio::spawn(async move {
+            let _ = on_signal.wait_for(|s| *s).await;
+            jobs.shutdown(grace).await;
+        })
+    };
+    let signal_seen = on_signal.clone();
+    let mut deadline = on_signal;
+    tokio::select! {
+        result = server.into_future() => result?,
+        () = async move {
+            if deadline.wait_for(|s| *s).await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => tracing::warn!("requests still in flight after the grace period; exiting"),
+    }
+    if *signal_seen.borrow() {
+        let _ = jobs_stopped.await;
+    } else {
+        jobs_stopped.abort();
+        jobs.shutdown(grace).await;
+    }
     Ok(())
 }
 

@@ -46,6 +46,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             get(assets::serve).with_state::<AppState>(assets),
         )
         .nest("/api/v1", rest::router(config.max_import_bytes))
+        .merge(rest::docs())
         .route("/api/fn/{*name}", post(server_fn).get(server_fn))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -101,6 +101,7 @@ pub fn is_complete(states: &[TestState]) -> bool {
 /// How often a campaign recurs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "every", rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Recurrence {
     Weekly,
     Monthly,

@@ -87,6 +87,7 @@ pub struct DefensiveTechnique {
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactLink {
     pub offensive_relation: String,
     pub offensive_artifact: String,

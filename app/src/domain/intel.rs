@@ -153,6 +153,7 @@ pub struct Term {
 
 /// One thing an item mentions, with what was matched and where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelMatch {
     pub kind: MentionKind,
     pub mitre_id: String,

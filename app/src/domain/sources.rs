@@ -8,6 +8,7 @@ use crate::domain::values::TemplateSource;
 /// A source imported from a repository's files: the template catalog's or the detection rules'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum CatalogImport {
     AtomicRedTeam,
     Caldera,

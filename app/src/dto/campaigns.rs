@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// Who or what a campaign emulates, by ATT&CK id and name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NamedRef {
     pub id: Uuid,
     /// `G0016`, `C0010`; `None` for a technique set.
@@ -18,6 +19,7 @@ pub struct NamedRef {
 
 /// Tests per state and the share finished, for the list's progress bar.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StateCounts {
     pub total: u64,
     /// State → tests, every state present.
@@ -27,6 +29,7 @@ pub struct StateCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignSummary {
     pub id: Uuid,
     pub name: String,
@@ -46,6 +49,7 @@ pub struct CampaignSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignDetail {
     #[serde(flatten)]
     pub summary: CampaignSummary,
@@ -64,6 +68,7 @@ pub struct CampaignDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignRun {
     pub id: Uuid,
     pub name: String,
@@ -73,6 +78,7 @@ pub struct CampaignRun {
 
 /// `POST /campaigns`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCampaignRequest {
     pub name: String,
@@ -95,6 +101,7 @@ pub struct CreateCampaignRequest {
 
 /// `PATCH /campaigns/{id}`: absent fields stay, `null` clears the optional ones.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCampaignRequest {
     pub name: Option<String>,
@@ -119,6 +126,7 @@ pub struct UpdateCampaignRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignQuery {
     pub status: Option<String>,
     pub search: Option<String>,
@@ -128,12 +136,14 @@ pub struct CampaignQuery {
 
 /// `POST /campaigns/{id}/tests`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddTestsRequest {
     pub test_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AddTestsReport {
     pub added: Vec<Uuid>,
     /// Tests already in the campaign.
@@ -142,6 +152,7 @@ pub struct AddTestsReport {
 
 /// `POST /campaigns/{id}/generate`: from what the campaign emulates, or from one source.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     /// `threat_actor`, `attack_campaign` or `technique_set`; all the campaign names when absent.
@@ -151,12 +162,14 @@ pub struct GenerateRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SkippedTechnique {
     pub technique_id: String,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GenerateReport {
     pub created: Vec<TestSummary>,
     pub skipped: Vec<SkippedTechnique>,
@@ -164,6 +177,7 @@ pub struct GenerateReport {
 
 /// A technique's standing within a campaign: the coverage rule over the campaign's tests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignTechnique {
     pub technique_id: String,
     pub name: Option<String>,
@@ -172,6 +186,7 @@ pub struct CampaignTechnique {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TacticProgress {
     pub tactic: String,
     pub name: String,
@@ -183,6 +198,7 @@ pub struct TacticProgress {
 
 /// `GET /campaigns/{id}/progress`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignProgress {
     pub campaign_id: Uuid,
     pub tests: StateCounts,
@@ -202,6 +218,7 @@ pub struct CampaignProgress {
 
 /// One of ATT&CK's campaigns, for the pickers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttackCampaignDto {
     pub id: Uuid,
     pub mitre_id: String,

@@ -7,6 +7,7 @@ use crate::domain::values::{Severity, TemplateSource};
 
 /// A file an import left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
@@ -14,6 +15,7 @@ pub struct SkippedFile {
 
 /// What an import into the template catalog (Atomic Red Team, CALDERA, LOLBAS, GTFOBins) did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateImportReport {
     /// Files of the source read.
     pub files: usize,
@@ -34,6 +36,7 @@ pub struct TemplateImportReport {
 
 /// Technique sets an import wrote.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetsWritten {
     pub added: usize,
     pub updated: usize,
@@ -43,6 +46,7 @@ pub struct SetsWritten {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InputArgumentDto {
     pub name: String,
     #[serde(default)]
@@ -54,6 +58,7 @@ pub struct InputArgumentDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DependencyDto {
     #[serde(default)]
     pub description: String,
@@ -65,6 +70,7 @@ pub struct DependencyDto {
 
 /// A template as the catalog lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateSummary {
     pub id: Uuid,
     pub source: TemplateSource,
@@ -81,6 +87,7 @@ pub struct TemplateSummary {
 
 /// One CALDERA executor: how the ability runs on one platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalderaExecutor {
     /// The catalog's platform name (`windows`, `linux`, `macos`).
     pub platform: String,
@@ -98,6 +105,7 @@ pub struct CalderaExecutor {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalderaDetails {
     /// The upstream file.
     pub path: String,
@@ -118,12 +126,14 @@ pub struct CalderaDetails {
 
 /// A detection hint of a LOLBAS entry: `Sigma`, `Elastic`, `Splunk`, `IOC`, `BlockRule`, …
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DetectionHint {
     pub kind: String,
     pub value: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LolbasDetails {
     pub path: String,
     /// The binary, script or library (`Certutil.exe`).
@@ -157,6 +167,7 @@ pub struct LolbasDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GtfobinsDetails {
     pub path: String,
     pub binary: String,
@@ -184,6 +195,7 @@ pub struct GtfobinsDetails {
 
 /// What only a template's source has, shown on its page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum SourceDetails {
     Caldera(CalderaDetails),
@@ -192,6 +204,7 @@ pub enum SourceDetails {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateDetail {
     #[serde(flatten)]
     pub summary: TemplateSummary,
@@ -222,6 +235,7 @@ pub struct TemplateDetail {
 
 /// `GET /test-templates` filters. Inactive templates are listed only for admins who ask.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateQuery {
     #[serde(default)]
     pub source: Option<String>,
@@ -243,6 +257,7 @@ pub struct TemplateQuery {
 
 /// `GET /test-templates/stats`: the catalog at a glance (all templates, active or not).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateStats {
     pub total: u64,
     pub active: u64,
@@ -259,6 +274,7 @@ pub struct TemplateStats {
 
 /// A custom template, written by an admin.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplateRequest {
     pub technique_id: String,
@@ -291,6 +307,7 @@ pub struct CreateTemplateRequest {
 /// (`severity`, `expected_detection`, `suggested_tools`, `remediation_steps`, `is_active`),
 /// which a re-import keeps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTemplateRequest {
     #[serde(default)]
@@ -326,6 +343,7 @@ pub struct UpdateTemplateRequest {
 /// One GTFOBins function as imports map it: the techniques of Aegis's table
 /// (`domain::gtfobins`), and the installation's own when an admin set them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GtfobinsFunctionMapping {
     pub function: String,
     pub label: String,
@@ -340,6 +358,7 @@ pub struct GtfobinsFunctionMapping {
 /// `PUT /system/gtfobins-mapping/{function}`: the function's techniques for this installation
 /// (an empty list goes back to the table's). The next GTFOBins import applies them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GtfobinsMappingRequest {
     pub techniques: Vec<String>,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// What an import of a framework's mapping did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ComplianceImportReport {
     pub framework_id: Uuid,
     pub key: String,
@@ -36,6 +37,7 @@ pub struct ComplianceImportReport {
 
 /// What the techniques mapped to a control, a family or a framework say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ComplianceFigures {
     /// Mapped techniques the knowledge base holds.
     pub technique_count: u64,
@@ -49,6 +51,7 @@ pub struct ComplianceFigures {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FrameworkSummary {
     pub id: Uuid,
     pub key: String,
@@ -63,6 +66,7 @@ pub struct FrameworkSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ControlSummary {
     pub id: Uuid,
     pub control_id: String,
@@ -73,6 +77,7 @@ pub struct ControlSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FamilySummary {
     pub family: String,
     pub name: String,
@@ -83,6 +88,7 @@ pub struct FamilySummary {
 
 /// `GET /compliance/frameworks/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FrameworkDetail {
     #[serde(flatten)]
     pub framework: FrameworkSummary,
@@ -92,6 +98,7 @@ pub struct FrameworkDetail {
 
 /// A validated test behind a technique's coverage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EvidenceTest {
     pub id: Uuid,
     pub title: String,
@@ -103,6 +110,7 @@ pub struct EvidenceTest {
 pub const EVIDENCE_SHOWN: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MappedTechnique {
     pub mitre_id: String,
     pub name: String,
@@ -117,6 +125,7 @@ pub struct MappedTechnique {
 
 /// `GET /compliance/controls/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ControlDetail {
     #[serde(flatten)]
     pub control: ControlSummary,
@@ -129,6 +138,7 @@ pub struct ControlDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ComplianceReportQuery {
     /// `json` (default) or `csv`.

@@ -9,6 +9,7 @@ pub fn technique_url(class_name: &str) -> String {
 
 /// A D3FEND defensive technique.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct D3fendTechniqueDto {
     pub d3fend_id: String,
     pub name: String,
@@ -21,6 +22,7 @@ pub struct D3fendTechniqueDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct D3fendQuery {
     /// `harden`, `detect`, `isolate`, `deceive`, `evict`, `restore` or `model`.
     #[serde(default)]
@@ -32,6 +34,7 @@ pub struct D3fendQuery {
 
 /// A D3FEND technique that counters an ATT&CK technique, and the artifact that links them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Countermeasure {
     pub d3fend_id: String,
     pub name: String,
@@ -69,6 +72,7 @@ impl Countermeasure {
 
 /// What a D3FEND import did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct D3fendImportReport {
     pub source: String,
     pub triples: usize,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleSummary {
     pub id: Uuid,
     pub source: RuleSource,
@@ -23,6 +24,7 @@ pub struct RuleSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleDetail {
     #[serde(flatten)]
     pub summary: RuleSummary,
@@ -46,6 +48,7 @@ pub struct RuleDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleQuery {
     /// `sigma`, `elastic` or `custom`.
     #[serde(default)]
@@ -79,6 +82,7 @@ pub struct RuleQuery {
 
 /// A custom rule, or the local fields of any rule (`notes`, `is_active`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleRequest {
     #[serde(default)]
@@ -113,6 +117,7 @@ pub struct RuleRequest {
 
 /// What a Sigma or Elastic import did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleImportReport {
     pub source: String,
     pub files: usize,

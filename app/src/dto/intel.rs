@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelFeedDto {
     pub id: Uuid,
     pub name: String,
@@ -27,6 +28,7 @@ pub struct IntelFeedDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateFeedRequest {
     pub name: String,
     pub url: String,
@@ -40,6 +42,7 @@ pub struct CreateFeedRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateFeedRequest {
     #[serde(default)]
     pub name: Option<String>,
@@ -56,6 +59,7 @@ pub struct UpdateFeedRequest {
 
 /// A feed of the README's seed list, which an admin can add in one click.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SeedFeed {
     pub name: String,
     pub url: String,
@@ -66,6 +70,7 @@ pub struct SeedFeed {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelItemDto {
     pub id: Uuid,
     pub feed_id: Option<Uuid>,
@@ -89,6 +94,7 @@ pub struct IntelItemDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelQuery {
     /// An ATT&CK technique id; a parent also finds items about its sub-techniques.
     #[serde(default)]
@@ -120,6 +126,7 @@ pub struct IntelQuery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateIntelRequest {
     /// `new`, `relevant` or `dismissed`.
     #[serde(default)]
@@ -130,6 +137,7 @@ pub struct UpdateIntelRequest {
 
 /// What one feed's fetch and import did in a scan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeedScanReport {
     pub feed_id: Option<Uuid>,
     pub feed: String,
@@ -150,6 +158,7 @@ pub struct FeedScanReport {
 
 /// What a whole scan did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelScanReport {
     pub feeds: Vec<FeedScanReport>,
     pub new_items: usize,
@@ -160,6 +169,7 @@ pub struct IntelScanReport {
 
 /// The latest intel about one technique or actor, for their pages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IntelMentions {
     pub items: Vec<IntelItemDto>,
     pub total: u64,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobName {
     MitreSync,
@@ -147,6 +148,7 @@ impl FromStr for JobName {
 
 /// How far a running job has got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobProgress {
     pub stage: String,
     pub done: u64,
@@ -156,6 +158,7 @@ pub struct JobProgress {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobRunDto {
     pub id: Uuid,
     pub job: String,
@@ -184,6 +187,7 @@ impl JobRunDto {
 
 /// One job in the scheduler: when it runs, how it last went, and whether it runs now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScheduledJobStatus {
     pub job: JobName,
     pub description: String,
@@ -196,12 +200,14 @@ pub struct ScheduledJobStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SchedulerStatus {
     pub jobs: Vec<ScheduledJobStatus>,
 }
 
 /// The answer to "run this job": its id at once, before it has run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnqueuedJob {
     pub job_id: Uuid,
     pub job: JobName,

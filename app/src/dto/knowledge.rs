@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 /// What one sync or import did. `changed` lists the techniques now flagged for review.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub tactics_added: u32,
     pub tactics_updated: u32,
@@ -54,6 +55,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueChange {
     pub mitre_id: String,
     pub name: String,
@@ -62,6 +64,7 @@ pub struct TechniqueChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TacticDto {
     pub mitre_id: String,
     pub shortname: String,
@@ -73,6 +76,7 @@ pub struct TacticDto {
 
 /// A technique as lists and the matrix show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueSummary {
     pub mitre_id: String,
     pub name: String,
@@ -92,6 +96,7 @@ pub struct TechniqueSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActorRef {
     pub id: Uuid,
     pub mitre_id: String,
@@ -99,6 +104,7 @@ pub struct ActorRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueDetail {
     #[serde(flatten)]
     pub summary: TechniqueSummary,
@@ -125,6 +131,7 @@ pub struct TechniqueDetail {
 
 /// A mitigation of one technique, as the technique page and the remediation steps offer it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueMitigation {
     pub mitre_id: String,
     pub name: String,
@@ -134,6 +141,7 @@ pub struct TechniqueMitigation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MitigationSummary {
     pub id: Uuid,
     pub mitre_id: String,
@@ -148,6 +156,7 @@ pub struct MitigationSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MitigationDetail {
     #[serde(flatten)]
     pub summary: MitigationSummary,
@@ -155,6 +164,7 @@ pub struct MitigationDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MitigatedTechnique {
     pub mitre_id: String,
     pub name: String,
@@ -164,6 +174,7 @@ pub struct MitigatedTechnique {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MitigationQuery {
     /// In the id, name or description.
     #[serde(default)]
@@ -176,6 +187,7 @@ pub struct MitigationQuery {
 
 /// A custom technique, created by an admin for what ATT&CK does not (yet) describe.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTechniqueRequest {
     pub mitre_id: String,
@@ -199,6 +211,7 @@ pub struct CreateTechniqueRequest {
 /// Only `notes` may change on an ATT&CK technique (the sync owns the rest); every field may
 /// change on a custom one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTechniqueRequest {
     #[serde(default)]
@@ -218,6 +231,7 @@ pub struct UpdateTechniqueRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueQuery {
     #[serde(default)]
     pub tactic: Option<String>,
@@ -248,6 +262,7 @@ pub struct TechniqueQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ThreatActorSummary {
     pub id: Uuid,
     pub mitre_id: String,
@@ -257,6 +272,7 @@ pub struct ThreatActorSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ThreatActorDetail {
     pub id: Uuid,
     pub mitre_id: String,
@@ -268,6 +284,7 @@ pub struct ThreatActorDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncRunDto {
     pub id: Uuid,
     pub kind: String,

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationDto {
     pub id: Uuid,
     pub kind: String,
@@ -15,6 +16,7 @@ pub struct NotificationDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationQuery {
     #[serde(default)]
     pub limit: Option<u64>,
@@ -25,6 +27,7 @@ pub struct NotificationQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UnreadCount {
     pub unread: u64,
 }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// A saved configuration. Version 0 is the built-in default (nothing saved yet).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoringConfigDto {
     pub version: i32,
     pub config: ScoringConfig,
@@ -18,6 +19,7 @@ pub struct ScoringConfigDto {
 
 /// `GET /scoring/config`: the configuration in force and the last saved ones (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoringConfigState {
     #[serde(flatten)]
     pub current: ScoringConfigDto,
@@ -26,6 +28,7 @@ pub struct ScoringConfigState {
 
 /// `PUT /scoring/config`: the new configuration and, optionally, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoringConfigUpdate {
     #[serde(flatten)]
@@ -36,6 +39,7 @@ pub struct ScoringConfigUpdate {
 
 /// A technique's score and priority with every factor's part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueScore {
     pub mitre_id: String,
     pub name: String,
@@ -54,6 +58,7 @@ pub struct TechniqueScore {
 
 /// `GET /scoring/techniques`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ScoreQuery {
     pub limit: Option<u64>,
@@ -67,6 +72,7 @@ pub struct ScoreQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TacticScore {
     pub tactic: String,
     pub name: String,
@@ -77,6 +83,7 @@ pub struct TacticScore {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RiskGapItem {
     pub mitre_id: String,
     pub name: String,
@@ -87,6 +94,7 @@ pub struct RiskGapItem {
 
 /// `GET /scoring/summary`, and the Scoring page's preview of an unsaved configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoringSummary {
     pub config_version: i32,
     pub techniques: u64,
@@ -102,6 +110,7 @@ pub struct ScoringSummary {
 
 /// The Scoring page's preview: the summary now, and under the unsaved configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoringPreview {
     pub current: ScoringSummary,
     pub preview: ScoringSummary,
@@ -109,6 +118,7 @@ pub struct ScoringPreview {
 
 /// What a matrix cell shows in a heatmap mode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeatCell {
     pub score: f64,
     pub priority: f64,
@@ -136,6 +146,7 @@ impl HeatCell {
 
 /// One of ATT&CK's data components and whether the team collects it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DataComponentDto {
     pub id: Uuid,
     pub mitre_id: String,
@@ -154,6 +165,7 @@ pub struct DataComponentDto {
 
 /// `GET /data-sources`: the inventory and how much of the matrix it lets the team see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DataSourceInventory {
     pub items: Vec<DataComponentDto>,
     pub collected: u64,
@@ -164,6 +176,7 @@ pub struct DataSourceInventory {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSourceQuery {
     pub search: Option<String>,
@@ -172,6 +185,7 @@ pub struct DataSourceQuery {
 
 /// `PATCH /data-sources/{id}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct DataComponentUpdate {
     pub collected: Option<bool>,

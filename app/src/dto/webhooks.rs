@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookDto {
     pub id: Uuid,
     pub url: String,
@@ -22,6 +23,7 @@ pub struct WebhookDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     pub url: String,
@@ -32,6 +34,7 @@ pub struct CreateWebhookRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
     pub url: Option<String>,
@@ -43,6 +46,7 @@ pub struct UpdateWebhookRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttemptDto {
     pub attempt: i32,
     pub attempted_at: DateTime<Utc>,
@@ -53,6 +57,7 @@ pub struct AttemptDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryDto {
     pub id: Uuid,
     pub webhook_id: Uuid,
@@ -70,6 +75,7 @@ pub struct DeliveryDto {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryQuery {
     pub status: Option<String>,
     pub limit: Option<u64>,

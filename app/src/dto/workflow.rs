@@ -19,6 +19,7 @@ where
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestSummary {
     pub id: Uuid,
     pub title: String,
@@ -45,6 +46,7 @@ pub struct TestSummary {
 /// A page of tests, with the number of tests per state under the same filters (ignoring the
 /// state filter), for the counters above the list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestPage {
     pub items: Vec<TestSummary>,
     pub total: u64,
@@ -54,6 +56,7 @@ pub struct TestPage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestQuery {
     pub state: Option<String>,
     /// ATT&CK id, e.g. `T1059.001`.
@@ -71,6 +74,7 @@ pub struct TestQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimerDto {
     pub started_at: Option<DateTime<Utc>>,
     pub paused_at: Option<DateTime<Utc>>,
@@ -82,6 +86,7 @@ pub struct TimerDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EvidenceDto {
     pub id: Uuid,
     pub test_id: Uuid,
@@ -98,6 +103,7 @@ pub struct EvidenceDto {
 
 /// `GET /evidence/{id}`: metadata and a time-limited download URL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EvidenceDownload {
     #[serde(flatten)]
     pub evidence: EvidenceDto,
@@ -106,6 +112,7 @@ pub struct EvidenceDownload {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RemediationStepDto {
     pub id: Uuid,
     pub position: i32,
@@ -118,6 +125,7 @@ pub struct RemediationStepDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestDetail {
     pub id: Uuid,
     pub title: String,
@@ -210,6 +218,7 @@ pub struct TestDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTestRequest {
     pub title: String,
@@ -243,6 +252,7 @@ pub struct CreateTestRequest {
 /// `POST /tests/from-template`: a draft pre-filled from a catalog template. Values for the
 /// template's input arguments are filled into its command; the rest override the template.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FromTemplateRequest {
     pub template_id: Uuid,
@@ -270,6 +280,7 @@ pub struct FromTemplateRequest {
 
 /// `PATCH /tests/{id}`: general fields, in `draft`. `version`, when given, must be current.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTestRequest {
     #[serde(default)]
@@ -306,6 +317,7 @@ pub struct UpdateTestRequest {
 
 /// `PATCH /tests/{id}/red`. Text fields: `null` or `""` clears.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedUpdateRequest {
     #[serde(default)]
@@ -330,6 +342,7 @@ pub struct RedUpdateRequest {
 
 /// `PATCH /tests/{id}/blue`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BlueUpdateRequest {
     #[serde(default)]
@@ -357,6 +370,7 @@ pub struct BlueUpdateRequest {
 /// One step in `PATCH /tests/{id}/remediation`'s `steps`: the list given replaces the steps,
 /// in order; a step with the `id` of an existing one updates it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemediationStepInput {
     #[serde(default)]
@@ -373,6 +387,7 @@ pub struct RemediationStepInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RemediationUpdateRequest {
     #[serde(default)]
@@ -392,6 +407,7 @@ pub struct RemediationUpdateRequest {
 /// `POST /validate-red` and `/validate-blue`. The spec's field names
 /// (`red_validation_status`, …) and the short ones (`status`, `notes`) are both accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VoteRequest {
     #[serde(alias = "red_validation_status", alias = "blue_validation_status")]
     pub status: Vote,
@@ -405,12 +421,14 @@ pub struct VoteRequest {
 
 /// Transition bodies are optional; `version`, when given, must be current.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TransitionRequest {
     #[serde(default)]
     pub version: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -427,6 +445,7 @@ pub struct TimelineEntry {
 
 /// One worklog entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorklogEntryDto {
     pub id: Uuid,
     pub test_id: Uuid,
@@ -441,6 +460,7 @@ pub struct WorklogEntryDto {
 
 /// `POST /tests/{id}/worklog`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorklogInput {
     pub minutes: i64,
@@ -452,6 +472,7 @@ pub struct WorklogInput {
 
 /// `PATCH /tests/{id}/worklog/{entry_id}`: the fields given change (`started_at: null` clears).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorklogUpdate {
     #[serde(default)]

@@ -41,7 +41,9 @@ pub async fn execute(request: JobRequest, context: Data<JobContext>) -> Result<(
 
 /// [`execute`] without apalis: what the queue's watchdog runs when the worker does not.
 pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(), BoxDynError> {
-    let Some(run) = runs::start_attempt(&context.db, request.run_id).await? else {
+    let Some(run) =
+        runs::start_attempt(&context.db, request.run_id, context.stale_before()).await?
+    else {
         tracing::debug!(run = %request.run_id, "run already finished; nothing to do");
         return Ok(());
     };
@@ -50,6 +52,21 @@ pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(),
     let actor = Actor::system(run.requested_by.as_deref().unwrap_or("scheduler"));
     let progress = Reporter::default();
     let saver = progress.keep_saved(context.db.clone(), request.run_id);
+    let heartbeat = {
+        let db = context.db.clone();
+        let every = context.run_heartbeat;
+        let id = request.run_id;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(err) = runs::beat(&db, id).await {
+                    tracing::debug!(run = %id, error = %err.detail(), "could not stamp the run");
+                }
+            }
+        })
+    };
     let params = run.params.clone();
     let task = {
         let context = context.clone();
@@ -65,6 +82,7 @@ pub async fn run_request(request: JobRequest, context: JobContext) -> Result<(),
         Err(join) => Err(Failure::transient(format!("the job was cancelled: {join}"))),
     };
     saver.abort();
+    heartbeat.abort();
     progress.save(&context.db, request.run_id).await;
     let last_attempt = last_attempt || outcome.as_ref().is_err_and(|f| f.permanent);
     let outcome = outcome.map_err(|f| f.message);
@@ -93,6 +111,42 @@ async fn discard_upload(params: Option<&Value>, uploads: &UploadDir) {
     if let Some(name) = upload_name(params) {
         uploads.discard(name).await;
     }
+}
+
+/// Removes import uploads no unfinished run reads, older than an hour: what a server killed
+/// mid-upload (or mid-import, after the run was failed) left behind. Run at start-up.
+pub async fn sweep_uploads(
+    db: &sea_orm::DatabaseConnection,
+    uploads: &UploadDir,
+) -> app::error::AppResult<u64> {
+    let waiting: std::collections::HashSet<String> = runs::unfinished_params(db)
+        .await?
+        .iter()
+        .filter_map(|params| upload_name(Some(params)).map(str::to_owned))
+        .collect();
+    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * 60);
+    let dir = uploads.path().to_path_buf();
+    let removed = tokio::task::spawn_blocking(move || {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".part").unwrap_or(&name);
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| m < before);
+            if old && !waiting.contains(stem) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    })
+    .await
+    .unwrap_or(0);
+    if removed > 0 {
+        tracing::warn!(removed, "removed import uploads no run reads");
+    }
+    Ok(removed)
 }
 
 /// The upload an import reads, by its generated name: only ever a plain file name.

@@ -81,6 +81,17 @@ pub struct JobContext {
     pub feeds: Arc<feed_source::FeedSource>,
     pub intel_stale_days: u32,
     pub uploads: UploadDir,
+    /// How often a running job stamps its run ([`runs::beat`]).
+    pub run_heartbeat: Duration,
+}
+
+impl JobContext {
+    /// A `running` run not stamped since this is taken to be interrupted: ten heartbeats.
+    pub fn stale_before(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+            - chrono::Duration::from_std(self.run_heartbeat.saturating_mul(10))
+                .unwrap_or(chrono::Duration::seconds(30))
+    }
 }
 
 #[derive(Clone)]
@@ -124,7 +135,8 @@ impl JobQueue for Sink {
 /// stops the workers.
 pub struct Jobs {
     sink: Arc<Sink>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    stopped: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl JobQueue for Jobs {
@@ -134,6 +146,21 @@ impl JobQueue for Jobs {
 
     fn schedules(&self) -> Vec<ScheduleInfo> {
         self.sink.schedules()
+    }
+
+    fn shutdown(&self, grace: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(stop) = self.stop.lock().ok().and_then(|mut s| s.take()) {
+                let _ = stop.send(());
+            }
+            if let Some(runner) = self.stopped.lock().await.take()
+                && tokio::time::timeout(grace + Duration::from_secs(1), runner)
+                    .await
+                    .is_err()
+            {
+                tracing::warn!("the job runner did not stop within the grace period");
+            }
+        })
     }
 }
 
@@ -214,6 +241,21 @@ async fn watch_stranded_runs(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        // A run whose process was killed mid-way is taken up again (or failed when it has
+        // no attempt left), by whichever live process sees it first.
+        match runs::take_up_interrupted(&db, context.stale_before()).await {
+            Ok(again) => {
+                for (id, job) in again {
+                    tracing::warn!(run = %id, %job, "run interrupted (its server stopped); queueing it again");
+                    if let Err(err) = sink.push(id, job).await {
+                        tracing::warn!(run = %id, error = %err.detail(), "could not queue the run again");
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::debug!(error = %err.detail(), "could not look for interrupted runs");
+            }
+        }
         let before = Utc::now()
             - chrono::Duration::from_std(patience).unwrap_or(chrono::Duration::seconds(10));
         let stranded = match runs::stranded(&db, before).await {
@@ -280,6 +322,7 @@ pub async fn start(
         ),
         intel_stale_days: config.intel.stale_days,
         uploads,
+        run_heartbeat: config.jobs.run_heartbeat,
     };
     let retry_backoff = config.jobs.retry_backoff;
     let poll = config.jobs.poll_interval;
@@ -358,10 +401,12 @@ pub async fn start(
         tracing::warn!(worker = %worker.name(), restarts = worker.restarts(), %error, "job worker failed; restarting it");
         true
     });
-    monitor = match storage {
-        Storage::Sqlite(s) => monitor.register(job_worker!(s)),
-        Storage::Postgres(s) => monitor.register(job_worker!(s)),
-    };
+    if config.jobs.worker {
+        monitor = match storage {
+            Storage::Sqlite(s) => monitor.register(job_worker!(s)),
+            Storage::Postgres(s) => monitor.register(job_worker!(s)),
+        };
+    }
     let scheduler = Scheduler {
         db: db.clone(),
         sink: sink.clone(),
@@ -381,29 +426,48 @@ pub async fn start(
                 .build(on_tick)
         });
     }
+    // What a server killed mid-upload left behind goes (uploads an hour old no run reads).
+    {
+        let (db, uploads) = (db.clone(), context.uploads.clone());
+        tokio::spawn(async move {
+            if let Err(err) = execute::sweep_uploads(&db, &uploads).await {
+                tracing::warn!(error = %err.detail(), "could not sweep the upload folder");
+            }
+        });
+    }
     let sender = tokio::spawn(webhooks::send_forever(db.clone(), config.webhooks.clone()));
-    let watchdog = tokio::spawn(watch_stranded_runs(
-        db.clone(),
-        sink.clone(),
-        context.clone(),
-        heartbeat,
-        retry_backoff,
-    ));
+    // Only where runs are worked: the watchdog may run a run itself.
+    let watchdog = config.jobs.worker.then(|| {
+        tokio::spawn(watch_stranded_runs(
+            db.clone(),
+            sink.clone(),
+            context.clone(),
+            heartbeat,
+            retry_backoff,
+        ))
+    });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let grace = config.shutdown_grace;
+    let runner = tokio::spawn(async move {
         let signal = async move {
             let _ = stopped.await;
             Ok(())
         };
         if let Err(err) = monitor
-            .shutdown_timeout(Duration::from_secs(5))
+            .shutdown_timeout(grace)
             .run_with_signal(signal)
             .await
         {
             tracing::error!(error = %err, "job runner stopped");
         }
-        watchdog.abort();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         sender.abort();
     });
-    Ok(Arc::new(Jobs { sink, _stop: stop }))
+    Ok(Arc::new(Jobs {
+        sink,
+        stop: std::sync::Mutex::new(Some(stop)),
+        stopped: tokio::sync::Mutex::new(Some(runner)),
+    }))
 }

@@ -13,6 +13,9 @@ use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 use std::future::Future;
+use std::marker::PhantomData;
+
+use super::openapi::{OpDoc, RespDoc, Schemas, Success};
 
 const REVALIDATE: HeaderValue = HeaderValue::from_static("private, no-cache");
 
@@ -23,7 +26,7 @@ pub async fn json<T, Fut>(
     answer: Answer,
     query: &impl Serialize,
     load: impl FnOnce() -> Fut,
-) -> Result<Response, AppError>
+) -> Result<Cached<T>, AppError>
 where
     T: Serialize,
     Fut: Future<Output = AppResult<T>>,
@@ -36,11 +39,13 @@ where
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| stamp.matches(v));
     if known {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(ETAG, etag), (CACHE_CONTROL, REVALIDATE)],
-        )
-            .into_response());
+        return Ok(Cached::new(
+            (
+                StatusCode::NOT_MODIFIED,
+                [(ETAG, etag), (CACHE_CONTROL, REVALIDATE)],
+            )
+                .into_response(),
+        ));
     }
     let body: std::sync::Arc<Bytes> = state
         .cache
@@ -51,13 +56,46 @@ where
                 .map_err(|e| AppError::Internal(format!("serializing an answer: {e}")))
         })
         .await?;
-    Ok((
-        [
-            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (ETAG, etag),
-            (CACHE_CONTROL, REVALIDATE),
-        ],
-        Body::from(Bytes::clone(&body)),
-    )
-        .into_response())
+    Ok(Cached::new(
+        (
+            [
+                (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (ETAG, etag),
+                (CACHE_CONTROL, REVALIDATE),
+            ],
+            Body::from(Bytes::clone(&body)),
+        )
+            .into_response(),
+    ))
+}
+
+/// A cached answer: `T` as JSON, or `304 Not Modified`. The type is for the API description.
+pub struct Cached<T> {
+    response: Response,
+    answer: PhantomData<T>,
+}
+
+impl<T> Cached<T> {
+    fn new(response: Response) -> Self {
+        Cached {
+            response,
+            answer: PhantomData,
+        }
+    }
+}
+
+impl<T> IntoResponse for Cached<T> {
+    fn into_response(self) -> Response {
+        self.response
+    }
+}
+
+impl<T: utoipa::ToSchema> RespDoc for Cached<T> {
+    fn doc(doc: &mut OpDoc, schemas: &mut Schemas) {
+        doc.answer(Success::json::<T>(schemas, 200));
+        doc.answer(Success::empty(
+            304,
+            "Not modified since the ETag sent in If-None-Match",
+        ));
+    }
 }

@@ -1,10 +1,11 @@
 //! `/api/v1/compliance/*`: control frameworks mapped onto ATT&CK and what the coverage says
 //! about them; everyone signed in reads. The import is `POST /system/import-compliance`.
-use super::cached;
+use super::cached::{self, Cached};
 use super::extract::{ApiPath, ApiQuery, Caller};
 use super::reporting::reports::download_csv;
 use app::domain::rbac::Permission;
 use app::dto::compliance::{ComplianceReportQuery, ControlDetail};
+use app::dto::compliance::{FrameworkDetail, FrameworkSummary};
 use app::error::AppError;
 use app::server::compliance;
 use app::server::platform::read_cache::answers;
@@ -19,7 +20,7 @@ pub async fn frameworks(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<FrameworkSummary>>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = state.db.clone();
     cached::json(
@@ -37,7 +38,7 @@ pub async fn framework(
     caller: Caller,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<FrameworkDetail>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = state.db.clone();
     let key = format!("framework:{id}");

@@ -123,7 +123,7 @@ pub async fn get(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SignedQuery {
     expires: i64,
     signature: String,

@@ -1,5 +1,5 @@
 //! `/api/v1/techniques`, `/tactics`, `/threat-actors` and the ATT&CK parts of `/system`.
-use super::cached;
+use super::cached::{self, Cached};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::d3fend::{Countermeasure, D3fendQuery, D3fendTechniqueDto};
@@ -7,6 +7,7 @@ use app::dto::knowledge::{
     CreateTechniqueRequest, ImportReport, MitigationDetail, MitigationQuery, MitigationSummary,
     SyncRunDto, TechniqueDetail, TechniqueQuery, ThreatActorDetail, UpdateTechniqueRequest,
 };
+use app::dto::knowledge::{TacticDto, TechniqueSummary, ThreatActorSummary};
 use app::error::AppError;
 use app::server::importers::attack::import::import_bundle;
 use app::server::importers::{Trigger, no_progress};
@@ -17,7 +18,6 @@ use app::server::platform::state::AppState;
 use app::server::platform::upload::MultipartReader;
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ pub async fn techniques(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<TechniqueQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<TechniqueSummary>>, AppError> {
     caller.require(Permission::ViewData)?;
     let answer = if query.intel_days.is_some() {
         answers::TECHNIQUES_BY_INTEL
@@ -63,7 +63,7 @@ pub async fn tactics(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<TacticDto>>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(&state, &headers, answers::TACTICS, &(), || {
         reads::tactics(&state.db)
@@ -71,7 +71,7 @@ pub async fn tactics(
     .await
 }
 
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct ActorQuery {
     #[serde(default)]
     search: Option<String>,
@@ -82,7 +82,7 @@ pub async fn threat_actors(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ActorQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<ThreatActorSummary>>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(&state, &headers, answers::THREAT_ACTORS, &query, || {
         reads::threat_actors(&state.db, query.search.as_deref())

@@ -1,14 +1,16 @@
 //! `/api/v1/scoring/*`: everyone signed in reads scores; admins change the configuration
 //! (audited, versioned) and preview a change. `/api/v1/data-sources`: the data-component
 //! inventory; the blue team marks what it collects.
-use super::cached;
+use super::cached::{self, Cached};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::domain::scoring::ScoringConfig;
+use app::dto::Page;
 use app::dto::scoring::{
     DataComponentDto, DataComponentUpdate, DataSourceQuery, ScoreQuery, ScoringConfigState,
     ScoringConfigUpdate, ScoringPreview,
 };
+use app::dto::scoring::{DataSourceInventory, ScoringSummary, TechniqueScore};
 use app::error::AppError;
 use app::server::knowledge::data_components;
 use app::server::platform::read_cache::answers;
@@ -16,7 +18,6 @@ use app::server::platform::state::AppState;
 use app::server::scoring::{config, reads};
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
 use http::HeaderMap;
 
 pub async fn get_config(
@@ -65,7 +66,7 @@ pub async fn techniques(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ScoreQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Page<TechniqueScore>>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(
         &state,
@@ -81,7 +82,7 @@ pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Cached<ScoringSummary>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = state.db.clone();
     cached::json(
@@ -99,7 +100,7 @@ pub async fn data_sources(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<DataSourceQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<DataSourceInventory>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(&state, &headers, answers::DATA_SOURCES, &query, || {
         data_components::list(&state.db, &query)

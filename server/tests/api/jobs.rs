@@ -464,6 +464,7 @@ async fn a_run_the_queue_lost_is_queued_again(backend: Backend) {
         finished_at: Set(None),
         params: Set(None),
         scheduled_for: Set(None),
+        heartbeat_at: Set(None),
     }
     .insert(&app.database().await)
     .await

@@ -21,6 +21,7 @@ pub const RISK_GAP_LIMIT: usize = 25;
 /// The weight of each score factor (0–100 each; only their ratios matter).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Weights {
     pub coverage: f64,
     pub quality: f64,
@@ -71,6 +72,7 @@ impl Weights {
 /// The weight of each priority factor.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PriorityWeights {
     pub actors: f64,
     pub sets: f64,
@@ -109,6 +111,7 @@ impl PriorityWeights {
 /// What an admin sets (`PUT /api/v1/scoring/config`). Missing fields take their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoringConfig {
     pub weights: Weights,
     pub priority_weights: PriorityWeights,

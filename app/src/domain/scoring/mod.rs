@@ -74,6 +74,7 @@ pub struct PriorityInputs {
 
 /// One factor's part of a score or priority.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Contribution<F> {
     pub factor: F,
     /// The factor's value, 0–1.

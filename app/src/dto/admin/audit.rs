@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntryDto {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -20,6 +21,7 @@ pub struct AuditEntryDto {
 /// Filters of `GET /audit-logs`. Dates are RFC 3339 timestamps or plain `YYYY-MM-DD` days
 /// (`date_to` as a day includes that whole day). `actor` is a username or a user id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditQuery {
     #[serde(default)]
     pub action: Option<String>,
@@ -41,6 +43,7 @@ pub struct AuditQuery {
 
 /// The values the audit log's filter dropdowns offer: those that occur in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditFilterChoices {
     pub actions: Vec<String>,
     pub entity_types: Vec<String>,

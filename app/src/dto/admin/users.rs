@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 /// Someone work can be assigned to: what every signed-in user may know of a colleague.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Colleague {
     pub id: Uuid,
     pub display_name: String,
@@ -12,6 +13,7 @@ pub struct Colleague {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserDto {
     pub id: Uuid,
     pub username: String,
@@ -27,6 +29,7 @@ pub struct UserDto {
 /// `POST /users`. The role arrives as text so an unknown role is a field error, not a parse
 /// failure of the whole body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
@@ -39,6 +42,7 @@ pub struct CreateUserRequest {
 
 /// `PATCH /users/{id}`: every field optional; `email: ""` clears the address.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default)]
     pub display_name: Option<String>,
@@ -54,6 +58,7 @@ pub struct UpdateUserRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserListQuery {
     #[serde(default)]
     pub search: Option<String>,

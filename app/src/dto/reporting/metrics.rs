@@ -7,6 +7,7 @@ use uuid::Uuid;
 /// Filters shared by the metrics endpoints; each endpoint uses the ones that apply to it.
 /// Dates are `YYYY-MM-DD`, both ends inclusive, in UTC.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MetricsQuery {
     /// Only the tests of this campaign (its id), and the techniques they exercise.
     #[serde(default)]
@@ -30,6 +31,7 @@ pub struct MetricsQuery {
 
 /// Techniques per coverage status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     pub total: u64,
     pub validated: u64,
@@ -63,12 +65,14 @@ impl StatusCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StateCount {
     pub state: crate::domain::workflow::TestState,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MetricsSummary {
     pub techniques: StatusCounts,
     pub coverage_percent: f64,
@@ -84,6 +88,7 @@ pub struct MetricsSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TacticMetrics {
     pub tactic: String,
     pub mitre_id: String,
@@ -99,6 +104,7 @@ pub struct TacticMetrics {
 /// One stage of the funnel: `count` tests are in this state now, `reached` got at least this
 /// far (a rejected test reached review).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PipelineStage {
     pub state: String,
     pub label: String,
@@ -107,6 +113,7 @@ pub struct PipelineStage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestPipeline {
     pub stages: Vec<PipelineStage>,
     pub rejected: u64,
@@ -114,6 +121,7 @@ pub struct TestPipeline {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityCounts {
     pub red_executions: u64,
     pub blue_evaluations: u64,
@@ -123,6 +131,7 @@ pub struct ActivityCounts {
 
 /// One day or week; `period` is its first day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActivityPoint {
     pub period: NaiveDate,
     #[serde(flatten)]
@@ -130,6 +139,7 @@ pub struct ActivityPoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserActivity {
     pub user_id: Option<Uuid>,
     pub username: String,
@@ -140,6 +150,7 @@ pub struct UserActivity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamActivity {
     pub granularity: String,
     pub date_from: NaiveDate,
@@ -152,6 +163,7 @@ pub struct TeamActivity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ValidationCounts {
     pub approved: u64,
     pub rejected: u64,
@@ -172,6 +184,7 @@ impl ValidationCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LeadValidation {
     pub user_id: Option<Uuid>,
     pub username: String,
@@ -183,6 +196,7 @@ pub struct LeadValidation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SideValidation {
     pub side: String,
     #[serde(flatten)]
@@ -190,6 +204,7 @@ pub struct SideValidation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ValidationRate {
     pub date_from: NaiveDate,
     pub date_to: NaiveDate,
@@ -199,6 +214,7 @@ pub struct ValidationRate {
 
 /// One weekly snapshot, for coverage over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoveragePoint {
     pub taken_at: DateTime<Utc>,
     pub coverage_percent: f64,
@@ -212,6 +228,7 @@ pub struct CoveragePoint {
 
 /// Everything the dashboard shows, in one round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub summary: MetricsSummary,
     pub by_tactic: Vec<TacticMetrics>,

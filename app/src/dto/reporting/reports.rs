@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// Filters of the report endpoints; each report uses the ones that apply to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReportQuery {
     /// Only the tests of this campaign (its id), and the techniques they exercise.
     #[serde(default)]
@@ -44,6 +45,7 @@ pub struct ReportQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoverageRow {
     pub mitre_id: String,
     pub name: String,
@@ -61,6 +63,7 @@ pub struct CoverageRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CoverageReport {
     pub generated_at: DateTime<Utc>,
     pub totals: StatusCounts,
@@ -69,6 +72,7 @@ pub struct CoverageReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TestResultRow {
     pub id: Uuid,
     pub title: String,
@@ -98,6 +102,7 @@ pub struct TestResultRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RemediationRow {
     pub test_id: Uuid,
     pub title: String,
@@ -114,6 +119,7 @@ pub struct RemediationRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueSetSummary {
     pub id: Uuid,
     pub name: String,
@@ -125,6 +131,7 @@ pub struct TechniqueSetSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueSetItem {
     pub technique_id: String,
     /// False when Aegis's knowledge base does not hold the technique (yet).
@@ -135,6 +142,7 @@ pub struct TechniqueSetItem {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TechniqueSetDetail {
     #[serde(flatten)]
     pub summary: TechniqueSetSummary,
@@ -142,6 +150,7 @@ pub struct TechniqueSetDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LayerImportReport {
     pub set: TechniqueSetSummary,
     /// A set of that name existed and its techniques were replaced.
@@ -155,6 +164,7 @@ pub struct LayerImportReport {
 
 /// `POST /reports/navigator-layer?name=…&description=…`: the layer is the body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LayerImportQuery {
     #[serde(default)]
     pub name: Option<String>,

@@ -24,6 +24,9 @@ pub struct Model {
     /// The schedule's tick (seconds since the epoch) a scheduled run was made for: one run per
     /// tick, whichever server process fires it first.
     pub scheduled_for: Option<i64>,
+    /// Stamped every few seconds by the process running it: a stale stamp on a `running`
+    /// run means that process is gone.
+    pub heartbeat_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

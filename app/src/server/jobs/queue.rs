@@ -23,6 +23,12 @@ pub trait JobQueue: Send + Sync + 'static {
     fn push(&self, run_id: Uuid, job: JobName) -> BoxFuture<'_, AppResult<()>>;
 
     fn schedules(&self) -> Vec<ScheduleInfo>;
+
+    /// Stops taking work and lets the running job step finish, waiting at most `grace`
+    /// (a run cut short is taken up again by a live server: `runs::take_up_interrupted`).
+    fn shutdown(&self, _grace: std::time::Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// For processes that run no jobs (CLI commands): enqueueing is refused, not lost.

@@ -17,8 +17,8 @@ use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -153,6 +153,7 @@ async fn enqueue_run(
         finished_at: Set(None),
         params: Set(params.clone()),
         scheduled_for: Set(tick),
+        heartbeat_at: Set(None),
     }
     .insert(&txn)
     .await;
@@ -197,8 +198,13 @@ async fn enqueue_run(
 
 /// Starts the next attempt of a run, or says there is none to start: the queue may deliver a
 /// run again (a retry after the last attempt, a re-enqueued orphan) and that must not run it
-/// twice. The check and the update are one statement, so two workers cannot both start it.
-pub async fn start_attempt(db: &DatabaseConnection, id: Uuid) -> AppResult<Option<job_run::Model>> {
+/// twice, nor while another process runs it (its heartbeat is fresh). The check and the
+/// update are one statement, so two workers cannot both start it.
+pub async fn start_attempt(
+    db: &DatabaseConnection,
+    id: Uuid,
+    stale_before: chrono::DateTime<Utc>,
+) -> AppResult<Option<job_run::Model>> {
     let now = Utc::now();
     let started = job_run::Entity::update_many()
         .col_expr(job_run::Column::Status, Expr::value("running"))
@@ -211,8 +217,15 @@ pub async fn start_attempt(db: &DatabaseConnection, id: Uuid) -> AppResult<Optio
             Func::coalesce([Expr::col(job_run::Column::StartedAt), Expr::value(now)]).into(),
         )
         .col_expr(job_run::Column::Error, Expr::value(Option::<String>::None))
+        .col_expr(job_run::Column::HeartbeatAt, Expr::value(now))
         .filter(job_run::Column::Id.eq(id))
         .filter(job_run::Column::Status.is_not_in(["succeeded", "failed"]))
+        .filter(
+            Condition::any()
+                .add(job_run::Column::Status.ne("running"))
+                .add(job_run::Column::HeartbeatAt.is_null())
+                .add(job_run::Column::HeartbeatAt.lt(stale_before)),
+        )
         .filter(Expr::col(job_run::Column::Attempts).lt(Expr::col(job_run::Column::MaxAttempts)))
         .exec(db)
         .await?;
@@ -220,6 +233,79 @@ pub async fn start_attempt(db: &DatabaseConnection, id: Uuid) -> AppResult<Optio
         return Ok(None);
     }
     Ok(Some(find(db, id).await?))
+}
+
+/// The inputs of the runs not yet over (queued, running or to be retried).
+pub async fn unfinished_params(db: &DatabaseConnection) -> AppResult<Vec<serde_json::Value>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Status.is_in(["queued", "running", "retrying"]))
+        .filter(job_run::Column::Params.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|run| run.params)
+        .collect())
+}
+
+/// The running process's stamp on its run: it is still at work.
+pub async fn beat(db: &DatabaseConnection, id: Uuid) -> AppResult<()> {
+    job_run::Entity::update_many()
+        .col_expr(job_run::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .filter(job_run::Column::Id.eq(id))
+        .filter(job_run::Column::Status.eq("running"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Runs left `running` by a process that stopped stamping them before `stale_before` (killed,
+/// or its machine gone): each is put back to `retrying` to be queued again, or failed when
+/// it has no attempt left. Returns the runs to queue again. One statement per run, guarded
+/// by the stale stamp, so two processes cannot both take one up.
+pub async fn take_up_interrupted(
+    db: &DatabaseConnection,
+    stale_before: chrono::DateTime<Utc>,
+) -> AppResult<Vec<(Uuid, JobName)>> {
+    let stale = || {
+        Condition::all()
+            .add(job_run::Column::Status.eq("running"))
+            .add(
+                Condition::any()
+                    .add(job_run::Column::HeartbeatAt.lt(stale_before))
+                    .add(
+                        Condition::all()
+                            .add(job_run::Column::HeartbeatAt.is_null())
+                            .add(job_run::Column::StartedAt.lt(stale_before)),
+                    ),
+            )
+    };
+    let found = job_run::Entity::find().filter(stale()).all(db).await?;
+    let mut again = Vec::new();
+    for run in found {
+        let exhausted = run.attempts >= run.max_attempts;
+        let mut update = job_run::Entity::update_many()
+            .col_expr(
+                job_run::Column::Error,
+                Expr::value("Interrupted: the server running it stopped"),
+            )
+            .filter(job_run::Column::Id.eq(run.id))
+            .filter(stale());
+        update = if exhausted {
+            update
+                .col_expr(job_run::Column::Status, Expr::value("failed"))
+                .col_expr(job_run::Column::FinishedAt, Expr::value(Utc::now()))
+        } else {
+            update.col_expr(job_run::Column::Status, Expr::value("retrying"))
+        };
+        let taken = update.exec(db).await?.rows_affected == 1;
+        if taken
+            && !exhausted
+            && let Ok(job) = run.job.parse()
+        {
+            again.push((run.id, job));
+        }
+    }
+    Ok(again)
 }
 
 pub async fn set_progress(

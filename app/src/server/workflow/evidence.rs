@@ -20,7 +20,9 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures::Stream;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -127,6 +129,43 @@ pub async fn record(
         discard(store, &key).await;
     }
     result
+}
+
+/// An upload is stored first and recorded after: an object younger than this may still be
+/// about to get its row (on this or another server process).
+pub const ORPHAN_AGE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Removes what a server killed mid-upload left behind: objects no evidence row points to
+/// and staged parts, older than [`ORPHAN_AGE`]. Run at start-up; returns how many it removed.
+pub async fn sweep_orphans(db: &DatabaseConnection, store: &EvidenceStore) -> AppResult<u64> {
+    let age = chrono::Duration::from_std(ORPHAN_AGE).unwrap_or(chrono::Duration::hours(1));
+    let mut removed = store
+        .remove_staged_before(std::time::SystemTime::now() - ORPHAN_AGE)
+        .await;
+    let keys = store.objects_before(Utc::now() - age).await?;
+    for batch in keys.chunks(500) {
+        let known: std::collections::HashSet<String> = evidence::Entity::find()
+            .select_only()
+            .column(evidence::Column::StorageKey)
+            .filter(evidence::Column::StorageKey.is_in(batch.iter().cloned()))
+            .into_tuple::<String>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for key in batch.iter().filter(|k| !known.contains(*k)) {
+            if store.delete(key).await.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::warn!(
+            removed,
+            "removed evidence objects left by uploads cut short"
+        );
+    }
+    Ok(removed)
 }
 
 /// Removes an object no row will point to; a failure is logged, never hidden.

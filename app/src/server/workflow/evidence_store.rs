@@ -37,6 +37,8 @@ pub struct EvidenceStore {
     verified: Mutex<HashMap<String, String>>,
     /// Full reads for hashing so far (for tests and diagnostics).
     hashes: AtomicU64,
+    /// The folder of a local store: where an upload cut short leaves its staged file.
+    local_dir: Option<std::path::PathBuf>,
 }
 
 /// Verified versions remembered at most; beyond, the memory is cleared and objects are
@@ -95,6 +97,7 @@ impl EvidenceStore {
             url_ttl: Duration::from_secs(15 * 60),
             verified: Mutex::new(HashMap::new()),
             hashes: AtomicU64::new(0),
+            local_dir: Some(dir.to_path_buf()),
         })
     }
 
@@ -138,7 +141,56 @@ impl EvidenceStore {
             url_ttl: Duration::from_secs(15 * 60),
             verified: Mutex::new(HashMap::new()),
             hashes: AtomicU64::new(0),
+            local_dir: None,
         })
+    }
+
+    /// The evidence objects last changed before `before`, by key (whole objects only: an
+    /// unfinished S3 multipart upload is not an object; the bucket's lifecycle rule
+    /// `AbortIncompleteMultipartUpload` removes those).
+    pub async fn objects_before(&self, before: DateTime<Utc>) -> AppResult<Vec<String>> {
+        let prefix = StorePath::from("evidence");
+        let mut listing = self.store.list(Some(&prefix));
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(store_error)?;
+            if meta.last_modified < before {
+                keys.push(meta.location.to_string());
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Removes what uploads cut short (the process killed mid-stream) left in a local
+    /// store: staged files (`<key>#<n>`) last written before `before`. Returns how many.
+    pub async fn remove_staged_before(&self, before: std::time::SystemTime) -> u64 {
+        let Some(dir) = self.local_dir.clone() else {
+            return 0;
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut removed = 0;
+            let mut folders = vec![dir.join("evidence")];
+            while let Some(folder) = folders.pop() {
+                let Ok(entries) = std::fs::read_dir(&folder) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let Ok(meta) = entry.metadata() else { continue };
+                    if meta.is_dir() {
+                        folders.push(path);
+                    } else if entry.file_name().to_string_lossy().contains('#')
+                        && meta.modified().is_ok_and(|m| m < before)
+                        && std::fs::remove_file(&path).is_ok()
+                    {
+                        removed += 1;
+                    }
+                }
+            }
+            removed
+        })
+        .await
+        .unwrap_or(0)
     }
 
     pub fn is_s3(&self) -> bool {

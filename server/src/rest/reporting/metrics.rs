@@ -1,15 +1,18 @@
 //! `/api/v1/metrics/*`: the dashboard's figures, for anyone who may read data. Each is cached
 //! behind the versions of what it is computed from, with an `ETag` (`rest::cached`).
-use crate::rest::cached;
+use crate::rest::cached::{self, Cached};
 use crate::rest::extract::{ApiQuery, Caller};
 use app::domain::rbac::Permission;
 use app::dto::reporting::metrics::MetricsQuery;
+use app::dto::reporting::metrics::{
+    CoveragePoint, MetricsSummary, TacticMetrics, TeamActivity, TestPipeline, ValidationRate,
+};
+use app::dto::workflow::TestSummary;
 use app::error::AppError;
 use app::server::platform::read_cache::answers;
 use app::server::platform::state::AppState;
 use app::server::reporting::metrics;
 use axum::extract::State;
-use axum::response::Response;
 use http::HeaderMap;
 
 pub async fn summary(
@@ -17,7 +20,7 @@ pub async fn summary(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<MetricsSummary>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = &state.db;
     cached::json(
@@ -35,7 +38,7 @@ pub async fn by_tactic(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<TacticMetrics>>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = &state.db;
     cached::json(
@@ -53,7 +56,7 @@ pub async fn test_pipeline(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<TestPipeline>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = &state.db;
     cached::json(
@@ -71,7 +74,7 @@ pub async fn team_activity(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<TeamActivity>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(&state, &headers, answers::METRICS_ACTIVITY, &query, || {
         metrics::team_activity(&state.db, &query)
@@ -84,7 +87,7 @@ pub async fn validation_rate(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<ValidationRate>, AppError> {
     caller.require(Permission::ViewData)?;
     cached::json(
         &state,
@@ -101,7 +104,7 @@ pub async fn recent_tests(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<TestSummary>>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = &state.db;
     cached::json(
@@ -119,7 +122,7 @@ pub async fn coverage_history(
     caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<MetricsQuery>,
-) -> Result<Response, AppError> {
+) -> Result<Cached<Vec<CoveragePoint>>, AppError> {
     caller.require(Permission::ViewData)?;
     let db = &state.db;
     cached::json(

@@ -190,7 +190,7 @@ pub async fn delete_set(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 pub struct RuleReportQuery {
     #[serde(default)]
     proof: Option<String>,

@@ -2,6 +2,7 @@
 //! database, and a small HTTP client for it.
 #![allow(dead_code)]
 
+pub mod contract;
 pub mod moto;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
@@ -31,6 +32,8 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<()>,
     /// The environment this server was configured from, for a server process of its own.
     vars: HashMap<&'static str, String>,
+    /// What its servers answered, checked against the API description at the end.
+    log: contract::Log,
 }
 
 impl TestApp {
@@ -102,7 +105,8 @@ impl TestApp {
             vars.insert(name, value.clone());
         }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
-        let (addr, server) = spawn_server(&config).await;
+        let log = contract::Log::default();
+        let (addr, server) = spawn_server(&config, &log).await;
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A request that never answers fails its test (with the server's output) instead
@@ -119,6 +123,7 @@ impl TestApp {
             pg_database,
             server,
             vars,
+            log,
         }
     }
 
@@ -126,7 +131,7 @@ impl TestApp {
     /// a restart would.
     pub async fn restart(&mut self) {
         self.server.abort();
-        let (addr, server) = spawn_server(&self.config).await;
+        let (addr, server) = spawn_server(&self.config, &self.log).await;
         self.addr = addr;
         self.server = server;
     }
@@ -134,7 +139,7 @@ impl TestApp {
     /// A second server on the same database and data directory, as a second process of a
     /// deployment would be: its own state and caches, nothing shared but the database.
     pub async fn twin(&self) -> Twin {
-        let (addr, server) = spawn_server(&self.config).await;
+        let (addr, server) = spawn_server(&self.config, &self.log).await;
         Twin { addr, server }
     }
 
@@ -321,6 +326,7 @@ impl TestApp {
 
     pub async fn finish(mut self) {
         self.server.abort();
+        contract::check(&self.log);
         if let Some(name) = self.pg_database.take() {
             drop_pg_database(&name).await;
         }
@@ -357,6 +363,36 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the container does.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// SIGKILL: the process ends at once, mid-whatever.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the process to exit, up to `limit`.
+    pub async fn exit_within(
+        &mut self,
+        limit: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        None
     }
 }
 
@@ -397,9 +433,16 @@ pub async fn drop_pg_database(name: &str) {
     }
 }
 
-async fn spawn_server(config: &Config) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+async fn spawn_server(
+    config: &Config,
+    log: &contract::Log,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let (state, _) = server::bootstrap(config).await.unwrap();
-    let router = server::router(state, config);
+    let log = log.clone();
+    let router =
+        server::router(state, config).layer(axum::middleware::from_fn(move |request, next| {
+            contract::record(log.clone(), request, next)
+        }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = tokio::spawn(async move {
