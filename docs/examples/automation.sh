@@ -6,13 +6,13 @@
 #   AEGIS_URL=https://aegis.example.org AEGIS_USER=ci AEGIS_PASSWORD=... \
 #   AEGIS_TEMPLATE=T1059.001 ./automation.sh evidence.log
 #
+# or, better for CI, with an API token instead of a password: AEGIS_TOKEN=aegis_pat_...
+#
 # One account does every step here (an admin may act for both teams and both leads); in a
 # real exercise each team signs in with its own account and does its own steps.
 set -euo pipefail
 
 : "${AEGIS_URL:?the server, e.g. https://aegis.example.org}"
-: "${AEGIS_USER:?who signs in}"
-: "${AEGIS_PASSWORD:?their password}"
 TEMPLATE_SEARCH="${AEGIS_TEMPLATE:-}"   # a technique id or words from a template's name
 EVIDENCE="${1:?a file to attach as evidence}"
 OUT="${AEGIS_OUT:-coverage.csv}"
@@ -34,10 +34,16 @@ call() {
   printf '%s' "$answer"
 }
 
-# 1. Sign in: the answer's access_token is the bearer token for everything else.
-TOKEN=$(curl -sS --fail-with-body -H 'Content-Type: application/json' \
-  --data "$(jq -n --arg u "$AEGIS_USER" --arg p "$AEGIS_PASSWORD" '{username: $u, password: $p}')" \
-  "$API/auth/login" | jq -r .access_token)
+# 1. Sign in (unless given an API token): the answer's access_token is the bearer token.
+if [[ -n ${AEGIS_TOKEN:-} ]]; then
+  TOKEN=$AEGIS_TOKEN
+else
+  : "${AEGIS_USER:?who signs in (or set AEGIS_TOKEN)}"
+  : "${AEGIS_PASSWORD:?their password}"
+  TOKEN=$(curl -sS --fail-with-body -H 'Content-Type: application/json' \
+    --data "$(jq -n --arg u "$AEGIS_USER" --arg p "$AEGIS_PASSWORD" '{username: $u, password: $p}')" \
+    "$API/auth/login" | jq -r .access_token)
+fi
 
 # 2. Pick an active template and create a test from it.
 TEMPLATE=$(call GET "/test-templates?limit=1&search=$(jq -rn --arg s "$TEMPLATE_SEARCH" '$s|@uri')" \
@@ -72,4 +78,5 @@ echo "test $ID is $STATE"
 curl -sS --fail-with-body -H "Authorization: Bearer $TOKEN" -o "$OUT" "$API/reports/coverage-csv"
 echo "coverage: $OUT ($(($(wc -l <"$OUT") - 1)) techniques)"
 
-call POST /auth/logout >/dev/null
+# Sign out the session (an API token is kept for the next run).
+[[ -n ${AEGIS_TOKEN:-} ]] || call POST /auth/logout >/dev/null

@@ -24,6 +24,7 @@ mod m20261202_000020_webhooks;
 mod m20261202_000021_scoring_compliance;
 mod m20261202_000022_replicas;
 mod m20261203_000023_run_heartbeat;
+mod m20261203_000024_api_tokens;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000021_scoring_compliance::Migration),
             Box::new(m20261202_000022_replicas::Migration),
             Box::new(m20261203_000023_run_heartbeat::Migration),
+            Box::new(m20261203_000024_api_tokens::Migration),
         ]
     }
 }

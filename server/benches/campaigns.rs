@@ -40,6 +40,7 @@ async fn lead(db: &DatabaseConnection) -> CurrentUser {
         jti: "bench".into(),
         token_expires_at: i64::MAX,
         via_cookie: false,
+        token_name: None,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Config {
     pub max_import_bytes: usize,
     /// On SIGTERM: how long requests in flight and the running job step may take to finish.
     pub shutdown_grace: Duration,
+    /// The longest an API token may live, in days.
+    pub api_token_max_days: u32,
     /// Largest evidence file accepted (streamed, never buffered whole).
     pub max_evidence_bytes: u64,
     pub trust_proxy_headers: bool,
@@ -255,6 +257,7 @@ impl Config {
             max_body_bytes: parse(&get, "AEGIS_MAX_BODY_BYTES", 1024 * 1024)?,
             max_import_bytes: parse(&get, "AEGIS_MAX_IMPORT_BYTES", 200 * 1024 * 1024)?,
             shutdown_grace: Duration::from_secs(parse(&get, "AEGIS_SHUTDOWN_GRACE_SECS", 20)?),
+            api_token_max_days: parse(&get, "AEGIS_API_TOKEN_MAX_DAYS", 365)?,
             max_evidence_bytes: parse(&get, "AEGIS_MAX_EVIDENCE_BYTES", 100 * 1024 * 1024)?,
             trust_proxy_headers: parse(&get, "AEGIS_TRUST_PROXY_HEADERS", false)?,
             trusted_proxy_hops: parse(&get, "AEGIS_TRUSTED_PROXY_HOPS", 1usize)?.max(1),

@@ -88,11 +88,10 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
     }
     let state = AppState {
         db: db.clone(),
-        auth: Arc::new(AuthSettings::new(
-            &secret,
-            config.token_ttl,
-            config.cookie_secure,
-        )),
+        auth: Arc::new(
+            AuthSettings::new(&secret, config.token_ttl, config.cookie_secure)
+                .with_api_token_max_days(config.api_token_max_days),
+        ),
         login_limiter: Arc::new(RateLimiter::new(
             db.clone(),
             "login",

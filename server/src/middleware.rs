@@ -1,7 +1,7 @@
 //! Request pipeline: request ids and logging, security headers, authentication, cross-site
 //! request refusal and the sign-in redirect for pages.
 use app::error::{AppError, InternalErrorMarker};
-use app::server::admin::sessions;
+use app::server::admin::{api_tokens, sessions};
 use app::server::platform::context::{Auth, CspNonce, RequestMeta};
 use app::server::platform::cookies::session_token;
 use app::server::platform::state::AppState;
@@ -196,7 +196,12 @@ fn new_nonce() -> String {
 /// know); a stale session cookie just means an anonymous visitor, who gets sent to sign in.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let auth = if let Some(token) = bearer_token(req.headers()) {
-        match sessions::authenticate_token(&state, token, false).await {
+        let outcome = if token.starts_with(api_tokens::PREFIX) {
+            api_tokens::authenticate(&state.db, token).await
+        } else {
+            sessions::authenticate_token(&state, token, false).await
+        };
+        match outcome {
             Ok(user) => Some(user),
             Err(err) => return err.into_response(),
         }

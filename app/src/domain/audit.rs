@@ -15,6 +15,8 @@ string_enum! {
         AuthLogin = "auth.login" / "Signed in",
         AuthLoginFailed = "auth.login_failed" / "Sign-in failed",
         AuthLogout = "auth.logout" / "Signed out",
+        ApiTokenCreate = "api_token.create" / "Created an API token",
+        ApiTokenRevoke = "api_token.revoke" / "Revoked an API token",
         UserCreate = "user.create" / "Created a user",
         UserUpdate = "user.update" / "Updated a user",
         UserPasswordChange = "user.password_change" / "Changed a password",

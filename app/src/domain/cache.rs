@@ -28,7 +28,8 @@ string_enum! {
 pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
     use AuditAction::*;
     match action {
-        AuthLogin | AuthLoginFailed | AuthLogout | UserPasswordChange => &[],
+        AuthLogin | AuthLoginFailed | AuthLogout | UserPasswordChange | ApiTokenCreate
+        | ApiTokenRevoke => &[],
         // Names and roles appear in test lists and in the activity figures.
         UserCreate | UserUpdate => &[CacheScope::Tests],
         // A sync can mark techniques for review and change coverage.

@@ -74,6 +74,15 @@ impl Role {
     pub fn can(self, permission: Permission) -> bool {
         allowed(self, permission)
     }
+
+    /// Whether `self` may do nothing `other` may not: an API token may carry a role within
+    /// its user's (a lead's token as a tech of the same team, anyone's as a viewer).
+    pub fn within(self, other: Role) -> bool {
+        Permission::ALL
+            .into_iter()
+            .all(|permission| !self.can(permission) || other.can(permission))
+            && (self.team().is_none() || self.team() == other.team() || other == Role::Admin)
+    }
 }
 
 impl fmt::Display for Role {
@@ -272,5 +281,23 @@ mod tests {
         assert_eq!(Role::BlueLead.team(), Some(Team::Blue));
         assert_eq!(Role::Admin.team(), None);
         assert_eq!(Role::Viewer.team(), None);
+    }
+
+    #[test]
+    fn a_token_role_stays_within_its_user_role() {
+        for role in Role::ALL {
+            assert!(role.within(role), "{role}");
+            assert!(
+                Role::Viewer.within(role),
+                "anyone's token may be a viewer's"
+            );
+            assert!(role.within(Role::Admin), "an admin's token may be any role");
+        }
+        assert!(Role::RedTech.within(Role::RedLead));
+        assert!(Role::BlueTech.within(Role::BlueLead));
+        assert!(!Role::BlueTech.within(Role::RedLead), "not the other team");
+        assert!(!Role::RedLead.within(Role::RedTech), "not higher");
+        assert!(!Role::Admin.within(Role::BlueLead));
+        assert!(!Role::RedTech.within(Role::Viewer));
     }
 }

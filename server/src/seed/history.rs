@@ -76,6 +76,7 @@ impl Generator<'_> {
             after_value: record.after,
             client_ip: person.map(|p| p.ip.clone()),
             request_id: Some(self.rng.uuid().to_string()),
+            via_token: None,
         };
         out.push(row.into_active_model().reset_all());
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
+mod api_tokens;
 mod atomics_import;
 mod attack;
 mod audit;

@@ -122,3 +122,80 @@ fn set_cookie(cookie: String) {
         options.append_header(http::header::SET_COOKIE, value);
     }
 }
+
+/// The signed-in user's active API tokens.
+#[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
+pub async fn list_api_tokens() -> Result<Vec<crate::dto::admin::auth::ApiTokenDto>, AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::admin::api_tokens;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            api_tokens::list(&ctx.state.db, user).await
+        }
+        .await,
+    )
+}
+
+/// A new API token (the form's `role` blank means the user's own); its secret comes back once.
+#[server(prefix = "/api/fn", endpoint = "create_api_token")]
+pub async fn create_api_token(
+    name: String,
+    expires_in_days: Option<String>,
+    role: Option<String>,
+) -> Result<crate::dto::admin::auth::CreatedToken, AppError> {
+    use crate::domain::rbac::{Permission, Role};
+    use crate::dto::admin::auth::CreateTokenRequest;
+    use crate::server::admin::api_tokens;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            let expires_in_days =
+                match expires_in_days.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(days) => Some(days.parse::<u32>().map_err(|_| {
+                        AppError::field("expires_in_days", "A whole number of days")
+                    })?),
+                };
+            let role = match role.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(role) => Some(
+                    role.parse::<Role>()
+                        .map_err(|e| AppError::field("role", e.to_string()))?,
+                ),
+            };
+            api_tokens::create(
+                &ctx.state.db,
+                user,
+                &ctx.actor(),
+                CreateTokenRequest {
+                    name,
+                    expires_in_days,
+                    role,
+                },
+                ctx.state.auth.api_token_max_days,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: uuid::Uuid) -> Result<(), AppError> {
+    use crate::domain::rbac::Permission;
+    use crate::server::admin::api_tokens;
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            api_tokens::revoke(&ctx.state.db, user, &ctx.actor(), id).await
+        }
+        .await,
+    )
+}

@@ -16,6 +16,8 @@ pub struct AuditEntryDto {
     pub after: Option<serde_json::Value>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// The API token (by name) the action was made with; none for a signed-in session.
+    pub via_token: Option<String>,
 }
 
 /// Filters of `GET /audit-logs`. Dates are RFC 3339 timestamps or plain `YYYY-MM-DD` days

@@ -103,6 +103,7 @@ pub async fn login(
         username: Some(user.username.clone()),
         client_ip: meta.client_ip.clone(),
         request_id: Some(meta.request_id.clone()),
+        via_token: None,
     };
     audit::record(
         &txn,
@@ -123,6 +124,12 @@ pub async fn login(
 }
 
 pub async fn logout(state: &AppState, user: &CurrentUser, meta: &RequestMeta) -> AppResult<()> {
+    // Signing out with an API token revokes the token.
+    if crate::server::admin::api_tokens::revoke_used(&state.db, user, &Actor::new(Some(user), meta))
+        .await?
+    {
+        return Ok(());
+    }
     let txn = begin_write(&state.db).await?;
     tokens::revoke(&txn, user.id, &user.jti, user.token_expires_at).await?;
     audit::record(
@@ -167,6 +174,7 @@ pub async fn authenticate_token(
         jti: claims.jti,
         token_expires_at: claims.exp,
         via_cookie,
+        token_name: None,
     })
 }
 

@@ -15,6 +15,8 @@ pub struct Model {
     pub after_value: Option<Json>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// The name of the API token the action was made with, if any.
+    pub via_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

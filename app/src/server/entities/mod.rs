@@ -1,5 +1,6 @@
 //! SeaORM entities: data only. Rules live in the services.
 pub mod actor_technique;
+pub mod api_token;
 pub mod attack_campaign;
 pub mod audit_log;
 pub mod campaign;

@@ -90,6 +90,7 @@ pub async fn record(
         after_value: Set(record.after),
         client_ip: Set(actor.client_ip.clone()),
         request_id: Set(actor.request_id.clone()),
+        via_token: Set(actor.via_token.clone()),
     };
     audit_log::Entity::insert(row)
         .exec_without_returning(conn)
@@ -113,6 +114,7 @@ fn to_dto(m: audit_log::Model) -> AuditEntryDto {
         after: m.after_value,
         client_ip: m.client_ip,
         request_id: m.request_id,
+        via_token: m.via_token,
     }
 }
 

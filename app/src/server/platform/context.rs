@@ -16,6 +16,8 @@ pub struct CurrentUser {
     pub token_expires_at: i64,
     /// Authenticated by the session cookie (browser) rather than a bearer header.
     pub via_cookie: bool,
+    /// Set when the caller is an API token (`aegis_pat_…`): its name, for the audit log.
+    pub token_name: Option<String>,
 }
 
 impl CurrentUser {
@@ -57,6 +59,8 @@ pub struct Actor {
     pub username: Option<String>,
     pub client_ip: Option<String>,
     pub request_id: Option<String>,
+    /// The API token's name, when the user acts through one.
+    pub via_token: Option<String>,
 }
 
 impl Actor {
@@ -66,6 +70,7 @@ impl Actor {
             username: user.map(|u| u.username.clone()),
             client_ip: meta.client_ip.clone(),
             request_id: Some(meta.request_id.clone()),
+            via_token: user.and_then(|u| u.token_name.clone()),
         }
     }
 

@@ -17,6 +17,8 @@ pub struct AuthSettings {
     pub decoding_key: DecodingKey,
     pub token_ttl: Duration,
     pub cookie_secure: bool,
+    /// The longest an API token may live (`AEGIS_API_TOKEN_MAX_DAYS`).
+    pub api_token_max_days: u32,
 }
 
 impl AuthSettings {
@@ -26,7 +28,13 @@ impl AuthSettings {
             decoding_key: DecodingKey::from_secret(secret),
             token_ttl,
             cookie_secure,
+            api_token_max_days: 365,
         }
+    }
+
+    pub fn with_api_token_max_days(mut self, days: u32) -> Self {
+        self.api_token_max_days = days.max(1);
+        self
     }
 }
 

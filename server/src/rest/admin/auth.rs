@@ -1,8 +1,11 @@
 //! `/api/v1/auth`: sign in (form or JSON), who am I, sign out.
-use crate::rest::extract::{Caller, bytes_rejection};
+use crate::rest::extract::{ApiJson, ApiPath, Caller, bytes_rejection};
 use app::domain::rbac::Permission;
-use app::dto::admin::auth::{LoginRequest, UserProfile};
+use app::dto::admin::auth::{
+    ApiTokenDto, CreateTokenRequest, CreatedToken, LoginRequest, UserProfile,
+};
 use app::error::AppError;
+use app::server::admin::api_tokens;
 use app::server::admin::sessions;
 use app::server::admin::users;
 use app::server::platform::cookies::{clear_session_cookie, session_cookie};
@@ -10,7 +13,8 @@ use app::server::platform::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, header};
+use http::{HeaderValue, StatusCode, header};
+use uuid::Uuid;
 
 pub async fn login(
     State(state): State<AppState>,
@@ -95,4 +99,42 @@ fn append_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
+}
+
+/// `GET /auth/tokens`: the caller's active API tokens (never their secrets).
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ApiTokenDto>>, AppError> {
+    let user = caller.require(Permission::ManageOwnAccount)?;
+    Ok(Json(api_tokens::list(&state.db, user).await?))
+}
+
+/// `POST /auth/tokens`: a new API token; the answer's `token` is shown this once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
+    let user = caller.require(Permission::ManageOwnAccount)?;
+    let created = api_tokens::create(
+        &state.db,
+        user,
+        &caller.actor(),
+        body,
+        state.auth.api_token_max_days,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `DELETE /auth/tokens/{id}`: revokes one of the caller's tokens at once.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, AppError> {
+    let user = caller.require(Permission::ManageOwnAccount)?;
+    api_tokens::revoke(&state.db, user, &caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
