@@ -12,6 +12,10 @@ const siteRoot = process.env.AEGIS_SITE_ROOT ?? path.join(root, "target", "site"
 export const adminPassword = "e2e-admin-password-1";
 // The stand-in for MITRE's TAXII server and GitHub that system-jobs.spec.ts starts.
 export const mitrePort = Number(process.env.AEGIS_E2E_MITRE_PORT ?? 3199);
+// The identity provider sso.spec.ts starts.
+export const oidcPort = Number(process.env.AEGIS_E2E_OIDC_PORT ?? 3198);
+export const oidcClientId = "aegis-e2e";
+export const oidcClientSecret = "aegis-e2e-secret";
 export const collectionId = "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019";
 
 export default defineConfig({
@@ -50,6 +54,12 @@ export default defineConfig({
       AEGIS_ATTACK_TAXII_PAGE_SIZE: "5",
       AEGIS_JOB_POLL_INTERVAL_MS: "200",
       AEGIS_HTTP_TIMEOUT_SECS: "5",
+      AEGIS_OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+      AEGIS_OIDC_CLIENT_ID: oidcClientId,
+      AEGIS_OIDC_CLIENT_SECRET: oidcClientSecret,
+      AEGIS_OIDC_LABEL: "Test IdP",
+      AEGIS_OIDC_AUTO_CREATE: "true",
+      AEGIS_OIDC_ROLE_MAP: "aegis-admins=admin,red-leads=red_lead,red=red_tech,staff=viewer",
     },
   },
 });

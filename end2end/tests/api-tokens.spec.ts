@@ -37,3 +37,33 @@ test("an API token is created, used and revoked from the profile", async ({ page
   expect((await request.get("/api/v1/auth/me", { headers: auth })).status()).toBe(401);
   expect(problems).toEqual([]);
 });
+
+// A service account: created by an admin without a password, its tokens minted on its page.
+test("an admin creates a service account and mints its token", async ({ page, request }) => {
+  const problems = watchProblems(page);
+  await signInAndWait(page, "admin", adminPassword);
+  await page.goto("/admin/users", { waitUntil: "networkidle" });
+  await page.locator("#new-username").fill("e2e-ci-bot");
+  await page.locator("#new-display-name").fill("E2E CI bot");
+  await page.locator("#new-role").selectOption("blue_lead");
+  await page.locator("#new-service-account").check();
+  await page.locator("#create-user-submit").click();
+  const row = page.locator('tr[data-username="e2e-ci-bot"]');
+  await expect(row).toBeVisible();
+  await expect(row.locator(".sign-in")).toHaveText("Service account");
+
+  await row.getByRole("link", { name: "e2e-ci-bot" }).click();
+  await expect(page.locator("#edit-sign-in")).toHaveText("Service account (API tokens only)");
+  const section = page.locator("#api-tokens");
+  await expect(section).toBeVisible();
+  await page.locator("#token-name").fill("pipeline");
+  await page.locator("#token-submit").click();
+  const secret = (await page.locator("#new-token-secret").innerText()).trim();
+  expect(secret).toMatch(/^aegis_pat_/);
+  await expect(section.locator('tr.api-token[data-name="pipeline"]')).toBeVisible();
+
+  const me = await request.get("/api/v1/auth/me", { headers: { Authorization: `Bearer ${secret}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).username).toBe("e2e-ci-bot");
+  expect(problems).toEqual([]);
+});

@@ -25,6 +25,7 @@ mod m20261202_000021_scoring_compliance;
 mod m20261202_000022_replicas;
 mod m20261203_000023_run_heartbeat;
 mod m20261203_000024_api_tokens;
+mod m20261203_000025_single_sign_on;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000022_replicas::Migration),
             Box::new(m20261203_000023_run_heartbeat::Migration),
             Box::new(m20261203_000024_api_tokens::Migration),
+            Box::new(m20261203_000025_single_sign_on::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ async fn lead(db: &DatabaseConnection) -> CurrentUser {
         token_expires_at: i64::MAX,
         via_cookie: false,
         token_name: None,
+        via_sso: false,
     }
 }
 

@@ -49,6 +49,12 @@ pub struct Config {
     pub catalog_archives: CatalogArchives,
     pub intel: IntelConfig,
     pub webhooks: WebhookConfig,
+    /// The address people reach Aegis at (`AEGIS_PUBLIC_URL`), for links back to it.
+    pub public_url: String,
+    /// Single sign-on through one OpenID Connect provider (`AEGIS_OIDC_*`).
+    pub sso: Option<app::server::admin::sso::SsoSettings>,
+    pub password_sign_in: app::domain::sso::PasswordSignIn,
+    pub break_glass_admin: String,
 }
 
 /// How webhook deliveries are sent.
@@ -239,6 +245,24 @@ impl Config {
         let bind = bind_raw.parse().map_err(|e: std::net::AddrParseError| {
             invalid("AEGIS_BIND", &bind_raw, &e.to_string())
         })?;
+        let public_url = url_from(&get, "AEGIS_PUBLIC_URL", &format!("http://{bind}"))?
+            .trim_end_matches('/')
+            .to_owned();
+        let sso = sso_from(&get, &public_url)?;
+        let password_sign_in = match get("AEGIS_PASSWORD_SIGN_IN") {
+            None => app::domain::sso::PasswordSignIn::Everyone,
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e: String| invalid("AEGIS_PASSWORD_SIGN_IN", &raw, &e))?,
+        };
+        if password_sign_in == app::domain::sso::PasswordSignIn::BreakGlass && sso.is_none() {
+            return Err(invalid(
+                "AEGIS_PASSWORD_SIGN_IN",
+                "break-glass",
+                "turning password sign-in off needs single sign-on (AEGIS_OIDC_ISSUER)",
+            ));
+        }
         Ok(Self {
             production,
             database_url,
@@ -370,6 +394,10 @@ impl Config {
                     parse(&get, "AEGIS_WEBHOOK_BACKOFF_MS", 30_000)?.max(10),
                 ),
             },
+            public_url,
+            sso,
+            password_sign_in,
+            break_glass_admin: get("AEGIS_BREAK_GLASS_ADMIN").unwrap_or_else(|| "admin".into()),
             data_dir,
         })
     }
@@ -399,6 +427,60 @@ impl Config {
         write_private(&path, &secret)?;
         Ok(secret.into_bytes())
     }
+}
+
+/// Single sign-on, when `AEGIS_OIDC_ISSUER` is set: then the client id and the role map are
+/// required, and every other setting has a default.
+fn sso_from(
+    get: &impl Fn(&str) -> Option<String>,
+    public_url: &str,
+) -> Result<Option<app::server::admin::sso::SsoSettings>, ConfigError> {
+    let Some(issuer) = get("AEGIS_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let issuer = url_from(get, "AEGIS_OIDC_ISSUER", &issuer)?;
+    let required = |name: &'static str| {
+        get(name).ok_or_else(|| invalid(name, "", "required when AEGIS_OIDC_ISSUER is set"))
+    };
+    let client_id = required("AEGIS_OIDC_CLIENT_ID")?;
+    let raw_map = required("AEGIS_OIDC_ROLE_MAP")?;
+    let role_map = app::domain::sso::RoleMap::parse(&raw_map)
+        .map_err(|e| invalid("AEGIS_OIDC_ROLE_MAP", &raw_map, &e))?;
+    let scopes: Vec<String> = get("AEGIS_OIDC_SCOPES")
+        .unwrap_or_else(|| "openid profile email groups".into())
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(invalid(
+            "AEGIS_OIDC_SCOPES",
+            &scopes.join(" "),
+            "must include openid",
+        ));
+    }
+    Ok(Some(app::server::admin::sso::SsoSettings {
+        issuer,
+        client_id,
+        client_secret: get("AEGIS_OIDC_CLIENT_SECRET"),
+        scopes,
+        groups_claim: get("AEGIS_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+        redirect_url: url_from(
+            get,
+            "AEGIS_OIDC_REDIRECT_URL",
+            &format!("{public_url}/auth/oidc/callback"),
+        )?,
+        post_logout_redirect_url: url_from(
+            get,
+            "AEGIS_OIDC_POST_LOGOUT_REDIRECT_URL",
+            &format!("{public_url}/login"),
+        )?,
+        label: get("AEGIS_OIDC_LABEL")
+            .map(|l| l.trim().chars().take(60).collect())
+            .unwrap_or_else(|| "SSO".into()),
+        auto_create: parse(get, "AEGIS_OIDC_AUTO_CREATE", false)?,
+        role_map,
+        timeout: Duration::from_secs(parse(get, "AEGIS_OIDC_TIMEOUT_SECS", 10u64)?.clamp(1, 60)),
+    }))
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
@@ -525,6 +607,76 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn single_sign_on_needs_a_client_and_a_role_map() {
+        assert!(config(&[]).unwrap().sso.is_none());
+        let issuer = ("AEGIS_OIDC_ISSUER", "https://idp.example.org/realms/sec");
+        let client = ("AEGIS_OIDC_CLIENT_ID", "aegis");
+        let map = ("AEGIS_OIDC_ROLE_MAP", "admins=admin,red=red_tech");
+        for missing in [vec![issuer, map], vec![issuer, client]] {
+            let err = config(&missing).unwrap_err().to_string();
+            assert!(
+                err.contains("required when AEGIS_OIDC_ISSUER is set"),
+                "{err}"
+            );
+        }
+        let err = config(&[issuer, client, ("AEGIS_OIDC_ROLE_MAP", "admins=root")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Unknown role"), "{err}");
+        let err = config(&[issuer, client, map, ("AEGIS_OIDC_SCOPES", "profile email")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("openid"), "{err}");
+
+        let c = config(&[
+            issuer,
+            client,
+            map,
+            ("AEGIS_PUBLIC_URL", "https://aegis.example.org/"),
+        ])
+        .unwrap();
+        let sso = c.sso.unwrap();
+        assert_eq!(
+            sso.redirect_url,
+            "https://aegis.example.org/auth/oidc/callback"
+        );
+        assert_eq!(
+            sso.post_logout_redirect_url,
+            "https://aegis.example.org/login"
+        );
+        assert_eq!(sso.scopes, ["openid", "profile", "email", "groups"]);
+        assert_eq!(sso.groups_claim, "groups");
+        assert_eq!(sso.label, "SSO");
+        assert!(!sso.auto_create);
+        assert!(sso.client_secret.is_none());
+        assert_eq!(
+            c.password_sign_in,
+            app::domain::sso::PasswordSignIn::Everyone
+        );
+    }
+
+    #[test]
+    fn password_sign_in_is_turned_off_only_beside_single_sign_on() {
+        let off = ("AEGIS_PASSWORD_SIGN_IN", "break-glass");
+        let err = config(&[off]).unwrap_err().to_string();
+        assert!(err.contains("needs single sign-on"), "{err}");
+        let c = config(&[
+            off,
+            ("AEGIS_OIDC_ISSUER", "https://idp.example.org"),
+            ("AEGIS_OIDC_CLIENT_ID", "aegis"),
+            ("AEGIS_OIDC_ROLE_MAP", "admins=admin"),
+            ("AEGIS_BREAK_GLASS_ADMIN", "root-admin"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.password_sign_in,
+            app::domain::sso::PasswordSignIn::BreakGlass
+        );
+        assert_eq!(c.break_glass_admin, "root-admin");
+        assert!(config(&[("AEGIS_PASSWORD_SIGN_IN", "nobody")]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod rest;
 pub mod router;
 pub mod seed;
+pub mod sso;
 
 pub use router::router;
 
@@ -90,7 +91,17 @@ pub async fn bootstrap(config: &Config) -> anyhow::Result<(AppState, Option<Stri
         db: db.clone(),
         auth: Arc::new(
             AuthSettings::new(&secret, config.token_ttl, config.cookie_secure)
-                .with_api_token_max_days(config.api_token_max_days),
+                .with_api_token_max_days(config.api_token_max_days)
+                .with_sso(
+                    config
+                        .sso
+                        .clone()
+                        .map(app::server::admin::sso::Sso::new)
+                        .transpose()
+                        .map_err(|e| anyhow::anyhow!("single sign-on: {}", e.detail()))?,
+                    config.password_sign_in,
+                    &config.break_glass_admin,
+                ),
         ),
         login_limiter: Arc::new(RateLimiter::new(
             db.clone(),

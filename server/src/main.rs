@@ -187,6 +187,7 @@ async fn create_user(
         role,
         display_name,
         email,
+        service_account: false,
     };
     let user = server::cli::create_user(config, request).await?;
     println!(

@@ -283,6 +283,7 @@ pub async fn page_guard(req: Request, next: Next) -> Response {
         && !path.starts_with("/api/")
         && !path.starts_with("/pkg/")
         && path != "/health"
+        && !path.starts_with("/auth/oidc/")
         && !path.rsplit('/').next().unwrap_or("").contains('.');
     if is_page {
         let signed_in = req

@@ -48,6 +48,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .nest("/api/v1", rest::router(config.max_import_bytes))
         .merge(rest::docs())
         .route("/api/fn/{*name}", post(server_fn).get(server_fn))
+        .route("/auth/oidc/login", get(crate::sso::login))
+        .route("/auth/oidc/callback", get(crate::sso::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), page_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -148,8 +148,8 @@ fn Header(user: UserProfile) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     // A hard navigation drops every piece of client state that belonged to the session.
     Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
-            let _ = window().location().set_href("/login");
+        if let Some(Ok(next)) = logout.value().get() {
+            let _ = window().location().set_href(&next);
         }
     });
     view! {

@@ -1,4 +1,5 @@
 //! Reusable UI pieces: the page frame, guards and form feedback.
+pub mod api_tokens;
 pub mod auth;
 pub mod charts;
 pub mod coverage;

@@ -28,10 +28,10 @@ string_enum! {
 pub fn changed_by(action: AuditAction) -> &'static [CacheScope] {
     use AuditAction::*;
     match action {
-        AuthLogin | AuthLoginFailed | AuthLogout | UserPasswordChange | ApiTokenCreate
-        | ApiTokenRevoke => &[],
+        AuthLogin | AuthLoginFailed | AuthLogout | AuthSsoFailed | UserPasswordChange
+        | UserSsoLink | ApiTokenCreate | ApiTokenRevoke => &[],
         // Names and roles appear in test lists and in the activity figures.
-        UserCreate | UserUpdate => &[CacheScope::Tests],
+        UserCreate | UserUpdate | UserSsoRole => &[CacheScope::Tests],
         // A sync can mark techniques for review and change coverage.
         AttackImport | TechniqueCreate | TechniqueUpdate | TechniqueReview | TechniqueSetImport
         | TechniqueSetDelete => &[CacheScope::Knowledge],

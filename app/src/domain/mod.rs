@@ -13,6 +13,7 @@ pub mod notices;
 pub mod rbac;
 pub mod scoring;
 pub mod sources;
+pub mod sso;
 pub mod tallies;
 pub mod test_input;
 pub mod timer;

@@ -94,6 +94,7 @@ fn api(max_import_bytes: usize) -> Api {
                 required: true,
             })
             .responses(|s| vec![Success::json::<app::dto::admin::auth::TokenResponse>(s, 200)]))
+        .get("/auth/sign-in-options", auth::sign_in_options, op("How one may sign in here: single sign-on (its label and where it starts) and who may use a password").public())
         .get("/auth/me", auth::me, op("The signed-in user's profile").needs(P::ManageOwnAccount))
         .post("/auth/logout", auth::logout, op("Sign out: revokes the token (on every replica) and clears the cookie")
             .responses(|_| vec![Success::empty(204, "Signed out")]))
@@ -105,6 +106,10 @@ fn api(max_import_bytes: usize) -> Api {
         .post("/users", users::create, op("Create a user").needs(P::ManageUsers))
         .get("/users/{id}", users::get, op("One user").needs(P::ManageUsers))
         .patch("/users/{id}", users::update, op("Change a user's role, name, password or active flag").needs(P::ManageUsers))
+        .get("/users/{id}/tokens", users::tokens, op("A service account's active API tokens (never their secrets)").needs(P::ManageUsers)
+            .note("Only for service accounts (users created with `service_account: true`); people list their own under `/auth/tokens`."))
+        .post("/users/{id}/tokens", users::create_token, op("Create an API token for a service account; shown once").needs(P::ManageUsers))
+        .delete("/users/{id}/tokens/{token_id}", users::revoke_token, op("Revoke a service account's API token, at once").needs(P::ManageUsers))
         .get("/audit-logs", audit::list, op("The audit log, newest first, filtered").needs(P::ViewAuditLog))
         .get("/audit-logs/actions", audit::actions, op("The actions the audit log holds").needs(P::ViewAuditLog))
         .get("/audit-logs/entity-types", audit::entity_types, op("The entity types the audit log holds").needs(P::ViewAuditLog))

@@ -107,6 +107,8 @@ pub(super) async fn ensure_staff(
                 last_login_at: None,
                 created_at,
                 updated_at: created_at,
+                oidc_issuer: None,
+                oidc_subject: None,
             });
             staff.add(role, person(id));
         }

@@ -216,3 +216,149 @@ async fn token_input_is_checked(app: TestApp) -> TestApp {
     assert_eq!(response.status(), 401);
     app
 }
+
+on_both_backends!(service_accounts_sign_in_only_with_tokens_admins_mint);
+
+/// A service account: a user of one of the roles with no password, whose tokens an admin
+/// creates, lists and revokes.
+async fn service_accounts_sign_in_only_with_tokens_admins_mint(app: TestApp) -> TestApp {
+    let crew = Crew::hire(&app).await;
+    // A password beside `service_account` is refused; so is a person without one.
+    let response = app
+        .post_json(
+            "/api/v1/users",
+            &crew.admin,
+            json!({"username": "ci-bot", "role": "red_lead", "service_account": true, "password": "some-password-1"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(json_body(response).await["fields"]["password"].is_string());
+    let response = app
+        .post_json(
+            "/api/v1/users",
+            &crew.admin,
+            json!({"username": "no-password", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+
+    let response = app
+        .post_json(
+            "/api/v1/users",
+            &crew.admin,
+            json!({"username": "ci-bot", "role": "red_lead", "service_account": true, "display_name": "Nightly CI"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let bot = json_body(response).await;
+    assert_eq!(bot["sign_in"], "service_account");
+    let bot_id = bot["id"].as_str().unwrap().to_owned();
+    // No password signs it in.
+    assert_eq!(app.login_response("ci-bot", "").await.status(), 401);
+    assert_eq!(
+        app.login_response("ci-bot", "any-password-at-all")
+            .await
+            .status(),
+        401
+    );
+
+    // Only admins mint its tokens, and only for service accounts.
+    let path = format!("/api/v1/users/{bot_id}/tokens");
+    let response = app
+        .post_json(&path, &crew.red_lead, json!({"name": "x"}))
+        .await;
+    assert_eq!(response.status(), 403);
+    let person = app.get("/api/v1/users?search=redlead", &crew.admin).await;
+    let person = json_body(person).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .post_json(
+            &format!("/api/v1/users/{person}/tokens"),
+            &crew.admin,
+            json!({"name": "x"}),
+        )
+        .await;
+    assert_eq!(response.status(), 409);
+    assert!(
+        json_body(response).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a service account")
+    );
+    // Not above the account's role.
+    let response = app
+        .post_json(
+            &path,
+            &crew.admin,
+            json!({"name": "too much", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+
+    let response = app
+        .post_json(
+            &path,
+            &crew.admin,
+            json!({"name": "nightly", "expires_in_days": 7}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let created = json_body(response).await;
+    let secret = created["token"].as_str().unwrap().to_owned();
+    let token_id = created["id"].as_str().unwrap().to_owned();
+
+    // It acts as the service account, audited as it with the token's name.
+    let me = json_body(app.get("/api/v1/auth/me", &secret).await).await;
+    assert_eq!(me["username"], "ci-bot");
+    assert_eq!(me["role"], "red_lead");
+    let test = app
+        .post_json(
+            "/api/v1/tests",
+            &secret,
+            json!({"title": "From the bot", "technique_id": "T1059"}),
+        )
+        .await;
+    assert_eq!(test.status(), 201);
+    let test = json_body(test).await;
+    let audit = json_body(
+        app.get(
+            &format!(
+                "/api/v1/audit-logs?entity_id={}",
+                test["id"].as_str().unwrap()
+            ),
+            &crew.admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(audit["items"][0]["actor_username"], "ci-bot");
+    assert_eq!(audit["items"][0]["via_token"], "nightly");
+    // Its token cannot mint more: that is an admin's to do.
+    let (status, body) = create(&app, &secret, json!({"name": "more"})).await;
+    assert_eq!(status, 403, "{body}");
+    // The minting is audited as the admin who did it.
+    let minted = json_body(
+        app.get("/api/v1/audit-logs?action=api_token.create", &crew.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(minted["items"][0]["actor_username"], "admin");
+
+    // Listed for the admin (with its last use), not among the admin's own.
+    let listed = json_body(app.get(&path, &crew.admin).await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(!listed[0]["last_used_at"].is_null());
+    assert!(listed[0].get("token").is_none());
+    let own = json_body(app.get("/api/v1/auth/tokens", &crew.admin).await).await;
+    assert_eq!(own, json!([]));
+
+    // Revoked by the admin: refused at once.
+    let response = app.delete(&format!("{path}/{token_id}"), &crew.admin).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.get("/api/v1/auth/me", &secret).await.status(), 401);
+    let response = app.delete(&format!("{path}/{token_id}"), &crew.admin).await;
+    assert_eq!(response.status(), 404);
+    app
+}

@@ -33,6 +33,7 @@ mod replicas;
 mod reports;
 mod rule_validation;
 mod scoring;
+mod sso;
 mod templates;
 mod users;
 mod webhooks;

@@ -31,15 +31,23 @@ pub async fn login(
     )
 }
 
+/// Signs out; the answer is where the browser goes next: the identity provider's sign-out
+/// when the session came from it and it offers one (RP-initiated logout), else `/login`.
 #[server(prefix = "/api/fn", endpoint = "logout")]
-pub async fn logout() -> Result<(), AppError> {
-    use crate::server::admin::sessions;
+pub async fn logout() -> Result<String, AppError> {
+    use crate::server::admin::{sessions, sso};
     use crate::server::platform::context::ServerFnContext;
     crate::api::respond(
         async {
             let ctx = ServerFnContext::load()?;
+            let mut next = "/login".to_owned();
             if let Some(user) = &ctx.auth.0 {
                 sessions::logout(&ctx.state, user, &ctx.meta).await?;
+                if user.via_sso
+                    && let Some(url) = sso::logout_url(&ctx.state).await
+                {
+                    next = url;
+                }
             }
             set_cookie(crate::server::platform::cookies::clear_session_cookie(
                 ctx.state.auth.cookie_secure,
@@ -47,7 +55,20 @@ pub async fn logout() -> Result<(), AppError> {
             if crate::api::is_plain_form_post() {
                 leptos_axum::redirect("/login");
             }
-            Ok(())
+            Ok(next)
+        }
+        .await,
+    )
+}
+
+/// How one may sign in here (for the login page).
+#[server(prefix = "/api/fn", endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<crate::dto::admin::auth::SignInOptions, AppError> {
+    use crate::server::platform::context::ServerFnContext;
+    crate::api::respond(
+        async {
+            let ctx = ServerFnContext::load()?;
+            Ok(crate::server::admin::sso::sign_in_options(&ctx.state))
         }
         .await,
     )
@@ -94,7 +115,12 @@ pub async fn change_password(
             )
             .await?;
             // The change signs out every older token, including this browser's: hand it a new one.
-            let (token, _) = crate::server::admin::tokens::issue(&ctx.state.auth, user.id)?;
+            let kind = if user.via_sso {
+                crate::server::admin::tokens::SessionKind::SingleSignOn
+            } else {
+                crate::server::admin::tokens::SessionKind::Password
+            };
+            let (token, _) = crate::server::admin::tokens::issue(&ctx.state.auth, user.id, kind)?;
             crate::server::admin::tokens::revoke(
                 &ctx.state.db,
                 user.id,
@@ -123,17 +149,39 @@ fn set_cookie(cookie: String) {
     }
 }
 
-/// The signed-in user's active API tokens.
-#[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
-pub async fn list_api_tokens() -> Result<Vec<crate::dto::admin::auth::ApiTokenDto>, AppError> {
+/// Whose tokens a call is about: the caller's own (`None`), or, for an admin, a service
+/// account's.
+#[cfg(feature = "ssr")]
+async fn token_owner(
+    ctx: &crate::server::platform::context::ServerFnContext,
+    owner: Option<uuid::Uuid>,
+) -> Result<crate::server::admin::api_tokens::TokenOwner, AppError> {
     use crate::domain::rbac::Permission;
+    use crate::server::admin::api_tokens;
+    match owner {
+        None => {
+            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            api_tokens::own(&ctx.state.db, user).await
+        }
+        Some(id) => {
+            ctx.auth.require(Permission::ManageUsers)?;
+            api_tokens::service_account(&ctx.state.db, id).await
+        }
+    }
+}
+
+/// Active API tokens: the signed-in user's, or a service account's (`owner`, admins).
+#[server(prefix = "/api/fn", endpoint = "list_api_tokens")]
+pub async fn list_api_tokens(
+    owner: Option<uuid::Uuid>,
+) -> Result<Vec<crate::dto::admin::auth::ApiTokenDto>, AppError> {
     use crate::server::admin::api_tokens;
     use crate::server::platform::context::ServerFnContext;
     crate::api::respond(
         async {
             let ctx = ServerFnContext::load()?;
-            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
-            api_tokens::list(&ctx.state.db, user).await
+            let owner = token_owner(&ctx, owner).await?;
+            api_tokens::list(&ctx.state.db, owner.id).await
         }
         .await,
     )
@@ -145,15 +193,16 @@ pub async fn create_api_token(
     name: String,
     expires_in_days: Option<String>,
     role: Option<String>,
+    owner: Option<uuid::Uuid>,
 ) -> Result<crate::dto::admin::auth::CreatedToken, AppError> {
-    use crate::domain::rbac::{Permission, Role};
+    use crate::domain::rbac::Role;
     use crate::dto::admin::auth::CreateTokenRequest;
     use crate::server::admin::api_tokens;
     use crate::server::platform::context::ServerFnContext;
     crate::api::respond(
         async {
             let ctx = ServerFnContext::load()?;
-            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
+            let user = token_owner(&ctx, owner).await?;
             let expires_in_days =
                 match expires_in_days.as_deref().map(str::trim) {
                     None | Some("") => None,
@@ -186,15 +235,14 @@ pub async fn create_api_token(
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_api_token")]
-pub async fn revoke_api_token(id: uuid::Uuid) -> Result<(), AppError> {
-    use crate::domain::rbac::Permission;
+pub async fn revoke_api_token(id: uuid::Uuid, owner: Option<uuid::Uuid>) -> Result<(), AppError> {
     use crate::server::admin::api_tokens;
     use crate::server::platform::context::ServerFnContext;
     crate::api::respond(
         async {
             let ctx = ServerFnContext::load()?;
-            let user = ctx.auth.require(Permission::ManageOwnAccount)?;
-            api_tokens::revoke(&ctx.state.db, user, &ctx.actor(), id).await
+            let owner = token_owner(&ctx, owner).await?;
+            api_tokens::revoke(&ctx.state.db, owner.id, &ctx.actor(), id).await
         }
         .await,
     )

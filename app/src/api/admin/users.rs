@@ -46,7 +46,10 @@ pub async fn create_user(
     display_name: String,
     email: String,
     role: String,
-    password: String,
+    #[server(default)] password: String,
+    /// The checkbox: "on" when ticked.
+    #[server(default)]
+    service_account: Option<String>,
 ) -> Result<UserDto, AppError> {
     use crate::domain::rbac::Permission;
     use crate::dto::admin::users::CreateUserRequest;
@@ -62,6 +65,7 @@ pub async fn create_user(
                 role,
                 display_name: Some(display_name),
                 email: Some(email),
+                service_account: service_account.is_some(),
             };
             users::create(&ctx.state.db, &ctx.actor(), request).await
         }

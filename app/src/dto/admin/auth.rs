@@ -19,6 +19,25 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
+/// How one may sign in here: the login page's choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SignInOptions {
+    /// Single sign-on, when an identity provider is configured.
+    pub sso: Option<SsoOption>,
+    /// Who may sign in with a password.
+    pub password_sign_in: crate::domain::sso::PasswordSignIn,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SsoOption {
+    /// "Sign in with <label>".
+    pub label: String,
+    /// Where the browser starts the sign-in (add `?next=/path` to land there).
+    pub login_url: String,
+}
+
 /// The signed-in user as the UI and `GET /auth/me` see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -21,9 +21,21 @@ pub struct UserDto {
     pub email: Option<String>,
     pub role: Role,
     pub is_active: bool,
+    /// How the account signs in: a password, the identity provider, or only with API tokens
+    /// (a service account: no password, no provider).
+    pub sign_in: SignInMethod,
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+crate::domain::values::string_enum! {
+    /// How an account signs in.
+    pub enum SignInMethod ("sign-in method") {
+        Password = "password" / "Password",
+        SingleSignOn = "sso" / "Single sign-on",
+        ServiceAccount = "service_account" / "Service account (API tokens only)",
+    }
 }
 
 /// `POST /users`. The role arrives as text so an unknown role is a field error, not a parse
@@ -32,8 +44,14 @@ pub struct UserDto {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
+    /// Required, unless `service_account`.
+    #[serde(default)]
     pub password: String,
     pub role: String,
+    /// A user without a password, for automation: an admin mints its API tokens
+    /// (`POST /users/{id}/tokens`).
+    #[serde(default)]
+    pub service_account: bool,
     #[serde(default)]
     pub display_name: Option<String>,
     #[serde(default)]

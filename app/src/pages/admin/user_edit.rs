@@ -1,11 +1,12 @@
 use crate::api::admin::users::{UpdateUser, get_user};
+use crate::components::api_tokens::ApiTokens;
 use crate::components::feedback::{
     ErrorAlert, FieldError, INPUT_CLASS, LABEL_CLASS, PRIMARY_BUTTON, SuccessAlert, action_error,
 };
 use crate::components::form::TextField;
 use crate::components::layout::{Loading, NotFound, PageError, RequirePermission};
 use crate::domain::rbac::{Permission, Role};
-use crate::dto::admin::users::UserDto;
+use crate::dto::admin::users::{SignInMethod, UserDto};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,7 +65,8 @@ fn EditForm(user: UserDto, update: ServerAction<UpdateUser>) -> impl IntoView {
     let status = if user.is_active { "active" } else { "inactive" };
     view! {
         <h1 class="mb-1 mt-2 text-2xl font-semibold">{user.display_name.clone()}</h1>
-        <p class="mb-6 font-mono text-sm text-slate-500" id="edit-username">{user.username.clone()}</p>
+        <p class="font-mono text-sm text-slate-500" id="edit-username">{user.username.clone()}</p>
+        <p class="mb-6 text-sm text-slate-500" id="edit-sign-in">{user.sign_in.label()}</p>
         <section class="max-w-xl rounded-lg border border-slate-200 bg-white p-6">
             <SuccessAlert message=saved />
             <ErrorAlert error />
@@ -102,5 +104,6 @@ fn EditForm(user: UserDto, update: ServerAction<UpdateUser>) -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        {(user.sign_in == SignInMethod::ServiceAccount).then(|| view! { <ApiTokens owner=Some(user.id) /> })}
     }
 }

@@ -6,7 +6,7 @@ use crate::components::feedback::{
 use crate::components::form::TextField;
 use crate::components::layout::{Loading, PageError, RequirePermission};
 use crate::domain::rbac::{Permission, Role};
-use crate::dto::admin::users::UserDto;
+use crate::dto::admin::users::{SignInMethod, UserDto};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -87,6 +87,10 @@ fn UsersAdmin() -> impl IntoView {
                             <FieldError error field="role" />
                         </div>
                         <TextField id="new-password" name="password" label="Initial password" error input_type="password" autocomplete="new-password" />
+                        <label class="flex items-start gap-2 text-sm">
+                            <input id="new-service-account" type="checkbox" name="service_account" class="mt-1" />
+                            <span>"Service account: no password, signs in only with API tokens an admin creates (on its page)"</span>
+                        </label>
                         <button id="create-user-submit" type="submit" class=PRIMARY_BUTTON disabled=move || create.pending().get()>
                             "Create user"
                         </button>
@@ -125,7 +129,14 @@ fn UserTable(users: Vec<UserDto>, total: u64) -> impl IntoView {
                                         <a href=href class="text-indigo-600 hover:underline">{user.username.clone()}</a>
                                     </td>
                                     <td class="px-4 py-3">{user.display_name.clone()}</td>
-                                    <td class="px-4 py-3">{user.role.label()}</td>
+                                    <td class="px-4 py-3">
+                                        {user.role.label()}
+                                        {(user.sign_in != SignInMethod::Password).then(|| view! {
+                                            <span class="sign-in ml-2 rounded-full bg-indigo-50 px-2 py-0.5 text-xs text-indigo-700">
+                                                {if user.sign_in == SignInMethod::ServiceAccount { "Service account" } else { "SSO" }}
+                                            </span>
+                                        })}
+                                    </td>
                                     <td class="px-4 py-3">
                                         {if user.is_active {
                                             view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-800">"Active"</span> }

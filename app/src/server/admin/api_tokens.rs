@@ -5,6 +5,7 @@
 use crate::domain::audit::AuditAction;
 use crate::domain::rbac::Role;
 use crate::dto::admin::auth::{ApiTokenDto, CreateTokenRequest, CreatedToken};
+use crate::dto::admin::users::SignInMethod;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::admin::users;
 use crate::server::entities::{api_token, user};
@@ -47,10 +48,54 @@ fn to_dto(model: &api_token::Model) -> ApiTokenDto {
     }
 }
 
-/// The caller's active tokens (unrevoked, unexpired), newest first.
-pub async fn list(conn: &impl ConnectionTrait, user: &CurrentUser) -> AppResult<Vec<ApiTokenDto>> {
+/// Whose tokens: the caller's own, or (for an admin) a service account's.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenOwner {
+    pub id: Uuid,
+    /// What a new token may do at most: the caller's role (a token's own, when the caller is
+    /// one).
+    pub role: Role,
+    /// Set when the caller is itself a token with a lower role: a token it makes without a
+    /// role gets this one, never the user's full role.
+    pub cap: Option<Role>,
+}
+
+/// The caller, making a token for itself. A service account's tokens are an admin's to make,
+/// so one of its tokens cannot mint more.
+pub async fn own(conn: &impl ConnectionTrait, user: &CurrentUser) -> AppResult<TokenOwner> {
+    let account = users::find(conn, user.id).await?;
+    if users::sign_in_method(&account) == SignInMethod::ServiceAccount {
+        return Err(AppError::Forbidden(
+            "A service account's tokens are created by an admin, on its page".into(),
+        ));
+    }
+    Ok(TokenOwner {
+        id: user.id,
+        role: user.role,
+        cap: user.token_name.is_some().then_some(user.role),
+    })
+}
+
+/// A service account, whose tokens admins manage: a user with no password and no provider.
+pub async fn service_account(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<TokenOwner> {
+    let account = users::find(conn, id).await?;
+    if users::sign_in_method(&account) != SignInMethod::ServiceAccount {
+        return Err(AppError::Conflict(format!(
+            "{} is not a service account: people create their own tokens under their profile",
+            account.username
+        )));
+    }
+    Ok(TokenOwner {
+        id: account.id,
+        role: users::role_of(&account)?,
+        cap: None,
+    })
+}
+
+/// The owner's active tokens (unrevoked, unexpired), newest first.
+pub async fn list(conn: &impl ConnectionTrait, owner: Uuid) -> AppResult<Vec<ApiTokenDto>> {
     Ok(api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(user.id))
+        .filter(api_token::Column::UserId.eq(owner))
         .filter(api_token::Column::RevokedAt.is_null())
         .filter(api_token::Column::ExpiresAt.gt(Utc::now()))
         .order_by_desc(api_token::Column::CreatedAt)
@@ -61,10 +106,10 @@ pub async fn list(conn: &impl ConnectionTrait, user: &CurrentUser) -> AppResult<
         .collect())
 }
 
-/// A new token for the caller; the answer holds its secret, which is never shown again.
+/// A new token for `user`; the answer holds its secret, which is never shown again.
 pub async fn create(
     db: &DatabaseConnection,
-    user: &CurrentUser,
+    user: TokenOwner,
     actor: &Actor,
     request: CreateTokenRequest,
     max_days: u32,
@@ -98,6 +143,7 @@ pub async fn create(
         );
     }
     AppError::invalid("Invalid token", errors)?;
+    let role = request.role.or(user.cap);
 
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng
@@ -109,7 +155,7 @@ pub async fn create(
     );
     let now = Utc::now();
     let txn = begin_write(db).await?;
-    let active = list(&txn, user).await?.len();
+    let active = list(&txn, user.id).await?.len();
     if active >= PER_USER_MAX {
         return Err(AppError::Conflict(format!(
             "At most {PER_USER_MAX} active tokens; revoke one first"
@@ -120,7 +166,7 @@ pub async fn create(
         user_id: Set(user.id),
         name: Set(name),
         secret_hash: Set(hash(&secret)),
-        role: Set(request.role.map(|r| r.as_str().to_owned())),
+        role: Set(role.map(|r| r.as_str().to_owned())),
         created_at: Set(now),
         expires_at: Set(now + Duration::days(i64::from(days))),
         last_used_at: Set(None),
@@ -142,16 +188,16 @@ pub async fn create(
     })
 }
 
-/// Revokes one of the caller's tokens; it stops working at once, on every server.
+/// Revokes one of the owner's tokens; it stops working at once, on every server.
 pub async fn revoke(
     db: &DatabaseConnection,
-    user: &CurrentUser,
+    owner: Uuid,
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
     let found = api_token::Entity::find_by_id(id)
-        .filter(api_token::Column::UserId.eq(user.id))
+        .filter(api_token::Column::UserId.eq(owner))
         .filter(api_token::Column::RevokedAt.is_null())
         .one(&txn)
         .await?
@@ -225,6 +271,7 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Cu
         token_expires_at: token.expires_at.timestamp(),
         via_cookie: false,
         token_name: Some(token.name),
+        via_sso: false,
     })
 }
 
@@ -237,6 +284,6 @@ pub async fn revoke_used(
     let Some(id) = user.jti.strip_prefix("pat:").and_then(|id| id.parse().ok()) else {
         return Ok(false);
     };
-    revoke(db, user, actor, id).await?;
+    revoke(db, user.id, actor, id).await?;
     Ok(true)
 }

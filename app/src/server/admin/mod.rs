@@ -2,5 +2,6 @@
 pub mod api_tokens;
 pub mod passwords;
 pub mod sessions;
+pub mod sso;
 pub mod tokens;
 pub mod users;

@@ -1,5 +1,6 @@
 //! Logging in and out, and turning a token back into a user on every request.
 use crate::domain::audit::AuditAction;
+use crate::domain::sso::PasswordSignIn;
 use crate::domain::validation;
 use crate::dto::admin::auth::{LoginRequest, TokenResponse, UserProfile};
 use crate::error::{AppError, AppResult};
@@ -16,6 +17,17 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 fn invalid_credentials() -> AppError {
     AppError::Unauthorized("Invalid username or password".into())
+}
+
+fn password_sign_in_off(state: &AppState) -> AppError {
+    let label = state
+        .auth
+        .sso
+        .as_ref()
+        .map_or("single sign-on", |sso| sso.label());
+    AppError::Forbidden(format!(
+        "Password sign-in is turned off on this server: sign in with {label}"
+    ))
 }
 
 pub struct LoginOutcome {
@@ -53,6 +65,13 @@ pub async fn login(
     if username.is_empty() || req.password.is_empty() {
         return Err(invalid_credentials());
     }
+    // With password sign-in off, only the break-glass admin's password is checked at all.
+    let settings = &state.auth;
+    if settings.password_sign_in == PasswordSignIn::BreakGlass
+        && username != settings.break_glass_admin
+    {
+        return Err(password_sign_in_off(state));
+    }
     let ip = address_key(meta.client_ip.as_deref());
     let ip_key = format!("ip|{ip}");
     let limiter_key = format!("{ip}|{username}");
@@ -89,11 +108,19 @@ pub async fn login(
             return Err(err);
         }
     };
+    if !settings.password_sign_in.allows(
+        &user.username,
+        users::role_of(&user)?,
+        &settings.break_glass_admin,
+    ) {
+        return Err(password_sign_in_off(state));
+    }
     // A success forgets this user's failures and does not count against the address.
     state.login_limiter.reset(&limiter_key).await?;
     state.login_ip_limiter.release(&ip_key).await?;
 
-    let (access_token, claims) = tokens::issue(&state.auth, user.id)?;
+    let (access_token, claims) =
+        tokens::issue(&state.auth, user.id, tokens::SessionKind::Password)?;
     let txn = begin_write(&state.db).await?;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_login_at = Set(Some(Utc::now()));
@@ -175,12 +202,13 @@ pub async fn authenticate_token(
         token_expires_at: claims.exp,
         via_cookie,
         token_name: None,
+        via_sso: claims.sso,
     })
 }
 
 /// The limiter's key for a client address: IPv4 addresses as they are, IPv6 addresses by
 /// their /64 network (one host usually holds a whole /64, so single addresses cost nothing).
-fn address_key(ip: Option<&str>) -> String {
+pub(crate) fn address_key(ip: Option<&str>) -> String {
     match ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
         Some(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
@@ -203,6 +231,12 @@ async fn check_credentials(
     let password = password.to_owned();
     // Argon2 is CPU-heavy: keep it off the async workers.
     let (found, verified) = tokio::task::spawn_blocking(move || match found {
+        // An account without a password (a service account, an SSO account) never matches,
+        // in the time a real check takes.
+        Some(user) if user.password_hash.is_empty() => {
+            passwords::verify_against_dummy(&password);
+            (Some(user), false)
+        }
         Some(user) => {
             let ok = passwords::verify(&password, &user.password_hash);
             (Some(user), ok)

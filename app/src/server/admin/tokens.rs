@@ -14,6 +14,16 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
+    /// Opened by a sign-in through the identity provider (logout may end its session too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sso: bool,
+}
+
+/// How a session was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Password,
+    SingleSignOn,
 }
 
 impl Claims {
@@ -22,7 +32,11 @@ impl Claims {
     }
 }
 
-pub fn issue(settings: &AuthSettings, user_id: Uuid) -> AppResult<(String, Claims)> {
+pub fn issue(
+    settings: &AuthSettings,
+    user_id: Uuid,
+    kind: SessionKind,
+) -> AppResult<(String, Claims)> {
     let now = Utc::now().timestamp();
     let ttl = i64::try_from(settings.token_ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let claims = Claims {
@@ -30,6 +44,7 @@ pub fn issue(settings: &AuthSettings, user_id: Uuid) -> AppResult<(String, Claim
         iat: now,
         exp: now + ttl,
         jti: Uuid::new_v4().simple().to_string(),
+        sso: kind == SessionKind::SingleSignOn,
     };
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -116,11 +131,14 @@ mod tests {
     fn round_trip() {
         let s = settings();
         let id = Uuid::new_v4();
-        let (token, claims) = issue(&s, id).unwrap();
+        let (token, claims) = issue(&s, id, SessionKind::Password).unwrap();
         let decoded = decode(&s, &token).unwrap();
         assert_eq!(decoded.user_id().unwrap(), id);
         assert_eq!(decoded.jti, claims.jti);
         assert_eq!(decoded.exp - decoded.iat, 3600);
+        assert!(!decoded.sso);
+        let (token, _) = issue(&s, id, SessionKind::SingleSignOn).unwrap();
+        assert!(decode(&s, &token).unwrap().sso);
     }
 
     #[test]
@@ -131,7 +149,7 @@ mod tests {
             Duration::from_secs(60),
             false,
         );
-        let (token, _) = issue(&other, Uuid::new_v4()).unwrap();
+        let (token, _) = issue(&other, Uuid::new_v4(), SessionKind::Password).unwrap();
         assert!(decode(&s, &token).is_err(), "wrong key");
 
         let now = Utc::now().timestamp();
@@ -140,6 +158,7 @@ mod tests {
             iat: now - 100,
             exp: now - 10,
             jti: "x".into(),
+            sso: false,
         };
         let expired =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &s.encoding_key).unwrap();

@@ -6,7 +6,7 @@ use crate::dto::DEFAULT_PAGE_SIZE;
 use crate::dto::Page;
 use crate::dto::admin::auth::UserProfile;
 use crate::dto::admin::users::{
-    Colleague, CreateUserRequest, UpdateUserRequest, UserDto, UserListQuery,
+    Colleague, CreateUserRequest, SignInMethod, UpdateUserRequest, UserDto, UserListQuery,
 };
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::server::admin::passwords;
@@ -32,6 +32,17 @@ pub fn role_of(model: &user::Model) -> AppResult<Role> {
     })
 }
 
+/// How an account signs in: the provider when linked, else its password, else only tokens.
+pub fn sign_in_method(model: &user::Model) -> SignInMethod {
+    if model.oidc_subject.is_some() {
+        SignInMethod::SingleSignOn
+    } else if model.password_hash.is_empty() {
+        SignInMethod::ServiceAccount
+    } else {
+        SignInMethod::Password
+    }
+}
+
 pub fn to_dto(model: &user::Model) -> AppResult<UserDto> {
     Ok(UserDto {
         id: model.id,
@@ -40,6 +51,7 @@ pub fn to_dto(model: &user::Model) -> AppResult<UserDto> {
         email: model.email.clone(),
         role: role_of(model)?,
         is_active: model.is_active,
+        sign_in: sign_in_method(model),
         last_login_at: model.last_login_at,
         created_at: model.created_at,
         updated_at: model.updated_at,
@@ -112,7 +124,14 @@ pub async fn create(
     let username = normalize_username(&req.username);
     let mut errors = FieldErrors::new();
     validation::check_username(&username, &mut errors);
-    validation::check_password("password", &req.password, &mut errors);
+    if !req.service_account {
+        validation::check_password("password", &req.password, &mut errors);
+    } else if !req.password.is_empty() {
+        errors.insert(
+            "password".into(),
+            "A service account has no password: leave it out".into(),
+        );
+    }
     let role = parse_role(&req.role, &mut errors);
     let display_name = req
         .display_name
@@ -125,7 +144,11 @@ pub async fn create(
     let email = clean_email(req.email.as_deref(), &mut errors);
     AppError::from_fields(errors)?;
     let role = role.ok_or_else(|| AppError::field("role", "Role is required"))?;
-    let password_hash = passwords::hash_blocking(req.password.clone()).await?;
+    let password_hash = if req.service_account {
+        String::new()
+    } else {
+        passwords::hash_blocking(req.password.clone()).await?
+    };
 
     let txn = begin_write(db).await?;
     if find_by_username(&txn, &username).await?.is_some() {
@@ -144,6 +167,8 @@ pub async fn create(
         last_login_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        oidc_issuer: Set(None),
+        oidc_subject: Set(None),
     }
     .insert(&txn)
     .await
@@ -161,7 +186,7 @@ pub async fn create(
 
 /// Active admins other than `except`, locked on PostgreSQL so two concurrent demotions cannot
 /// both see the other admin and leave none.
-async fn other_active_admins(conn: &impl ConnectionTrait, except: Uuid) -> AppResult<u64> {
+pub async fn other_active_admins(conn: &impl ConnectionTrait, except: Uuid) -> AppResult<u64> {
     let mut select = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -412,6 +437,7 @@ pub async fn bootstrap_admin(
         role: Role::Admin.as_str().into(),
         display_name: Some("Administrator".into()),
         email: None,
+        service_account: false,
     };
     create(db, &Actor::system("system"), request).await?;
     Ok(generated.then_some(password))

@@ -21,6 +21,7 @@ pub mod intel_mention;
 pub mod job_run;
 pub mod mitigation;
 pub mod notification;
+pub mod oidc_login;
 pub mod remediation_step;
 pub mod revoked_token;
 pub mod scoring_config;

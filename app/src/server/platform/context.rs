@@ -18,6 +18,8 @@ pub struct CurrentUser {
     pub via_cookie: bool,
     /// Set when the caller is an API token (`aegis_pat_…`): its name, for the audit log.
     pub token_name: Option<String>,
+    /// The session was opened through the identity provider.
+    pub via_sso: bool,
 }
 
 impl CurrentUser {

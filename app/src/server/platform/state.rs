@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const SESSION_COOKIE: &str = "aegis_session";
+pub const SSO_FLOW_COOKIE: &str = "aegis_sso";
 
 /// Everything the authentication code needs, built once from config.
 pub struct AuthSettings {
@@ -19,6 +20,12 @@ pub struct AuthSettings {
     pub cookie_secure: bool,
     /// The longest an API token may live (`AEGIS_API_TOKEN_MAX_DAYS`).
     pub api_token_max_days: u32,
+    /// Single sign-on through the configured identity provider, when there is one.
+    pub sso: Option<crate::server::admin::sso::Sso>,
+    /// Who may still sign in with a password (`AEGIS_PASSWORD_SIGN_IN`).
+    pub password_sign_in: crate::domain::sso::PasswordSignIn,
+    /// The admin who keeps a password when password sign-in is off for everyone else.
+    pub break_glass_admin: String,
 }
 
 impl AuthSettings {
@@ -29,7 +36,23 @@ impl AuthSettings {
             token_ttl,
             cookie_secure,
             api_token_max_days: 365,
+            sso: None,
+            password_sign_in: Default::default(),
+            break_glass_admin: "admin".into(),
         }
+    }
+
+    /// Single sign-on, and who keeps password sign-in beside it.
+    pub fn with_sso(
+        mut self,
+        sso: Option<crate::server::admin::sso::Sso>,
+        password_sign_in: crate::domain::sso::PasswordSignIn,
+        break_glass_admin: &str,
+    ) -> Self {
+        self.sso = sso;
+        self.password_sign_in = password_sign_in;
+        self.break_glass_admin = crate::domain::validation::normalize_username(break_glass_admin);
+        self
     }
 
     pub fn with_api_token_max_days(mut self, days: u32) -> Self {

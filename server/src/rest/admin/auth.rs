@@ -2,7 +2,7 @@
 use crate::rest::extract::{ApiJson, ApiPath, Caller, bytes_rejection};
 use app::domain::rbac::Permission;
 use app::dto::admin::auth::{
-    ApiTokenDto, CreateTokenRequest, CreatedToken, LoginRequest, UserProfile,
+    ApiTokenDto, CreateTokenRequest, CreatedToken, LoginRequest, SignInOptions, UserProfile,
 };
 use app::error::AppError;
 use app::server::admin::api_tokens;
@@ -74,6 +74,12 @@ async fn read_credentials(req: Request) -> Result<LoginRequest, AppError> {
     }
 }
 
+pub async fn sign_in_options(
+    State(state): State<AppState>,
+) -> Result<Json<SignInOptions>, AppError> {
+    Ok(Json(app::server::admin::sso::sign_in_options(&state)))
+}
+
 pub async fn me(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,7 +113,7 @@ pub async fn tokens(
     caller: Caller,
 ) -> Result<Json<Vec<ApiTokenDto>>, AppError> {
     let user = caller.require(Permission::ManageOwnAccount)?;
-    Ok(Json(api_tokens::list(&state.db, user).await?))
+    Ok(Json(api_tokens::list(&state.db, user.id).await?))
 }
 
 /// `POST /auth/tokens`: a new API token; the answer's `token` is shown this once.
@@ -117,9 +123,10 @@ pub async fn create_token(
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
     let user = caller.require(Permission::ManageOwnAccount)?;
+    let owner = api_tokens::own(&state.db, user).await?;
     let created = api_tokens::create(
         &state.db,
-        user,
+        owner,
         &caller.actor(),
         body,
         state.auth.api_token_max_days,
@@ -135,6 +142,6 @@ pub async fn revoke_token(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
     let user = caller.require(Permission::ManageOwnAccount)?;
-    api_tokens::revoke(&state.db, user, &caller.actor(), id).await?;
+    api_tokens::revoke(&state.db, user.id, &caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

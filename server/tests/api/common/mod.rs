@@ -4,6 +4,7 @@
 
 pub mod contract;
 pub mod moto;
+pub mod oidc;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
